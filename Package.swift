@@ -1,0 +1,50 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let numerics = Target.Dependency.product(name: "RealModule", package: "swift-numerics")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
+let package = Package(
+    name: "Rewind",
+    // MARK: - Products
+    products: [
+        .library(name: "Rewind", targets: ["Rewind"]),
+        .library(name: "RewindModels", targets: ["RewindModels"]),
+        .executable(name: "rewind", targets: ["rewind"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // MARK: - Engine
+        .systemLibrary(
+            name: "CLZ4",
+            pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"])]
+        ),
+        .target(name: "CRewindSupport"),
+        .target(
+            name: "Rewind",
+            dependencies: ["CLZ4", "CRewindSupport", numerics]
+        ),
+        .target(
+            name: "RewindModels",
+            dependencies: ["Rewind", numerics]
+        ),
+
+        // MARK: - Command line
+        .executableTarget(
+            name: "rewind",
+            dependencies: ["Rewind", "RewindModels", argumentParser]
+        ),
+
+        // MARK: - Tests
+        .testTarget(name: "RewindTests", dependencies: ["Rewind", numerics]),
+        .testTarget(name: "RewindModelsTests", dependencies: ["RewindModels", "Rewind"]),
+        .testTarget(name: "RewindCLITests", dependencies: ["rewind"]),
+    ],
+    // Swift 5 mode: the engine shares raw tape memory across Dispatch workers on purpose
+    // (each worker owns disjoint adjoint storage); see docs/how-it-works.md, "Threads".
+    swiftLanguageModes: [.v5]
+)

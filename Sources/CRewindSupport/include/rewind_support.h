@@ -1,0 +1,26 @@
+#ifndef REWIND_SUPPORT_H
+#define REWIND_SUPPORT_H
+
+#include <stdint.h>
+
+// The recording tape of the current thread.
+//
+// Swift has no thread-local storage of its own on Linux. A C11 `_Thread_local` pointer read
+// through a `static inline` accessor compiles to one segment-relative load once the linker
+// relaxes the TLS model in the executable, which is faster than `pthread_getspecific` on the
+// recording hot path and still lets every thread record into its own tape.
+extern _Thread_local void *_Nullable rewind_active_recorder;
+
+static inline void *_Nullable rewind_get_active_recorder(void) {
+    return rewind_active_recorder;
+}
+
+static inline void rewind_set_active_recorder(void *_Nullable recorder) {
+    rewind_active_recorder = recorder;
+}
+
+/// A process-wide, thread-safe counter that stamps each recording, so that a tracked value
+/// from another tape, or from before a reset, can be told apart from a live one.
+uint32_t rewind_next_recording_tag(void);
+
+#endif

@@ -1,0 +1,42 @@
+/// The tangent part of a `Dual` number: one direction (`Double`) or several at once, one per
+/// SIMD lane.
+///
+/// Carrying k directions in SIMD lanes computes k Jacobian–vector products in one
+/// evaluation; that is how Rewind preaccumulates the local Jacobian of a small function (a
+/// stencil point-update, an RK4 step) before recording it as a single statement.
+public protocol TangentDirections {
+    /// Directions carried.
+    static var laneCount: Int { get }
+    static var zero: Self { get }
+    /// The tangent that is 1 in `lane` and 0 elsewhere.
+    static func unit(_ lane: Int) -> Self
+    subscript(lane lane: Int) -> Double { get }
+    static func + (a: Self, b: Self) -> Self
+    static func - (a: Self, b: Self) -> Self
+    static prefix func - (a: Self) -> Self
+    static func * (a: Double, b: Self) -> Self
+}
+
+extension Double: TangentDirections {
+    @inlinable public static var laneCount: Int { 1 }
+    @inlinable public static func unit(_ lane: Int) -> Double { lane == 0 ? 1 : 0 }
+    @inlinable public subscript(lane lane: Int) -> Double { self }
+}
+
+extension SIMD2: TangentDirections where Scalar == Double {
+    @inlinable public static var laneCount: Int { 2 }
+    @inlinable public static func unit(_ lane: Int) -> Self { var u = Self.zero; u[lane] = 1; return u }
+    @inlinable public subscript(lane lane: Int) -> Double { self[lane] }
+}
+
+extension SIMD4: TangentDirections where Scalar == Double {
+    @inlinable public static var laneCount: Int { 4 }
+    @inlinable public static func unit(_ lane: Int) -> Self { var u = Self.zero; u[lane] = 1; return u }
+    @inlinable public subscript(lane lane: Int) -> Double { self[lane] }
+}
+
+extension SIMD8: TangentDirections where Scalar == Double {
+    @inlinable public static var laneCount: Int { 8 }
+    @inlinable public static func unit(_ lane: Int) -> Self { var u = Self.zero; u[lane] = 1; return u }
+    @inlinable public subscript(lane lane: Int) -> Double { self[lane] }
+}

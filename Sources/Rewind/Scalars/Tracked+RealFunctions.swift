@@ -1,0 +1,56 @@
+import RealModule
+
+/// The elementary functions on tracked values: each records one statement whose partial comes
+/// from `ElementaryRules`.
+extension Tracked: RealFunctions {
+    @inlinable public static func exp(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.exp(x.value)) }
+    @inlinable public static func expMinusOne(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.expMinusOne(x.value)) }
+    @inlinable public static func exp2(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.exp2(x.value)) }
+    @inlinable public static func exp10(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.exp10(x.value)) }
+    @inlinable public static func cosh(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.cosh(x.value)) }
+    @inlinable public static func sinh(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.sinh(x.value)) }
+    @inlinable public static func tanh(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.tanh(x.value)) }
+    @inlinable public static func cos(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.cos(x.value)) }
+    @inlinable public static func sin(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.sin(x.value)) }
+    @inlinable public static func tan(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.tan(x.value)) }
+    @inlinable public static func log(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.log(x.value)) }
+    @inlinable public static func log(onePlus x: Tracked) -> Tracked { _unary(x, ElementaryRules.log(onePlus: x.value)) }
+    @inlinable public static func log2(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.log2(x.value)) }
+    @inlinable public static func log10(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.log10(x.value)) }
+    @inlinable public static func acosh(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.acosh(x.value)) }
+    @inlinable public static func asinh(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.asinh(x.value)) }
+    @inlinable public static func atanh(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.atanh(x.value)) }
+    @inlinable public static func acos(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.acos(x.value)) }
+    @inlinable public static func asin(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.asin(x.value)) }
+    @inlinable public static func atan(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.atan(x.value)) }
+    @inlinable public static func sqrt(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.sqrt(x.value)) }
+    @inlinable public static func cbrt(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.cbrt(x.value)) }
+    @inlinable public static func root(_ x: Tracked, _ n: Int) -> Tracked { _unary(x, ElementaryRules.root(x.value, n)) }
+    @inlinable public static func pow(_ x: Tracked, _ n: Int) -> Tracked { _unary(x, ElementaryRules.pow(x.value, n)) }
+    @inlinable public static func pow(_ x: Tracked, _ y: Tracked) -> Tracked {
+        _binary(x, y, ElementaryRules.pow(x.value, y.value))
+    }
+    /// x^y for a constant exponent.
+    @inlinable public static func pow(_ x: Tracked, _ y: Double) -> Tracked {
+        let rule = ElementaryRules.pow(x.value, y)
+        return _unary(x, rule.value, rule.first)
+    }
+    /// x^y for a constant base.
+    @inlinable public static func pow(_ x: Double, _ y: Tracked) -> Tracked {
+        let rule = ElementaryRules.pow(x, y.value)
+        return _unary(y, rule.value, rule.second)
+    }
+    @inlinable public static func atan2(y: Tracked, x: Tracked) -> Tracked {
+        _binary(y, x, ElementaryRules.atan2(y: y.value, x: x.value))
+    }
+    @inlinable public static func hypot(_ x: Tracked, _ y: Tracked) -> Tracked {
+        _binary(x, y, ElementaryRules.hypot(x.value, y.value))
+    }
+    @inlinable public static func erf(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.erf(x.value)) }
+    @inlinable public static func erfc(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.erfc(x.value)) }
+    @inlinable public static func gamma(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.gamma(x.value)) }
+    @inlinable public static func logGamma(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.logGamma(x.value)) }
+    @inlinable public static func signGamma(_ x: Tracked) -> FloatingPointSign { Double.signGamma(x.value) }
+    @inlinable public static func abs(_ x: Tracked) -> Tracked { x.magnitude }
+    @inlinable public static func _mulAdd(_ a: Tracked, _ b: Tracked, _ c: Tracked) -> Tracked { a * b + c }
+}

@@ -1,0 +1,191 @@
+import RealModule
+
+/// A real number whose operations are recorded on the thread's active tape.
+///
+/// `Tracked` holds only a value and the identifier of the statement that defined it; it is
+/// a plain struct of trivial fields, so arithmetic on it never allocates or retains. A
+/// tracked value with identifier 0 is a constant: operations on constants record nothing.
+/// The `tag` stamps the recording the value belongs to; debug builds use it to catch values
+/// that outlived a reset or come from another tape.
+///
+/// ```swift
+/// let tape = Tape()
+/// let y = tape.record { () -> Tracked in
+///     let x = tape.registerInput(0.5)
+///     return x * x + Tracked.sin(x)
+/// }
+/// ```
+@frozen
+public struct Tracked {
+    /// The value, exactly as the same computation on `Double` gives it.
+    public let value: Double
+    /// The statement that defined this value, or 0 for a constant.
+    public let identifier: UInt32
+    @usableFromInline let tag: UInt32
+
+    @inlinable @inline(__always)
+    init(_value: Double, identifier: UInt32, tag: UInt32) {
+        self.value = _value
+        self.identifier = identifier
+        self.tag = tag
+    }
+
+    /// A constant: derivatives with respect to it are not taken.
+    @inlinable @inline(__always)
+    public init(_ constant: Double) {
+        self.init(_value: constant, identifier: 0, tag: 0)
+    }
+
+    /// Whether this value is a constant (depends on no recorded input).
+    @inlinable public var isConstant: Bool { identifier == 0 }
+
+    // MARK: Recording
+
+    @inlinable @inline(__always)
+    static func _unary(_ x: Tracked, _ value: Double, _ partial: Double) -> Tracked {
+        if x.identifier == 0 { return Tracked(value) }
+        return _Recorder.current(for: x.tag).pointee.push(value, x.identifier, partial)
+    }
+
+    @inlinable @inline(__always)
+    static func _unary(_ x: Tracked, _ rule: LocalDerivative) -> Tracked {
+        _unary(x, rule.value, rule.derivative)
+    }
+
+    @inlinable @inline(__always)
+    static func _binary(_ x: Tracked, _ px: Double, _ y: Tracked, _ py: Double, _ value: Double) -> Tracked {
+        if x.identifier == 0 { return _unary(y, value, py) }
+        if y.identifier == 0 { return _unary(x, value, px) }
+        assert(x.tag == y.tag, _staleValueMessage)
+        // x ∘ x: one argument with the summed partial is smaller and sweeps faster.
+        if x.identifier == y.identifier { return _unary(x, value, px + py) }
+        return _Recorder.current(for: x.tag).pointee.push(value, x.identifier, px, y.identifier, py)
+    }
+
+    @inlinable @inline(__always)
+    static func _binary(_ x: Tracked, _ y: Tracked, _ rule: LocalPartials) -> Tracked {
+        _binary(x, rule.first, y, rule.second, rule.value)
+    }
+}
+
+// MARK: - Arithmetic
+
+extension Tracked {
+    @inlinable @inline(__always)
+    public static func + (a: Tracked, b: Tracked) -> Tracked { _binary(a, 1, b, 1, a.value + b.value) }
+    @inlinable @inline(__always)
+    public static func - (a: Tracked, b: Tracked) -> Tracked { _binary(a, 1, b, -1, a.value - b.value) }
+    @inlinable @inline(__always)
+    public static func * (a: Tracked, b: Tracked) -> Tracked { _binary(a, b.value, b, a.value, a.value * b.value) }
+    @inlinable @inline(__always)
+    public static func / (a: Tracked, b: Tracked) -> Tracked {
+        let q = a.value / b.value
+        return _binary(a, 1 / b.value, b, -q / b.value, q)
+    }
+    @inlinable @inline(__always)
+    public static prefix func - (a: Tracked) -> Tracked { _unary(a, -a.value, -1) }
+
+    @inlinable @inline(__always)
+    public static func + (a: Tracked, b: Double) -> Tracked { _unary(a, a.value + b, 1) }
+    @inlinable @inline(__always)
+    public static func + (a: Double, b: Tracked) -> Tracked { _unary(b, a + b.value, 1) }
+    @inlinable @inline(__always)
+    public static func - (a: Tracked, b: Double) -> Tracked { _unary(a, a.value - b, 1) }
+    @inlinable @inline(__always)
+    public static func - (a: Double, b: Tracked) -> Tracked { _unary(b, a - b.value, -1) }
+    @inlinable @inline(__always)
+    public static func * (a: Tracked, b: Double) -> Tracked { _unary(a, a.value * b, b) }
+    @inlinable @inline(__always)
+    public static func * (a: Double, b: Tracked) -> Tracked { _unary(b, a * b.value, a) }
+    @inlinable @inline(__always)
+    public static func / (a: Tracked, b: Double) -> Tracked { _unary(a, a.value / b, 1 / b) }
+    @inlinable @inline(__always)
+    public static func / (a: Double, b: Tracked) -> Tracked {
+        let q = a / b.value
+        return _unary(b, q, -q / b.value)
+    }
+
+    @inlinable public static func += (a: inout Tracked, b: Tracked) { a = a + b }
+    @inlinable public static func -= (a: inout Tracked, b: Tracked) { a = a - b }
+    @inlinable public static func *= (a: inout Tracked, b: Tracked) { a = a * b }
+    @inlinable public static func /= (a: inout Tracked, b: Tracked) { a = a / b }
+    @inlinable public static func += (a: inout Tracked, b: Double) { a = a + b }
+    @inlinable public static func -= (a: inout Tracked, b: Double) { a = a - b }
+    @inlinable public static func *= (a: inout Tracked, b: Double) { a = a * b }
+    @inlinable public static func /= (a: inout Tracked, b: Double) { a = a / b }
+
+    /// a·b + c with one rounding; partials b, a and 1.
+    @inlinable
+    public static func fma(_ a: Tracked, _ b: Tracked, _ c: Tracked) -> Tracked {
+        let value = c.value.addingProduct(a.value, b.value)
+        return _nary(value, count: 3) { j in
+            switch j {
+            case 0: return (a, b.value)
+            case 1: return (b, a.value)
+            default: return (c, 1)
+            }
+        }
+    }
+
+    /// Records one statement with `count` arguments given by `argument(j)`; constant
+    /// arguments are left out, and a statement of constants records nothing.
+    @inlinable
+    static func _nary(_ value: Double, count: Int, _ argument: (Int) -> (Tracked, Double)) -> Tracked {
+        precondition(count <= Int(_StatementCode.maximumArguments), "a statement takes at most 253 arguments")
+        return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: count) { ids in
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: count) { partials in
+                var stored = 0
+                var tag: UInt32 = 0
+                for j in 0..<count {
+                    let (x, partial) = argument(j)
+                    guard x.identifier != 0 else { continue }
+                    assert(tag == 0 || tag == x.tag, _staleValueMessage)
+                    tag = x.tag
+                    ids[stored] = x.identifier
+                    partials[stored] = partial
+                    stored += 1
+                }
+                if stored == 0 { return Tracked(value) }
+                return _Recorder.current(for: tag).pointee.push(
+                    value, identifiers: ids.baseAddress!, partials: partials.baseAddress!, count: stored)
+            }
+        }
+    }
+}
+
+// MARK: - Standard protocols
+
+extension Tracked: Comparable {
+    /// Compares values; which statement defined them does not matter.
+    @inlinable public static func == (a: Tracked, b: Tracked) -> Bool { a.value == b.value }
+    @inlinable public static func < (a: Tracked, b: Tracked) -> Bool { a.value < b.value }
+}
+
+extension Tracked: ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {
+    @inlinable public init(floatLiteral value: Double) { self.init(value) }
+    @inlinable public init(integerLiteral value: Int) { self.init(Double(value)) }
+}
+
+extension Tracked: CustomStringConvertible {
+    public var description: String {
+        identifier == 0 ? "\(value)" : "\(value) (statement \(identifier))"
+    }
+}
+
+extension Tracked: AlgebraicField {
+    public typealias Magnitude = Tracked
+
+    @inlinable public static var zero: Tracked { Tracked(0) }
+
+    @inlinable public init?<T: BinaryInteger>(exactly source: T) {
+        guard let value = Double(exactly: source) else { return nil }
+        self.init(value)
+    }
+
+    /// |x|, with subgradient 0 at 0.
+    @inlinable public var magnitude: Tracked { Tracked._unary(self, ElementaryRules.abs(value)) }
+
+    @inlinable public var reciprocal: Tracked? {
+        value == 0 ? nil : 1.0 / self
+    }
+}

@@ -1,0 +1,137 @@
+import CRewindSupport
+
+/// The recording state of a tape: a copy of the current chunk's column pointers and fill levels.
+///
+/// Tracked values reach it through a thread-local pointer (`_Recorder.active`), never through
+/// the `Tape` class, because a class reference on the hot path costs retain/release and
+/// exclusivity checks on every operation (measured 5× slower, see docs/PERFORMANCE.md).
+/// The cold path, switching to the next chunk, goes back to the owning `Tape`.
+@usableFromInline
+struct _Recorder {
+    @usableFromInline var argumentCounts: UnsafeMutablePointer<UInt8>
+    @usableFromInline var identifiers: UnsafeMutablePointer<UInt32>
+    @usableFromInline var partials: UnsafeMutablePointer<Double>
+    @usableFromInline var statementCount: Int
+    @usableFromInline var statementCapacity: Int
+    @usableFromInline var identifierCount: Int
+    @usableFromInline var partialCount: Int
+    @usableFromInline var argumentCapacity: Int
+    /// The identifier the next statement will define.
+    @usableFromInline var nextIdentifier: UInt32
+    /// Stamps this recording; tracked values carry it so that stale ones can be caught.
+    @usableFromInline var tag: UInt32
+    @usableFromInline let tape: Unmanaged<Tape>
+
+    /// The recorder of the tape recording on this thread, if any.
+    @inlinable @inline(__always)
+    static var active: UnsafeMutablePointer<_Recorder>? {
+        rewind_get_active_recorder()?.assumingMemoryBound(to: _Recorder.self)
+    }
+
+    /// The active recorder; traps with a clear message when a tracked value is used with no
+    /// tape recording on this thread.
+    @inlinable @inline(__always)
+    static func current(for tag: UInt32) -> UnsafeMutablePointer<_Recorder> {
+        guard let recorder = active else { _noActiveRecorder() }
+        assert(recorder.pointee.tag == tag, _staleValueMessage)
+        return recorder
+    }
+
+    @inlinable @inline(__always)
+    mutating func _reserve(arguments: Int) {
+        if _slowPath(statementCount == statementCapacity || partialCount &+ arguments > argumentCapacity) {
+            _nextChunk(arguments: arguments)
+        }
+    }
+
+    @inlinable @inline(__always)
+    mutating func _finish(_ value: Double) -> Tracked {
+        statementCount &+= 1
+        let identifier = nextIdentifier
+        nextIdentifier &+= 1
+        return Tracked(_value: value, identifier: identifier, tag: tag)
+    }
+
+    /// Records a statement with no arguments: an independent input, or an output slot of an
+    /// external statement.
+    @inlinable @inline(__always)
+    mutating func pushLeaf(_ value: Double) -> Tracked {
+        _reserve(arguments: 0)
+        argumentCounts[statementCount] = 0
+        return _finish(value)
+    }
+
+    @inlinable @inline(__always)
+    mutating func push(_ value: Double, _ a: UInt32, _ pa: Double) -> Tracked {
+        _reserve(arguments: 1)
+        argumentCounts[statementCount] = 1
+        identifiers[identifierCount] = a
+        partials[partialCount] = pa
+        identifierCount &+= 1
+        partialCount &+= 1
+        return _finish(value)
+    }
+
+    @inlinable @inline(__always)
+    mutating func push(_ value: Double, _ a: UInt32, _ pa: Double, _ b: UInt32, _ pb: Double) -> Tracked {
+        _reserve(arguments: 2)
+        argumentCounts[statementCount] = 2
+        identifiers[identifierCount] = a
+        identifiers[identifierCount &+ 1] = b
+        partials[partialCount] = pa
+        partials[partialCount &+ 1] = pb
+        identifierCount &+= 2
+        partialCount &+= 2
+        return _finish(value)
+    }
+
+    @inlinable @inline(__always)
+    mutating func push(
+        _ value: Double, _ a: UInt32, _ pa: Double, _ b: UInt32, _ pb: Double, _ c: UInt32, _ pc: Double
+    ) -> Tracked {
+        _reserve(arguments: 3)
+        argumentCounts[statementCount] = 3
+        identifiers[identifierCount] = a
+        identifiers[identifierCount &+ 1] = b
+        identifiers[identifierCount &+ 2] = c
+        partials[partialCount] = pa
+        partials[partialCount &+ 1] = pb
+        partials[partialCount &+ 2] = pc
+        identifierCount &+= 3
+        partialCount &+= 3
+        return _finish(value)
+    }
+
+    /// Records a statement with `count` arguments (at most `_StatementCode.maximumArguments`);
+    /// arguments that are constants (identifier 0) must already be left out.
+    @inlinable @inline(__always)
+    mutating func push(
+        _ value: Double, identifiers ids: UnsafePointer<UInt32>, partials ps: UnsafePointer<Double>, count: Int
+    ) -> Tracked {
+        _reserve(arguments: count)
+        argumentCounts[statementCount] = UInt8(truncatingIfNeeded: count)
+        (identifiers + identifierCount).update(from: ids, count: count)
+        (partials + partialCount).update(from: ps, count: count)
+        identifierCount &+= count
+        partialCount &+= count
+        return _finish(value)
+    }
+
+    @inline(never)
+    @usableFromInline
+    mutating func _nextChunk(arguments: Int) {
+        tape.takeUnretainedValue()._advanceChunk(recorder: &self, arguments: arguments)
+    }
+}
+
+@usableFromInline
+let _staleValueMessage =
+    "a tracked value from another tape, or from before this tape's reset, was used in a recording"
+
+@inline(never)
+@usableFromInline
+func _noActiveRecorder() -> Never {
+    preconditionFailure(
+        "a tracked value was used with no tape recording on this thread; "
+            + "record inside `tape.record { ... }` or a `gradient(of:at:)` call")
+}
