@@ -1,0 +1,221 @@
+// Binomial checkpointing: revolve.
+//
+// Algorithm: A. Griewank and A. Walther, "Algorithm 799: revolve: an implementation of
+// checkpointing for the reverse or adjoint mode of computational differentiation",
+// ACM Transactions on Mathematical Software 26(1), 19-45, 2000.
+//
+// Guarantees, for `steps = l` known in advance and `snapshots = c` slots (the slot holding x_0
+// counts as one of them):
+// * the schedule performs exactly t(l, c) = r*l - beta(c+1, r-1) advances, where
+//   beta(c, r) = (c+r)! / (c! r!) and r, the repetition number, is the smallest integer with
+//   beta(c, r) >= l. This is the minimum over all schedules with at most c slots;
+// * no step is advanced more than r times;
+// * at most c slots are live at any time, and each step is taped exactly once, in the order
+//   l-1, l-2, ..., 0. The first sweep tapes step l-1 directly (revolve's "firsturn").
+//
+// The split rule is revolve's (the `bino1`...`bino5` rule of revolve.cpp), which attains
+// t(l, c) for every (l, c); the tests check the count against the closed form and against the
+// exact dynamic programme t(l,c) = min_j [j + t(l-j, c-1) + t(j, c)].
+
+/// The optimal offline checkpointing schedule for a run whose length is known in advance.
+///
+/// The sequence is generated lazily from a stack of at most `snapshots` frames, so a schedule
+/// for 10^7 steps needs O(snapshots) memory, whatever the number of actions. Slot `k` is always
+/// the `k`-th live snapshot (slots are used like a stack), and slot 0 holds `x_0`.
+///
+/// ```swift
+/// let schedule = RevolveSchedule(steps: 1000, snapshots: 10)
+/// let advances = schedule.reduce(0) { $0 + $1.advanceCount }      // 3636
+/// RevolveSchedule.minimumAdvances(steps: 1000, snapshots: 10)     // 3636, without iterating
+/// ```
+public struct RevolveSchedule: Sequence, Sendable {
+    /// Number of time steps to reverse.
+    public let steps: Int
+    /// Number of snapshot slots, including the one holding `x_0`.
+    public let snapshots: Int
+
+    /// Creates the schedule. Both numbers must be at least 1.
+    public init(steps: Int, snapshots: Int) {
+        precondition(steps >= 1, "revolve needs at least one step")
+        precondition(snapshots >= 1, "revolve needs a snapshot")
+        self.steps = steps
+        self.snapshots = snapshots
+    }
+
+    /// Advances the schedule will perform, t(steps, snapshots), in closed form.
+    public var advances: Int { Self.minimumAdvances(steps: steps, snapshots: snapshots) }
+
+    /// The most times any one step is advanced.
+    public var repetitions: Int { Self.repetitionNumber(steps: steps, snapshots: snapshots) }
+
+    public func makeIterator() -> Iterator {
+        Iterator(start: 0, end: steps, snapshots: snapshots, storeStart: true)
+    }
+
+    /// Produces the actions one at a time; O(snapshots) state.
+    public struct Iterator: IteratorProtocol, Sendable {
+        @usableFromInline
+        struct _Frame: Sendable {
+            var start: Int
+            var end: Int
+            var slot: Int
+            var snapshots: Int
+        }
+
+        @usableFromInline var _frames: [_Frame]
+        // The current state's step, or nil after a reverse (the state then must be restored).
+        @usableFromInline var _current: Int?
+        // At most two actions follow from one decision; a pair of optionals avoids an array queue.
+        @usableFromInline var _queued0: CheckpointAction?
+        @usableFromInline var _queued1: CheckpointAction?
+
+        /// Reverses steps `start..<end` with `snapshots` slots (slot 0 for `x_start`).
+        ///
+        /// With `storeStart` the first action stores `x_start` (current state `x_start`);
+        /// without it `x_start` is taken to be in slot 0 already and the current state unknown,
+        /// so the first action restores it. The online schedule uses the second form.
+        init(start: Int, end: Int, snapshots: Int, storeStart: Bool) {
+            precondition(end > start && snapshots >= 1)
+            _frames = [_Frame(start: start, end: end, slot: 0, snapshots: snapshots)]
+            _frames.reserveCapacity(Swift.min(snapshots, end - start))
+            if storeStart {
+                _current = start
+                _queued0 = .store(slot: 0, step: start, level: .memory)
+            } else {
+                _current = nil
+            }
+        }
+
+        public mutating func next() -> CheckpointAction? {
+            if let action = _queued0 {
+                _queued0 = _queued1
+                _queued1 = nil
+                return action
+            }
+            guard let frame = _frames.last else { return nil }
+            if _current != frame.start {
+                _current = frame.start
+                return .restore(slot: frame.slot, step: frame.start, level: .memory)
+            }
+            let length = frame.end - frame.start
+            if length == 1 {
+                _frames.removeLast()
+                _current = nil
+                _queued0 = .free(slot: frame.slot, level: .memory)
+                return .reverse(step: frame.start)
+            }
+            let split = frame.start + RevolveSchedule._split(steps: length, snapshots: frame.snapshots)
+            _frames[_frames.count - 1].end = split
+            if frame.end - split == 1 {
+                // The right part is one step: tape it at once, no snapshot needed.
+                _current = nil
+                _queued0 = .reverse(step: split)
+            } else {
+                let slot = _frames.count
+                precondition(frame.snapshots >= 2, "revolve split needs a free slot")
+                _frames.append(_Frame(start: split, end: frame.end, slot: slot, snapshots: frame.snapshots - 1))
+                _current = split
+                _queued0 = .store(slot: slot, step: split, level: .memory)
+            }
+            return .advance(from: frame.start, to: split)
+        }
+    }
+}
+
+// MARK: - Closed forms
+
+extension RevolveSchedule {
+    /// beta(c, r) = C(c+r, c), or nil once it exceeds `limit` (so callers never overflow).
+    @usableFromInline
+    static func _beta(_ c: Int, _ r: Int, limit: Int = Int.max) -> Int? {
+        if c < 0 || r < 0 { return 0 }
+        let k = Swift.min(c, r)
+        let n = c + r
+        var value: Int128 = 1
+        var i = 0
+        while i < k {
+            // value * (n - i) / (i + 1) stays an integer: value is C(n, i) * ... a binomial.
+            value = value * Int128(n - i) / Int128(i + 1)
+            if value > Int128(limit) { return nil }
+            i += 1
+        }
+        return Int(value)
+    }
+
+    /// The repetition number r: the smallest integer with beta(snapshots, r) >= steps.
+    ///
+    /// No step is advanced more than r times by an optimal schedule. O(r).
+    public static func repetitionNumber(steps: Int, snapshots: Int) -> Int {
+        precondition(steps >= 1 && snapshots >= 1)
+        return _repetition(steps: steps, snapshots: snapshots).r
+    }
+
+    // Returns r and beta(c, r) with beta computed incrementally (beta(c,r) = beta(c,r-1)*(c+r)/r),
+    // stopping as soon as it reaches l, so the intermediate product stays below l*(c+r).
+    @usableFromInline
+    static func _repetition(steps l: Int, snapshots c: Int) -> (r: Int, beta: Int128) {
+        var r = 0
+        var beta: Int128 = 1
+        while beta < Int128(l) {
+            r += 1
+            beta = beta * Int128(c + r) / Int128(r)
+        }
+        return (r, beta)
+    }
+
+    /// t(steps, snapshots): the fewest advances with which any schedule reverses `steps` steps
+    /// holding at most `snapshots` states (Griewank & Walther 2000).
+    ///
+    /// `t(l, c) = r*l - beta(c+1, r-1)` with `r = repetitionNumber(l, c)`; `t(1, c) = 0`,
+    /// `t(l, 1) = l(l-1)/2` and `t(l, c) = l-1` for `c >= l-1`. Exact 64-bit arithmetic; traps if
+    /// the answer does not fit in `Int` (it does for every `l <= 4*10^9` with `c = 1`).
+    ///
+    /// ```swift
+    /// RevolveSchedule.minimumAdvances(steps: 100_000, snapshots: 1)   // 4_999_950_000
+    /// ```
+    public static func minimumAdvances(steps l: Int, snapshots c: Int) -> Int {
+        precondition(l >= 1 && c >= 1)
+        if l == 1 { return 0 }
+        if c >= l - 1 { return l - 1 }
+        let (r, beta) = _repetition(steps: l, snapshots: c)
+        // beta(c+1, r-1) = C(c+r, c+1) = beta(c, r) * r / (c+1).
+        let betaUp = beta * Int128(r) / Int128(c + 1)
+        let t = Int128(r) * Int128(l) - betaUp
+        precondition(t <= Int128(Int.max), "t(\(l), \(c)) does not fit in Int")
+        return Int(t)
+    }
+
+    /// revolve's choice of the next snapshot, as an offset from the frame's start.
+    ///
+    /// For l steps and c slots (the frame's own included) with r = repetition number, this is
+    /// revolve.cpp's rule: with b1 = beta(c, r-1), b2 = beta(c-1, r-1), b3 = beta(c-2, r-1),
+    /// b4 = beta(c, r-2), b5 = beta(c-3, r): if l <= b1 + b3 take b4; else if
+    /// l >= beta(c, r) - b5 take b1; else take l - b2 - b3. Every choice attains t(l, c).
+    @usableFromInline
+    static func _split(steps l: Int, snapshots c: Int) -> Int {
+        if c == 1 { return l - 1 }
+        let (r, range) = _repetition(steps: l, snapshots: c)
+        // All the binomials below are at most beta(c, r) < l*(c+r), so they fit.
+        func b(_ cc: Int, _ rr: Int) -> Int128 {
+            if cc < 0 || rr < 0 { return 0 }
+            return Int128(_beta(cc, rr)!)
+        }
+        let bino1 = b(c, r - 1)
+        let bino2 = b(c - 1, r - 1)
+        let bino3 = b(c - 2, r - 1)
+        let bino4 = b(c, r - 2)
+        let bino5 = b(c - 3, r)
+        let length = Int128(l)
+        var j: Int128
+        if length <= bino1 + bino3 {
+            j = bino4
+        } else if length >= range - bino5 {
+            j = bino1
+        } else {
+            j = length - bino2 - bino3
+        }
+        if j < 1 { j = 1 }
+        if j > length - 1 { j = length - 1 }
+        return Int(j)
+    }
+}

@@ -1,0 +1,113 @@
+/// Carries out a checkpointing schedule on a time-stepping problem: advances run on `Double`,
+/// each reversed step is recorded on one reused tape and swept at once.
+///
+/// The executor is the only place that interprets `CheckpointAction`s, so every schedule
+/// (revolve, online, two-level) shares the bookkeeping: the current state, the snapshot
+/// slots, the running sum of the objective's running cost, and the adjoints carried from
+/// step to step.
+final class CheckpointExecutor<Problem: TimeSteppingProblem> {
+    let problem: Problem
+    let parameters: [Double]
+    let steps: Int
+    let tape: Tape
+    let adjoints = AdjointVector()
+
+    private(set) var current: [Double]
+    private var scratch: [Double]
+    private(set) var currentStep: Int
+    /// Snapshot slots in memory, each holding a state and its step.
+    private var slots: [Int: (step: Int, state: [Double])] = [:]
+    private(set) var peakSlots = 0
+
+    /// Running sum of running costs over states x_1 ... x_summedThrough.
+    private var runningSum = 0.0
+    private var summedThrough = 0
+
+    var stateAdjoint: [Double]
+    var sumAdjoint = 0.0
+    var parameterAdjoint: [Double]
+    private(set) var objective = Double.nan
+
+    private(set) var advances = 0
+    private(set) var tapedSteps = 0
+    private(set) var peakTapeBytes = 0
+    private var nextReverse: Int
+    var progress: ((Double) -> Void)?
+
+    init(problem: Problem, initialState: [Double], parameters: [Double], steps: Int, tape: Tape) {
+        self.problem = problem
+        self.parameters = parameters
+        self.steps = steps
+        self.tape = tape
+        current = initialState
+        scratch = initialState
+        currentStep = 0
+        nextReverse = steps - 1
+        stateAdjoint = [Double](repeating: 0, count: initialState.count)
+        parameterAdjoint = [Double](repeating: 0, count: parameters.count)
+    }
+
+    func run<S: Sequence>(_ schedule: S) where S.Element == CheckpointAction {
+        for action in schedule { perform(action) }
+        precondition(nextReverse == -1, "the schedule ended before reversing every step")
+    }
+
+    func perform(_ action: CheckpointAction) {
+        switch action {
+        case let .advance(from, to):
+            precondition(from == currentStep, "schedule advances from step \(from) but the state is at \(currentStep)")
+            advance(to: to)
+        case let .store(slot, step, _):
+            precondition(step == currentStep, "schedule stores step \(step) but the state is at \(currentStep)")
+            slots[slot] = (step, current)
+            peakSlots = max(peakSlots, slots.count)
+        case let .restore(slot, step, _):
+            guard let stored = slots[slot], stored.step == step else {
+                preconditionFailure("schedule restores step \(step) from slot \(slot), which does not hold it")
+            }
+            current = stored.state
+            currentStep = step
+        case let .free(slot, _):
+            slots[slot] = nil
+        case let .reverse(step):
+            precondition(step == currentStep, "schedule reverses step \(step) but the state is at \(currentStep)")
+            precondition(step == nextReverse, "schedule reverses step \(step) out of order (expected \(nextReverse))")
+            reverse(step: step)
+        }
+    }
+
+    /// Runs the primal from the current state to `x_target`, adding running costs the first
+    /// time each state is reached.
+    func advance(to target: Int) {
+        while currentStep < target {
+            problem.step(current, parameters: parameters, into: &scratch)
+            swap(&current, &scratch)
+            currentStep += 1
+            advances += 1
+            if problem.hasRunningCost && currentStep > summedThrough {
+                runningSum = runningSum + problem.runningCost(current, parameters: parameters)
+                summedThrough = currentStep
+            }
+        }
+    }
+
+    private func reverse(step: Int) {
+        let endsRun = step == steps - 1
+        precondition(!endsRun || !problem.hasRunningCost || summedThrough == step, "running sum incomplete")
+        let recorded = RecordedSteps.record(
+            problem, on: tape, state: current, parameters: parameters, steps: 1,
+            runningSum: runningSum, endsRun: endsRun)
+        if endsRun { objective = recorded.objective!.value }
+        peakTapeBytes = max(peakTapeBytes, tape.reservedByteCount + adjoints.byteCount)
+        recorded.reverse(
+            on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
+            parameterAdjoint: &parameterAdjoint)
+        peakTapeBytes = max(peakTapeBytes, tape.reservedByteCount + adjoints.byteCount)
+        tapedSteps += 1
+        nextReverse -= 1
+        currentStep = -1
+        if let progress, steps >= 100, tapedSteps % max(1, steps / 200) == 0 {
+            progress(Double(tapedSteps) / Double(steps))
+        }
+    }
+}

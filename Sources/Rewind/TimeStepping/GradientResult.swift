@@ -1,0 +1,81 @@
+/// The objective of a time-stepping run and its gradient.
+public struct GradientResult: Sendable {
+    /// J, bitwise equal to the `Double` primal's.
+    public var objective: Double
+    /// dJ/dx₀, in the state's order.
+    public var initialStateGradient: [Double]
+    /// dJ/dp, in the parameters' order.
+    public var parameterGradient: [Double]
+    /// What the run did: strategy, snapshots, recomputation, memory and time.
+    public var report: RunReport
+}
+
+/// How a run was carried out, with measured figures.
+public struct RunReport: Sendable, Codable, Equatable {
+    public var strategy: String
+    public var snapshotsInMemory: Int
+    public var snapshotsOnDisk: Int
+    /// Evaluations of the step function other than the one taped evaluation per step.
+    public var forwardSteps: Int
+    /// The fewest such evaluations any schedule with these snapshots needs.
+    public var optimalForwardSteps: Int
+    /// Steps recorded on a tape (each exactly once).
+    public var tapedSteps: Int
+    /// The largest tape (columns and external data) held at once.
+    public var peakTapeBytes: Int
+    public var spilledBytes: Int
+    public var compressedBytes: Int
+    /// Peak resident memory of the process (`VmHWM`), measured.
+    public var peakResidentBytes: Int
+    public var seconds: Double
+    /// The plan made before the run, as one line.
+    public var plan: String
+    /// Predicted seconds for the run, from a timed sample of the step (0 when not predicted).
+    public var predictedSeconds: Double
+
+    public init(strategy: String) {
+        self.strategy = strategy
+        snapshotsInMemory = 0
+        snapshotsOnDisk = 0
+        forwardSteps = 0
+        optimalForwardSteps = 0
+        tapedSteps = 0
+        peakTapeBytes = 0
+        spilledBytes = 0
+        compressedBytes = 0
+        peakResidentBytes = 0
+        seconds = 0
+        plan = ""
+        predictedSeconds = 0
+    }
+}
+
+/// Errors of a time-stepping run that the user can act on.
+public enum TimeSteppingError: Error, CustomStringConvertible, Equatable {
+    case invalidSteps(Int)
+    case invalidSnapshots(Int)
+    case wrongLength(what: String, expected: Int, actual: Int)
+    case nonFinite(what: String, index: Int, value: Double)
+    case budgetTooSmall(budget: Int, minimum: Int, detail: String)
+    case storeAllDoesNotFit(budget: Int, needed: Int)
+
+    public var description: String {
+        switch self {
+        case .invalidSteps(let steps):
+            return "the number of steps must be at least 1 (got \(steps))"
+        case .invalidSnapshots(let count):
+            return "checkpointing needs at least 1 snapshot (got \(count)); pass --snapshots 1 or more, or auto"
+        case .wrongLength(let what, let expected, let actual):
+            return "\(what) has \(actual) values but the problem needs \(expected)"
+        case .nonFinite(let what, let index, let value):
+            return "\(what)[\(index)] is \(value); every input must be a finite number"
+        case .budgetTooSmall(let budget, let minimum, let detail):
+            return "a memory budget of \(MemoryBudget.format(budget)) is below the minimum of "
+                + "\(MemoryBudget.format(minimum)) (\(minimum) bytes) for this run: \(detail); "
+                + "raise --memory-budget to at least \(MemoryBudget.format(minimum))"
+        case .storeAllDoesNotFit(let budget, let needed):
+            return "store-all needs about \(MemoryBudget.format(needed)) but the budget is "
+                + "\(MemoryBudget.format(budget)); use --strategy auto or revolve, or raise --memory-budget"
+        }
+    }
+}

@@ -1,0 +1,93 @@
+/// Steps of a time-stepping problem recorded on a tape, ready to be reversed.
+///
+/// Every strategy reverses through this one type: store-all records all steps in one
+/// `RecordedSteps`, checkpointing records one step at a time. Because both record the same
+/// statements and add adjoint contributions in the same order — the parameters' adjoint is
+/// carried from segment to segment as a seed rather than summed afterwards — the gradient is
+/// bitwise the same whatever the strategy.
+struct RecordedSteps {
+    var stateLeaves: [Tracked]
+    var parameterLeaves: [Tracked]
+    var finalState: [Tracked]
+    /// Identifiers of the running costs, in step order.
+    var runningCosts: [UInt32]
+    /// The objective and the leaf that stands for the running sum in it, when the last step
+    /// of the run is among these steps.
+    var objective: Tracked?
+    var sumLeaf: Tracked?
+    var positionBeforeObjective: TapePosition
+    /// The running sum after these steps (the input sum plus their costs, left to right).
+    var runningSum: Double
+
+    /// Records `steps` steps from `state` on `tape` (after resetting it); when
+    /// `endsRun`, also the objective with the running sum so far.
+    static func record<P: TimeSteppingProblem>(
+        _ problem: P, on tape: Tape, state: [Double], parameters: [Double], steps: Int,
+        runningSum: Double, endsRun: Bool
+    ) -> RecordedSteps {
+        tape.reset()
+        return tape.record {
+            let parameterLeaves = tape.registerInputs(parameters)
+            let stateLeaves = tape.registerInputs(state)
+            var current = stateLeaves
+            var next = stateLeaves
+            var sum = runningSum
+            var runningCosts: [UInt32] = []
+            if problem.hasRunningCost { runningCosts.reserveCapacity(steps) }
+            for _ in 0..<steps {
+                problem.step(current, parameters: parameterLeaves, into: &next)
+                precondition(
+                    next.count == problem.stateCount,
+                    "the step function changed the state's length from \(problem.stateCount) to \(next.count)")
+                swap(&current, &next)
+                if problem.hasRunningCost {
+                    let cost = problem.runningCost(current, parameters: parameterLeaves)
+                    runningCosts.append(cost.identifier)
+                    sum = sum + cost.value
+                }
+            }
+            let positionBeforeObjective = tape.position
+            var objective: Tracked?
+            var sumLeaf: Tracked?
+            if endsRun {
+                let leaf = tape.registerInput(sum)
+                sumLeaf = leaf
+                objective = problem.objective(finalState: current, runningCostSum: leaf, parameters: parameterLeaves)
+            }
+            return RecordedSteps(
+                stateLeaves: stateLeaves, parameterLeaves: parameterLeaves, finalState: current,
+                runningCosts: runningCosts, objective: objective, sumLeaf: sumLeaf,
+                positionBeforeObjective: positionBeforeObjective, runningSum: sum)
+        }
+    }
+
+    /// Reverses the recording.
+    ///
+    /// - Parameters:
+    ///   - stateAdjoint: on entry the adjoint of the final state (ignored when the objective
+    ///     is recorded here); on exit the adjoint of the initial state.
+    ///   - sumAdjoint: dJ/dS; set here when the objective is recorded here.
+    ///   - parameterAdjoint: accumulated in place.
+    func reverse(
+        on tape: Tape, adjoints: AdjointVector, stateAdjoint: inout [Double], sumAdjoint: inout Double,
+        parameterAdjoint: inout [Double]
+    ) {
+        adjoints.prepare(for: tape)
+        for (leaf, seed) in zip(parameterLeaves, parameterAdjoint) { adjoints[leaf] = seed }
+        if let objective, let sumLeaf {
+            adjoints[objective] += 1
+            tape.reverse(adjoints, from: tape.position, to: positionBeforeObjective)
+            sumAdjoint = adjoints[sumLeaf]
+        } else {
+            for (value, seed) in zip(finalState, stateAdjoint) where !value.isConstant {
+                adjoints[value] += seed
+            }
+        }
+        for identifier in runningCosts where identifier != 0 {
+            adjoints[identifier: identifier] += sumAdjoint
+        }
+        tape.reverse(adjoints, from: positionBeforeObjective, to: .start)
+        for k in stateLeaves.indices { stateAdjoint[k] = adjoints[stateLeaves[k]] }
+        for k in parameterLeaves.indices { parameterAdjoint[k] = adjoints[parameterLeaves[k]] }
+    }
+}

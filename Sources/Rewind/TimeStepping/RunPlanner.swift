@@ -1,0 +1,150 @@
+/// Chooses how to run a time-stepping gradient inside a memory budget, from a measured
+/// sample of the problem: one step recorded and timed, and a few primal steps timed.
+///
+/// The memory model (all bytes, all measured on the sample except the snapshot size):
+/// - the *step working set* `W`: the tape of one recorded step as its arena reserves it,
+///   its adjoint vector, and the state arrays of the recording and the executor;
+/// - a *snapshot* `B = 8·n` bytes for a state of `n` values;
+/// - store-all: `N` times the bytes one step's statements use, plus the adjoint vector for
+///   all of them.
+/// The minimum budget for a checkpointed run is `W + B` (one snapshot, of `x_0`). `auto`
+/// chooses store-all when it fits in half the budget (the arena may reserve up to twice what
+/// it uses), otherwise revolve with `c = ⌊(budget − W)/B⌋` snapshots, capped at `N`.
+struct RunPlan {
+    var strategy: CheckpointStrategy
+    var snapshots: Int
+    var predictedAdvances: Int
+    var predictedSeconds: Double
+    var stepWorkingSetBytes: Int
+    var snapshotBytes: Int
+    var storeAllBytes: Int
+
+    var summary: String {
+        let strategyText: String
+        switch strategy {
+        case .storeAll: strategyText = "store-all"
+        case .revolve: strategyText = "revolve with \(snapshots) snapshots"
+        case .online: strategyText = "online with \(snapshots) snapshots"
+        case .auto: strategyText = "auto"
+        }
+        return "\(strategyText): \(predictedAdvances) advances predicted, about "
+            + "\(formatSeconds(predictedSeconds)); one step's working set \(MemoryBudget.format(stepWorkingSetBytes)), "
+            + "snapshot \(MemoryBudget.format(snapshotBytes)), store-all \(MemoryBudget.format(storeAllBytes))"
+    }
+}
+
+func formatSeconds(_ seconds: Double) -> String {
+    seconds < 1 ? "\(Int((seconds * 1000).rounded())) ms" : "\((seconds * 100).rounded() / 100) s"
+}
+
+struct RunSample {
+    var primalSecondsPerStep: Double
+    var tapedSecondsPerStep: Double
+    var stepTapeReservedBytes: Int
+    var stepTapeUsedBytes: Int
+    var identifiersPerStep: Int
+
+    /// Records and sweeps the first step once, and times primal steps.
+    static func measure<P: TimeSteppingProblem>(
+        _ problem: P, initialState: [Double], parameters: [Double], steps: Int, tape: Tape
+    ) -> RunSample {
+        let adjoints = AdjointVector()
+        var stateAdjoint = [Double](repeating: 0, count: initialState.count)
+        var parameterAdjoint = [Double](repeating: 0, count: parameters.count)
+        var sumAdjoint = 1.0
+        // Twice: the first pass touches new memory and would overstate the time.
+        var tapedSeconds = 0.0
+        var recorded: RecordedSteps!
+        for _ in 0..<2 {
+            let start = monotonicSeconds()
+            recorded = RecordedSteps.record(
+                problem, on: tape, state: initialState, parameters: parameters, steps: 1, runningSum: 0, endsRun: false)
+            recorded.reverse(
+                on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
+                parameterAdjoint: &parameterAdjoint)
+            tapedSeconds = monotonicSeconds() - start
+        }
+        let stats = tape.statistics
+        let reserved = tape.reservedByteCount
+        let identifiers = tape.identifierCount
+        tape.reset()
+
+        var state = initialState
+        var next = initialState
+        let sampleSteps = min(steps, max(1, 20_000_000 / max(1, initialState.count * 25)))
+        let start = monotonicSeconds()
+        for _ in 0..<sampleSteps {
+            problem.step(state, parameters: parameters, into: &next)
+            swap(&state, &next)
+        }
+        let primalSeconds = (monotonicSeconds() - start) / Double(sampleSteps)
+        return RunSample(
+            primalSecondsPerStep: primalSeconds, tapedSecondsPerStep: tapedSeconds,
+            stepTapeReservedBytes: reserved, stepTapeUsedBytes: stats.bytesInUse,
+            identifiersPerStep: identifiers - parameters.count - initialState.count)
+    }
+}
+
+enum RunPlanner {
+    static func plan(
+        strategy: CheckpointStrategy, budget: MemoryBudget, steps: Int, stateCount: Int, sample: RunSample
+    ) throws -> RunPlan {
+        let snapshotBytes = stateCount * MemoryLayout<Double>.stride + 32
+        // Recording arrays (leaves, outputs, scratch) of tracked values and executor states.
+        let stateArrays = stateCount * (3 * MemoryLayout<Tracked>.stride + 4 * MemoryLayout<Double>.stride)
+        let workingSet =
+            sample.stepTapeReservedBytes + (sample.identifiersPerStep + stateCount + 16) * MemoryLayout<Double>.stride
+            + stateArrays
+        let storeAllBytes =
+            steps * (sample.stepTapeUsedBytes + sample.identifiersPerStep * MemoryLayout<Double>.stride)
+            + stateArrays
+        let minimum = workingSet + snapshotBytes
+        let available = budget.bytes - workingSet
+
+        func revolvePlan(_ snapshots: Int, online: Bool) -> RunPlan {
+            let c = max(1, min(snapshots, steps))
+            let advances = RevolveSchedule.minimumAdvances(steps: steps, snapshots: c)
+            let seconds =
+                Double(advances) * sample.primalSecondsPerStep + Double(steps) * sample.tapedSecondsPerStep
+            return RunPlan(
+                strategy: online ? .online(snapshots: c) : .revolve(snapshots: c), snapshots: c,
+                predictedAdvances: advances, predictedSeconds: seconds, stepWorkingSetBytes: workingSet,
+                snapshotBytes: snapshotBytes, storeAllBytes: storeAllBytes)
+        }
+        let storeAll = RunPlan(
+            strategy: .storeAll, snapshots: 0, predictedAdvances: 0,
+            predictedSeconds: Double(steps) * sample.tapedSecondsPerStep, stepWorkingSetBytes: workingSet,
+            snapshotBytes: snapshotBytes, storeAllBytes: storeAllBytes)
+
+        switch strategy {
+        case .storeAll:
+            guard storeAllBytes <= budget.bytes else {
+                throw TimeSteppingError.storeAllDoesNotFit(budget: budget.bytes, needed: storeAllBytes)
+            }
+            return storeAll
+        case .auto:
+            if 2 * storeAllBytes <= budget.bytes { return storeAll }
+            guard budget.bytes >= minimum else {
+                throw TimeSteppingError.budgetTooSmall(
+                    budget: budget.bytes, minimum: minimum,
+                    detail: "one recorded step needs \(MemoryBudget.format(workingSet)) and a snapshot "
+                        + "\(MemoryBudget.format(snapshotBytes))")
+            }
+            return revolvePlan(available / snapshotBytes, online: false)
+        case .revolve(let requested), .online(let requested):
+            let online: Bool
+            if case .online = strategy { online = true } else { online = false }
+            if let requested, requested < 1 { throw TimeSteppingError.invalidSnapshots(requested) }
+            let snapshots = requested ?? max(1, available / snapshotBytes)
+            let needed = workingSet + min(snapshots, steps) * snapshotBytes
+            guard budget.bytes >= needed else {
+                throw TimeSteppingError.budgetTooSmall(
+                    budget: budget.bytes, minimum: requested == nil ? minimum : needed,
+                    detail: "one recorded step needs \(MemoryBudget.format(workingSet)) and "
+                        + "\(requested == nil ? 1 : min(snapshots, steps)) snapshot(s) of "
+                        + "\(MemoryBudget.format(snapshotBytes))")
+            }
+            return revolvePlan(snapshots, online: online)
+        }
+    }
+}

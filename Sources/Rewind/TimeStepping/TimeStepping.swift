@@ -1,0 +1,105 @@
+/// Reverse-mode gradients of time-stepping simulations inside a memory budget.
+///
+/// ```swift
+/// let result = try TimeStepping.gradient(
+///     of: Burgers(n: 256), initialState: u0, parameters: [0.01], steps: 1000,
+///     options: TimeSteppingOptions(memoryBudget: .mebibytes(64)))
+/// result.objective; result.initialStateGradient; result.parameterGradient; result.report
+/// ```
+///
+/// The advances run on `Double`; only the step being reversed is recorded (store-all
+/// records every step). The gradient is bitwise the same for every strategy and snapshot
+/// count (see `RecordedSteps`).
+public enum TimeStepping {
+    public static func gradient<P: TimeSteppingProblem>(
+        of problem: P, initialState: [Double], parameters: [Double], steps: Int,
+        options: TimeSteppingOptions = TimeSteppingOptions()
+    ) throws -> GradientResult {
+        try validate(problem, initialState: initialState, parameters: parameters, steps: steps)
+        let started = monotonicSeconds()
+        let tape = Tape()
+        let sample = RunSample.measure(
+            problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape)
+        let plan = try RunPlanner.plan(
+            strategy: options.strategy, budget: options.memoryBudget, steps: steps,
+            stateCount: problem.stateCount, sample: sample)
+        let runStarted = monotonicSeconds()
+
+        var result: GradientResult
+        switch plan.strategy {
+        case .storeAll, .auto:
+            result = storeAll(problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape)
+        case .revolve(let snapshots):
+            let executor = CheckpointExecutor(
+                problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape)
+            executor.progress = options.progress
+            executor.run(RevolveSchedule(steps: steps, snapshots: snapshots ?? plan.snapshots))
+            result = finish(executor, strategy: "revolve")
+            result.report.optimalForwardSteps = plan.predictedAdvances
+        case .online(let snapshots):
+            let executor = CheckpointExecutor(
+                problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape)
+            executor.progress = options.progress
+            var schedule = OnlineSchedule(snapshots: snapshots ?? plan.snapshots)
+            for n in 0..<(steps - 1) {
+                for action in schedule.forwardActions(atStep: n) { executor.perform(action) }
+            }
+            executor.run(schedule.reversal(steps: steps))
+            result = finish(executor, strategy: "online")
+            result.report.optimalForwardSteps = plan.predictedAdvances
+        }
+        result.report.plan = plan.summary
+        result.report.predictedSeconds = plan.predictedSeconds
+        result.report.seconds = monotonicSeconds() - runStarted
+        _ = started
+        result.report.peakResidentBytes = ProcessMemory.peakResidentBytes
+        options.progress?(1)
+        return result
+    }
+
+    static func validate<P: TimeSteppingProblem>(
+        _ problem: P, initialState: [Double], parameters: [Double], steps: Int
+    ) throws {
+        guard steps >= 1 else { throw TimeSteppingError.invalidSteps(steps) }
+        guard initialState.count == problem.stateCount else {
+            throw TimeSteppingError.wrongLength(what: "the initial state", expected: problem.stateCount, actual: initialState.count)
+        }
+        guard parameters.count == problem.parameterCount else {
+            throw TimeSteppingError.wrongLength(what: "the parameters", expected: problem.parameterCount, actual: parameters.count)
+        }
+        if let bad = initialState.firstIndex(where: { !$0.isFinite }) {
+            throw TimeSteppingError.nonFinite(what: "the initial state", index: bad, value: initialState[bad])
+        }
+    }
+
+    static func storeAll<P: TimeSteppingProblem>(
+        _ problem: P, initialState: [Double], parameters: [Double], steps: Int, tape: Tape
+    ) -> GradientResult {
+        let recorded = RecordedSteps.record(
+            problem, on: tape, state: initialState, parameters: parameters, steps: steps, runningSum: 0, endsRun: true)
+        let adjoints = AdjointVector()
+        var stateAdjoint = [Double](repeating: 0, count: initialState.count)
+        var parameterAdjoint = [Double](repeating: 0, count: parameters.count)
+        var sumAdjoint = 0.0
+        recorded.reverse(
+            on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
+            parameterAdjoint: &parameterAdjoint)
+        var report = RunReport(strategy: "store-all")
+        report.tapedSteps = steps
+        report.peakTapeBytes = tape.reservedByteCount + adjoints.byteCount
+        return GradientResult(
+            objective: recorded.objective!.value, initialStateGradient: stateAdjoint,
+            parameterGradient: parameterAdjoint, report: report)
+    }
+
+    static func finish<P>(_ executor: CheckpointExecutor<P>, strategy: String) -> GradientResult {
+        var report = RunReport(strategy: strategy)
+        report.snapshotsInMemory = executor.peakSlots
+        report.forwardSteps = executor.advances
+        report.tapedSteps = executor.tapedSteps
+        report.peakTapeBytes = executor.peakTapeBytes
+        return GradientResult(
+            objective: executor.objective, initialStateGradient: executor.stateAdjoint,
+            parameterGradient: executor.parameterAdjoint, report: report)
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import Rewind
+import RewindModels
+
+struct GradientCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gradient",
+        abstract: "Differentiate a model's objective with respect to its initial state and parameters.")
+
+    @OptionGroup var selection: ModelSelection
+
+    @Option(help: "Memory Rewind may use for the run, e.g. 64MiB, 4MB, 1GiB.")
+    var memoryBudget: String = "1GiB"
+
+    @Option(help: "Snapshots for checkpointing: auto or a number.")
+    var snapshots: String = "auto"
+
+    @Option(help: "auto, store-all, revolve or online.")
+    var strategy: String = "auto"
+
+    @Option(help: "Directory for spill files (spilling to disk is not available yet).")
+    var spillDir: String?
+
+    @Option(help: "Threads for parallel sweeps (only 1 is available yet).")
+    var threads: Int = 1
+
+    @Flag(help: "Print one JSON object on stdout and nothing else.")
+    var json = false
+
+    mutating func validate() throws {
+        do { _ = try MemoryBudget(parsing: memoryBudget) } catch let error as MemoryBudgetError {
+            throw ValidationError(error.description)
+        }
+        guard ["auto", "store-all", "revolve", "online"].contains(strategy) else {
+            throw ValidationError("--strategy must be auto, store-all, revolve or online (got '\(strategy)')")
+        }
+        if snapshots != "auto" {
+            guard let count = Int(snapshots), count >= 1 else {
+                throw ValidationError("--snapshots must be auto or a whole number of at least 1 (got '\(snapshots)')")
+            }
+            if strategy == "store-all" { throw ValidationError("--snapshots does not apply to --strategy store-all") }
+        }
+        if spillDir != nil {
+            throw ValidationError("--spill-dir: spilling to disk is not available in this version yet")
+        }
+        guard threads == 1 else {
+            throw ValidationError("--threads: parallel sweeps are not available in this version yet; use --threads 1")
+        }
+    }
+
+    func run() throws {
+        let (model, parameters, steps) = try selection.make()
+        let budget = try MemoryBudget(parsing: memoryBudget)
+        let count = Int(snapshots)
+        let chosen: CheckpointStrategy
+        switch strategy {
+        case "store-all": chosen = .storeAll
+        case "revolve": chosen = .revolve(snapshots: count)
+        case "online": chosen = .online(snapshots: count)
+        default: chosen = count.map { .revolve(snapshots: $0) } ?? .auto
+        }
+        let progress = ProgressBar(enabled: isatty(2) != 0, label: "\(selection.model) reverse sweep")
+        let options = TimeSteppingOptions(strategy: chosen, memoryBudget: budget, progress: progress.update)
+        let result: GradientResult
+        do {
+            result = try runGradient(model, parameters: parameters, steps: steps, options: options)
+        } catch let error as TimeSteppingError {
+            progress.finish()
+            throw CommandFailure(error.description)
+        }
+        progress.finish()
+        let output = GradientOutput(model: model, parameters: parameters, steps: steps, result: result)
+        if json {
+            print(try JSONOutput.encode(output))
+        } else {
+            print(output.text(for: model))
+        }
+    }
+}
+
+/// Opens the existential so that the generic engine specialises on the concrete model.
+func runGradient(_ model: any Model, parameters: [Double], steps: Int, options: TimeSteppingOptions) throws -> GradientResult {
+    func run<M: Model>(_ model: M) throws -> GradientResult {
+        try TimeStepping.gradient(
+            of: model, initialState: model.initialState(), parameters: parameters, steps: steps, options: options)
+    }
+    return try run(model)
+}
+
+/// An error to report on stderr with exit status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

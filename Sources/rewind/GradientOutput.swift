@@ -1,0 +1,76 @@
+import Rewind
+import RewindModels
+
+/// The JSON object of `rewind gradient --json`, as the CLI contract fixes it.
+struct GradientOutput: Encodable {
+    struct Gradient: Encodable {
+        var initialState: [Double]
+        var parameters: [String: Double]
+    }
+    struct Run: Encodable {
+        var strategy: String
+        var snapshotsInMemory: Int
+        var snapshotsOnDisk: Int
+        var forwardSteps: Int
+        var optimalForwardSteps: Int
+        var tapedSteps: Int
+        var peakTapeBytes: Int
+        var spilledBytes: Int
+        var compressedBytes: Int
+        var peakResidentBytes: Int
+        var seconds: Double
+        var predictedSeconds: Double
+        var plan: String
+    }
+    var model: String
+    var steps: Int
+    var size: Int?
+    var parameterValues: [String: Double]
+    var objective: Double
+    var gradient: Gradient
+    var run: Run
+
+    init(model: any Model, parameters: [Double], steps: Int, result: GradientResult) {
+        let names = type(of: model).parameterNames
+        self.model = type(of: model).name
+        self.steps = steps
+        size = model.size ?? model.stateCount
+        parameterValues = Dictionary(uniqueKeysWithValues: zip(names, parameters))
+        objective = result.objective
+        gradient = Gradient(
+            initialState: result.initialStateGradient,
+            parameters: Dictionary(uniqueKeysWithValues: zip(names, result.parameterGradient)))
+        let r = result.report
+        run = Run(
+            strategy: r.strategy, snapshotsInMemory: r.snapshotsInMemory, snapshotsOnDisk: r.snapshotsOnDisk,
+            forwardSteps: r.forwardSteps, optimalForwardSteps: r.optimalForwardSteps, tapedSteps: r.tapedSteps,
+            peakTapeBytes: r.peakTapeBytes, spilledBytes: r.spilledBytes, compressedBytes: r.compressedBytes,
+            peakResidentBytes: r.peakResidentBytes, seconds: r.seconds, predictedSeconds: r.predictedSeconds,
+            plan: r.plan)
+    }
+
+    /// The readable summary printed without --json.
+    func text(for model: any Model) -> String {
+        var lines: [String] = []
+        let sizeText = model.size.map { ", size \($0)" } ?? ""
+        lines.append("\(self.model): \(steps) steps\(sizeText)")
+        lines.append("objective J = \(objective)")
+        lines.append("dJ/dparameters:")
+        for name in type(of: model).parameterNames {
+            lines.append("  \(name.padding(8)) \(gradient.parameters[name]!)")
+        }
+        let shown = min(gradient.initialState.count, 6)
+        lines.append("dJ/dinitial state (\(shown) of \(gradient.initialState.count)):")
+        for i in 0..<shown {
+            lines.append("  \(model.stateName(i).padding(8)) \(gradient.initialState[i])")
+        }
+        lines.append("run: \(run.strategy); \(run.tapedSteps) taped steps, \(run.forwardSteps) advances (optimum \(run.optimalForwardSteps)), \(run.snapshotsInMemory) snapshots in memory")
+        lines.append("     peak tape \(MemoryBudget.format(run.peakTapeBytes)), peak resident \(MemoryBudget.format(run.peakResidentBytes)), \(seconds(run.seconds)) (predicted \(seconds(run.predictedSeconds)))")
+        lines.append("plan: \(run.plan)")
+        return lines.joined(separator: "\n")
+    }
+
+    private func seconds(_ s: Double) -> String {
+        s < 1 ? "\(Int((s * 1000).rounded())) ms" : "\((s * 100).rounded() / 100) s"
+    }
+}
