@@ -35,16 +35,24 @@ extension TimeSteppingProblem {
 }
 
 extension TimeSteppingProblem {
-    /// Runs the primal on `Double`: the objective and the final state.
-    public func primal(initialState: [Double], parameters: [Double], steps: Int) -> (objective: Double, finalState: [Double]) {
+    /// Runs the simulation on any scalar: `Double` for the primal, `Dual` for the tangent
+    /// mode (a Jacobian–vector product of the whole run), `Tracked` to record it whole.
+    public func run<S: SimulationScalar>(
+        initialState: [S], parameters: [S], steps: Int
+    ) -> (objective: S, finalState: [S]) {
         var state = initialState
         var next = initialState
-        var sum = 0.0
+        var sum: S = 0.0
         for _ in 0..<steps {
             step(state, parameters: parameters, into: &next)
             swap(&state, &next)
             if hasRunningCost { sum = sum + runningCost(state, parameters: parameters) }
         }
         return (objective(finalState: state, runningCostSum: sum, parameters: parameters), state)
+    }
+
+    /// Runs the primal on `Double`: the objective and the final state.
+    public func primal(initialState: [Double], parameters: [Double], steps: Int) -> (objective: Double, finalState: [Double]) {
+        run(initialState: initialState, parameters: parameters, steps: steps)
     }
 }

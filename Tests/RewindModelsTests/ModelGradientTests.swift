@@ -1,0 +1,104 @@
+import Rewind
+import RewindModels
+import Testing
+
+@Suite("Model gradients against finite differences, the tangent mode and each other")
+struct ModelGradientTests {
+    func gradient<M: Model>(_ model: M, _ parameters: [Double], _ steps: Int, _ strategy: CheckpointStrategy = .storeAll) throws -> GradientResult {
+        try TimeStepping.gradient(
+            of: model, initialState: model.initialState(), parameters: parameters, steps: steps,
+            options: TimeSteppingOptions(strategy: strategy))
+    }
+
+    func checkAgainstFiniteDifferences<M: Model>(_ model: M, _ parameters: [Double], _ steps: Int, tolerance: Double) throws {
+        let result = try gradient(model, parameters, steps)
+        let full = result.initialStateGradient + result.parameterGradient
+        let n = model.stateCount
+        let inputs = Array(Set([0, 1, n / 2, n - 1] + (n..<full.count)))
+        for k in inputs {
+            let fd = centralDifference(model, parameters: parameters, steps: steps, input: k)
+            let scale = full.map(abs).max()!
+            #expect(abs(full[k] - fd) <= tolerance * scale, "\(M.name) input \(k): AD \(full[k]) FD \(fd)")
+        }
+    }
+
+    @Test func lorenzStableMatchesFiniteDifferences() throws {
+        let (m, p, n) = SmallModels.lorenzStable
+        try checkAgainstFiniteDifferences(m, p, n, tolerance: 1e-7)
+    }
+
+    @Test func lorenzChaoticAtAThousandStepsMatchesFiniteDifferences() throws {
+        let (m, p, n) = SmallModels.lorenzChaotic
+        try checkAgainstFiniteDifferences(m, p, n, tolerance: 1e-5)
+    }
+
+    @Test func burgersMatchesFiniteDifferences() throws {
+        let (m, p, n) = SmallModels.burgers
+        try checkAgainstFiniteDifferences(m, p, n, tolerance: 1e-7)
+    }
+
+    @Test func heatMatchesFiniteDifferences() throws {
+        let (m, p, n) = SmallModels.heat
+        try checkAgainstFiniteDifferences(m, p, n, tolerance: 1e-7)
+    }
+
+    /// ⟨∇J, v⟩ from one reverse sweep equals dJ·v from the tangent mode, for random v.
+    func checkDotProduct<M: Model>(_ model: M, _ parameters: [Double], _ steps: Int) throws {
+        let result = try gradient(model, parameters, steps)
+        let full = result.initialStateGradient + result.parameterGradient
+        var generator = SeededGenerator(state: 42)
+        for _ in 0..<3 {
+            let v = full.indices.map { _ in Double.random(in: -1...1, using: &generator) }
+            let reverse = zip(full, v).reduce(0) { $0 + $1.0 * $1.1 }
+            let tangent = tangentDerivative(model, parameters: parameters, steps: steps, direction: v)
+            #expect(relativeError(reverse, tangent) < 1e-12, "\(M.name): reverse \(reverse) tangent \(tangent)")
+        }
+    }
+
+    @Test func dotProductTestLorenz() throws { let (m, p, n) = SmallModels.lorenzStable; try checkDotProduct(m, p, n) }
+    @Test func dotProductTestBurgers() throws { let (m, p, n) = SmallModels.burgers; try checkDotProduct(m, p, n) }
+    @Test func dotProductTestHeat() throws { let (m, p, n) = SmallModels.heat; try checkDotProduct(m, p, n) }
+
+    /// Preaccumulated and elementary recordings differ only by rounding.
+    func checkElementaryAgrees<M: Model>(_ model: M, _ parameters: [Double], _ steps: Int) throws {
+        var elementary = model
+        elementary.elementary = true
+        let fast = try gradient(model, parameters, steps)
+        let slow = try gradient(elementary, parameters, steps)
+        let a = fast.initialStateGradient + fast.parameterGradient
+        let b = slow.initialStateGradient + slow.parameterGradient
+        let scale = a.map(abs).max()!
+        for k in a.indices {
+            #expect(abs(a[k] - b[k]) <= 1e-13 * scale, "\(M.name) input \(k): \(a[k]) vs \(b[k])")
+        }
+        #expect(fast.objective == slow.objective)
+    }
+
+    @Test func elementaryAgreesLorenz() throws { let (m, p, n) = SmallModels.lorenzStable; try checkElementaryAgrees(m, p, n) }
+    @Test func elementaryAgreesBurgers() throws { let (m, p, n) = SmallModels.burgers; try checkElementaryAgrees(m, p, n) }
+    @Test func elementaryAgreesHeat() throws { let (m, p, n) = SmallModels.heat; try checkElementaryAgrees(m, p, n) }
+
+    /// Every strategy and snapshot count gives the same gradient, bit for bit.
+    func checkStrategiesAgree<M: Model>(_ model: M, _ parameters: [Double], _ steps: Int) throws {
+        let reference = try gradient(model, parameters, steps, .storeAll)
+        let strategies: [CheckpointStrategy] = [
+            .revolve(snapshots: 1), .revolve(snapshots: 2), .revolve(snapshots: 7), .revolve(snapshots: steps),
+            .online(snapshots: 2), .online(snapshots: 5),
+        ]
+        for strategy in strategies {
+            let other = try gradient(model, parameters, steps, strategy)
+            #expect(other.objective.bitPattern == reference.objective.bitPattern, "\(M.name) \(strategy)")
+            #expect(
+                other.initialStateGradient.map(\.bitPattern) == reference.initialStateGradient.map(\.bitPattern),
+                "\(M.name) \(strategy): initial-state gradient differs")
+            #expect(
+                other.parameterGradient.map(\.bitPattern) == reference.parameterGradient.map(\.bitPattern),
+                "\(M.name) \(strategy): \(other.parameterGradient) vs \(reference.parameterGradient)")
+            #expect(other.report.tapedSteps == steps)
+        }
+    }
+
+    @Test func strategiesAgreeLorenz() throws { try checkStrategiesAgree(Lorenz(), [10, 10, 8.0 / 3.0], 40) }
+    @Test func strategiesAgreeBurgers() throws { try checkStrategiesAgree(Burgers(n: 16), [0.01], 23) }
+    @Test func strategiesAgreeHeat() throws { try checkStrategiesAgree(Heat2D(m: 6), [1.0], 17) }
+}
