@@ -39,6 +39,14 @@ let package = Package(
             dependencies: ["Rewind", "RewindModels", argumentParser]
         ),
 
+        // MARK: - Benchmarks (tools/, release builds only; see docs/PERFORMANCE.md)
+        .target(name: "CMallocCounter", path: "tools/MallocCounter"),
+        .executableTarget(
+            name: "rewind-benchmark",
+            dependencies: ["Rewind", "RewindModels", "CMallocCounter"],
+            path: "tools/Benchmarks"
+        ),
+
         // MARK: - Tests
         .testTarget(name: "RewindTests", dependencies: ["Rewind", numerics]),
         .testTarget(name: "RewindModelsTests", dependencies: ["RewindModels", "Rewind"]),

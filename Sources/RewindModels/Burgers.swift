@@ -39,6 +39,7 @@ public struct Burgers: Model {
         }
     }
 
+    @inlinable
     public func step<S: SimulationScalar>(_ state: [S], parameters: [S], into next: inout [S]) {
         let kernel = PointUpdate(dx: dx, dt: dt)
         let nu = LocalValues<S>(count: 1) { _ in parameters[0] }
@@ -51,6 +52,7 @@ public struct Burgers: Model {
         }
     }
 
+    @inlinable
     public func objective<S: SimulationScalar>(finalState: [S], runningCostSum: S, parameters: [S]) -> S {
         var sum: S = 0.0
         for u in finalState { sum = sum + u * u }
@@ -58,12 +60,17 @@ public struct Burgers: Model {
     }
 
     /// `u_i - c·(F_{i+1/2} - F_{i-1/2}) + d·(u_{i+1} - 2u_i + u_{i-1})`, as PROBLEMS.md writes it.
+    @usableFromInline
     struct PointUpdate: StencilKernel {
-        let dx: Double
-        let dt: Double
-        var neighbours: [GridOffset] { [GridOffset(-1), GridOffset(0), GridOffset(1)] }
+        @usableFromInline let dx: Double
+        @usableFromInline let dt: Double
+        @inlinable init(dx: Double, dt: Double) {
+            self.dx = dx
+            self.dt = dt
+        }
+        @usableFromInline var neighbours: [GridOffset] { [GridOffset(-1), GridOffset(0), GridOffset(1)] }
 
-        @inline(__always)
+        @inlinable @inline(__always)
         func callAsFunction<T: SimulationScalar>(_ u: LocalValues<T>, _ p: LocalValues<T>) -> T {
             let (um, ui, up) = (u[0], u[1], u[2])
             let alpha = Burgers.alpha

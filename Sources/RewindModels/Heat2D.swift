@@ -39,6 +39,7 @@ public struct Heat2D: Model {
         return u
     }
 
+    @inlinable
     public func step<S: SimulationScalar>(_ state: [S], parameters: [S], into next: inout [S]) {
         let kernel = PointUpdate(h: h, dt: dt)
         let k = LocalValues<S>(count: 1) { _ in parameters[0] }
@@ -52,6 +53,7 @@ public struct Heat2D: Model {
         }
     }
 
+    @inlinable
     public func objective<S: SimulationScalar>(finalState: [S], runningCostSum: S, parameters: [S]) -> S {
         var sum: S = 0.0
         for u in finalState { sum = sum + u * u }
@@ -59,15 +61,20 @@ public struct Heat2D: Model {
     }
 
     /// `u + r·(((u[i+1,j] + u[i-1,j]) + (u[i,j+1] + u[i,j-1])) - 4u)` with `r = dt·k/h²`.
+    @usableFromInline
     struct PointUpdate: StencilKernel {
-        let h: Double
-        let dt: Double
-        var neighbours: [GridOffset] {
+        @usableFromInline let h: Double
+        @usableFromInline let dt: Double
+        @inlinable init(h: Double, dt: Double) {
+            self.h = h
+            self.dt = dt
+        }
+        @usableFromInline var neighbours: [GridOffset] {
             [GridOffset(row: 1, column: 0), GridOffset(row: -1, column: 0),
              GridOffset(row: 0, column: 1), GridOffset(row: 0, column: -1), GridOffset(row: 0, column: 0)]
         }
 
-        @inline(__always)
+        @inlinable @inline(__always)
         func callAsFunction<T: SimulationScalar>(_ u: LocalValues<T>, _ p: LocalValues<T>) -> T {
             let r = dt * p[0] / (h * h)
             let lap = ((u[0] + u[1]) + (u[2] + u[3])) - 4.0 * u[4]

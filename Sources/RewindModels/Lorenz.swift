@@ -24,6 +24,7 @@ public struct Lorenz: Model {
     public func initialState() -> [Double] { [1.0, 1.0, 1.0] }
     public func stateName(_ index: Int) -> String { ["x", "y", "z"][index] }
 
+    @inlinable
     public func step<S: SimulationScalar>(_ state: [S], parameters: [S], into next: inout [S]) {
         let inputs = LocalValues<S>(count: 6) { $0 < 3 ? state[$0] : parameters[$0 - 3] }
         let outputs = elementary ? RK4Step()(inputs) : S.evaluate(RK4Step(), inputs)
@@ -32,22 +33,27 @@ public struct Lorenz: Model {
         next[2] = outputs[2]
     }
 
+    @inlinable
     public func runningCost<S: SimulationScalar>(_ state: [S], parameters: [S]) -> S {
         let inputs = LocalValues<S>(count: 3) { state[$0] }
         return (elementary ? SquaredNorm()(inputs) : S.evaluate(SquaredNorm(), inputs))[0]
     }
 
+    @inlinable
     public func objective<S: SimulationScalar>(finalState: [S], runningCostSum: S, parameters: [S]) -> S {
         (0.5 * Lorenz.dt) * runningCostSum
     }
 
     /// `(x, y, z, sigma, rho, beta) ↦ s + h6·(((k1 + 2k2) + 2k3) + k4)`, in the order of PROBLEMS.md.
+    @usableFromInline
     struct RK4Step: LocalFunction {
-        @inline(__always)
+        @inlinable init() {}
+        @inlinable @inline(__always)
         func f<T: SimulationScalar>(_ x: T, _ y: T, _ z: T, _ sigma: T, _ rho: T, _ beta: T) -> (T, T, T) {
             (sigma * (y - x), x * (rho - z) - y, x * y - beta * z)
         }
 
+        @inlinable @inline(__always)
         func callAsFunction<T: SimulationScalar>(_ v: LocalValues<T>) -> LocalValues<T> {
             let dt = Lorenz.dt
             let h2 = 0.5 * dt
@@ -65,7 +71,10 @@ public struct Lorenz: Model {
     }
 
     /// `x·x + y·y + z·z`, left to right.
+    @usableFromInline
     struct SquaredNorm: LocalFunction {
+        @inlinable init() {}
+        @inlinable @inline(__always)
         func callAsFunction<T: SimulationScalar>(_ v: LocalValues<T>) -> LocalValues<T> {
             let s = (v[0] * v[0] + v[1] * v[1]) + v[2] * v[2]
             return LocalValues(count: 1) { _ in s }

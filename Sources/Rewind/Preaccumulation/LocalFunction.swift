@@ -21,7 +21,7 @@ public protocol LocalFunction {
 
 extension Tracked {
     /// Records `function` as one statement per output whose partials are its local Jacobian.
-    @inlinable
+    @inlinable @inline(__always)
     public static func evaluate<F: LocalFunction>(_ function: F, _ inputs: LocalValues<Tracked>) -> LocalValues<Tracked> {
         switch inputs.count {
         case 0: return function(inputs)
@@ -31,7 +31,7 @@ extension Tracked {
         }
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     static func _preaccumulate<F: LocalFunction, D: TangentDirections>(
         _ function: F, _ inputs: LocalValues<Tracked>, _: D.Type
     ) -> LocalValues<Tracked> {

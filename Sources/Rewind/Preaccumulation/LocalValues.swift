@@ -1,6 +1,9 @@
 /// A few values passed to or returned from a local function or a stencil kernel, held inline
 /// (no heap allocation).
 ///
+/// The values are eight separate stored properties rather than an array: once a local
+/// function is inlined, each becomes a register (or disappears when unused), whereas an
+/// inline array of wide `Dual` values would be copied through memory at every call.
 /// Invariant: `0 <= count <= LocalValues.capacity`.
 ///
 /// ```swift
@@ -13,15 +16,15 @@ public struct LocalValues<Element: ExpressibleByIntegerLiteral> {
     /// preaccumulates with SIMD lanes.
     public static var capacity: Int { 8 }
 
-    @usableFromInline var _elements: InlineArray<8, Element>
+    @usableFromInline var e0: Element = 0, e1: Element = 0, e2: Element = 0, e3: Element = 0
+    @usableFromInline var e4: Element = 0, e5: Element = 0, e6: Element = 0, e7: Element = 0
     public let count: Int
 
     @inlinable @inline(__always)
     public init(count: Int, _ element: (Int) -> Element) {
         precondition(count >= 0 && count <= 8, "LocalValues holds at most 8 values")
-        _elements = InlineArray(repeating: 0)
         self.count = count
-        for i in 0..<count { _elements[i] = element(i) }
+        for i in 0..<count { self[i] = element(i) }
     }
 
     @inlinable
@@ -33,11 +36,29 @@ public struct LocalValues<Element: ExpressibleByIntegerLiteral> {
     public subscript(i: Int) -> Element {
         @inline(__always) get {
             precondition(i >= 0 && i < count, "index \(i) outside 0..<\(count)")
-            return _elements[i]
+            switch i {
+            case 0: return e0
+            case 1: return e1
+            case 2: return e2
+            case 3: return e3
+            case 4: return e4
+            case 5: return e5
+            case 6: return e6
+            default: return e7
+            }
         }
         @inline(__always) set {
             precondition(i >= 0 && i < count, "index \(i) outside 0..<\(count)")
-            _elements[i] = newValue
+            switch i {
+            case 0: e0 = newValue
+            case 1: e1 = newValue
+            case 2: e2 = newValue
+            case 3: e3 = newValue
+            case 4: e4 = newValue
+            case 5: e5 = newValue
+            case 6: e6 = newValue
+            default: e7 = newValue
+            }
         }
     }
 }

@@ -127,29 +127,39 @@ extension Tracked {
         }
     }
 
-    /// Records one statement with `count` arguments given by `argument(j)`; constant
-    /// arguments are left out, and a statement of constants records nothing.
-    @inlinable
+    /// Records one statement with `count` arguments given by `argument(j)`, writing straight
+    /// into the tape's columns; constant arguments are left out, and a statement of
+    /// constants records nothing.
+    @inlinable @inline(__always)
     static func _nary(_ value: Double, count: Int, _ argument: (Int) -> (Tracked, Double)) -> Tracked {
         precondition(count <= Int(_StatementCode.maximumArguments), "a statement takes at most 253 arguments")
-        return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: count) { ids in
-            withUnsafeTemporaryAllocation(of: Double.self, capacity: count) { partials in
-                var stored = 0
-                var tag: UInt32 = 0
-                for j in 0..<count {
-                    let (x, partial) = argument(j)
-                    guard x.identifier != 0 else { continue }
-                    assert(tag == 0 || tag == x.tag, _staleValueMessage)
-                    tag = x.tag
-                    ids[stored] = x.identifier
-                    partials[stored] = partial
-                    stored += 1
-                }
-                if stored == 0 { return Tracked(value) }
-                return _Recorder.current(for: tag).pointee.push(
-                    value, identifiers: ids.baseAddress!, partials: partials.baseAddress!, count: stored)
+        var tag: UInt32 = 0
+        for j in 0..<count {
+            let x = argument(j).0
+            if x.identifier != 0 {
+                tag = x.tag
+                break
             }
         }
+        // Tag 0 is never handed to a recording: every argument is a constant.
+        if tag == 0 { return Tracked(value) }
+        let r = _Recorder.current(for: tag)
+        r.pointee._reserve(arguments: count)
+        let identifiers = r.pointee.identifiers + r.pointee.identifierCount
+        let partials = r.pointee.partials + r.pointee.partialCount
+        var stored = 0
+        for j in 0..<count {
+            let (x, partial) = argument(j)
+            if x.identifier == 0 { continue }
+            assert(x.tag == tag, _staleValueMessage)
+            identifiers[stored] = x.identifier
+            partials[stored] = partial
+            stored &+= 1
+        }
+        r.pointee.argumentCounts[r.pointee.statementCount] = UInt8(truncatingIfNeeded: stored)
+        r.pointee.identifierCount &+= stored
+        r.pointee.partialCount &+= stored
+        return r.pointee._finish(value)
     }
 }
 

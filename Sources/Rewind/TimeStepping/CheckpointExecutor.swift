@@ -5,35 +5,37 @@
 /// (revolve, online, two-level) shares the bookkeeping: the current state, the snapshot
 /// slots, the running sum of the objective's running cost, and the adjoints carried from
 /// step to step.
+@usableFromInline
 final class CheckpointExecutor<Problem: TimeSteppingProblem> {
-    let problem: Problem
-    let parameters: [Double]
-    let steps: Int
-    let tape: Tape
-    let adjoints = AdjointVector()
+    @usableFromInline let problem: Problem
+    @usableFromInline let parameters: [Double]
+    @usableFromInline let steps: Int
+    @usableFromInline let tape: Tape
+    @usableFromInline let adjoints = AdjointVector()
 
-    private(set) var current: [Double]
-    private var scratch: [Double]
-    private(set) var currentStep: Int
+    @usableFromInline var current: [Double]
+    @usableFromInline var scratch: [Double]
+    @usableFromInline var currentStep: Int
     /// Snapshot slots in memory, each holding a state and its step.
-    private var slots: [Int: (step: Int, state: [Double])] = [:]
-    private(set) var peakSlots = 0
+    @usableFromInline var slots: [Int: (step: Int, state: [Double])] = [:]
+    @usableFromInline var peakSlots = 0
 
     /// Running sum of running costs over states x_1 ... x_summedThrough.
-    private var runningSum = 0.0
-    private var summedThrough = 0
+    @usableFromInline var runningSum = 0.0
+    @usableFromInline var summedThrough = 0
 
-    var stateAdjoint: [Double]
-    var sumAdjoint = 0.0
-    var parameterAdjoint: [Double]
-    private(set) var objective = Double.nan
+    @usableFromInline var stateAdjoint: [Double]
+    @usableFromInline var sumAdjoint = 0.0
+    @usableFromInline var parameterAdjoint: [Double]
+    @usableFromInline var objective = Double.nan
 
-    private(set) var advances = 0
-    private(set) var tapedSteps = 0
-    private(set) var peakTapeBytes = 0
-    private var nextReverse: Int
-    var progress: ((Double) -> Void)?
+    @usableFromInline var advances = 0
+    @usableFromInline var tapedSteps = 0
+    @usableFromInline var peakTapeBytes = 0
+    @usableFromInline var nextReverse: Int
+    @usableFromInline var progress: ((Double) -> Void)?
 
+    @inlinable
     init(problem: Problem, initialState: [Double], parameters: [Double], steps: Int, tape: Tape) {
         self.problem = problem
         self.parameters = parameters
@@ -47,11 +49,13 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
         parameterAdjoint = [Double](repeating: 0, count: parameters.count)
     }
 
+    @inlinable
     func run<S: Sequence>(_ schedule: S) where S.Element == CheckpointAction {
         for action in schedule { perform(action) }
         precondition(nextReverse == -1, "the schedule ended before reversing every step")
     }
 
+    @inlinable
     func perform(_ action: CheckpointAction) {
         switch action {
         case let .advance(from, to):
@@ -78,6 +82,7 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
 
     /// Runs the primal from the current state to `x_target`, adding running costs the first
     /// time each state is reached.
+    @inlinable
     func advance(to target: Int) {
         while currentStep < target {
             problem.step(current, parameters: parameters, into: &scratch)
@@ -91,7 +96,8 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
         }
     }
 
-    private func reverse(step: Int) {
+    @inlinable
+    func reverse(step: Int) {
         let endsRun = step == steps - 1
         precondition(!endsRun || !problem.hasRunningCost || summedThrough == step, "running sum incomplete")
         let recorded = RecordedSteps.record(

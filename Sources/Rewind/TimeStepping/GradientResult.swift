@@ -8,6 +8,13 @@ public struct GradientResult: Sendable {
     public var parameterGradient: [Double]
     /// What the run did: strategy, snapshots, recomputation, memory and time.
     public var report: RunReport
+
+    public init(objective: Double, initialStateGradient: [Double], parameterGradient: [Double], report: RunReport) {
+        self.objective = objective
+        self.initialStateGradient = initialStateGradient
+        self.parameterGradient = parameterGradient
+        self.report = report
+    }
 }
 
 /// How a run was carried out, with measured figures.

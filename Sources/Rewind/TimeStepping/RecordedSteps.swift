@@ -5,22 +5,39 @@
 /// statements and add adjoint contributions in the same order — the parameters' adjoint is
 /// carried from segment to segment as a seed rather than summed afterwards — the gradient is
 /// bitwise the same whatever the strategy.
+@usableFromInline
 struct RecordedSteps {
-    var stateLeaves: [Tracked]
-    var parameterLeaves: [Tracked]
-    var finalState: [Tracked]
+    @usableFromInline var stateLeaves: [Tracked]
+    @usableFromInline var parameterLeaves: [Tracked]
+    @usableFromInline var finalState: [Tracked]
     /// Identifiers of the running costs, in step order.
-    var runningCosts: [UInt32]
+    @usableFromInline var runningCosts: [UInt32]
     /// The objective and the leaf that stands for the running sum in it, when the last step
     /// of the run is among these steps.
-    var objective: Tracked?
-    var sumLeaf: Tracked?
-    var positionBeforeObjective: TapePosition
+    @usableFromInline var objective: Tracked?
+    @usableFromInline var sumLeaf: Tracked?
+    @usableFromInline var positionBeforeObjective: TapePosition
     /// The running sum after these steps (the input sum plus their costs, left to right).
-    var runningSum: Double
+    @usableFromInline var runningSum: Double
+
+    @inlinable
+    init(
+        stateLeaves: [Tracked], parameterLeaves: [Tracked], finalState: [Tracked], runningCosts: [UInt32],
+        objective: Tracked?, sumLeaf: Tracked?, positionBeforeObjective: TapePosition, runningSum: Double
+    ) {
+        self.stateLeaves = stateLeaves
+        self.parameterLeaves = parameterLeaves
+        self.finalState = finalState
+        self.runningCosts = runningCosts
+        self.objective = objective
+        self.sumLeaf = sumLeaf
+        self.positionBeforeObjective = positionBeforeObjective
+        self.runningSum = runningSum
+    }
 
     /// Records `steps` steps from `state` on `tape` (after resetting it); when
     /// `endsRun`, also the objective with the running sum so far.
+    @inlinable
     static func record<P: TimeSteppingProblem>(
         _ problem: P, on tape: Tape, state: [Double], parameters: [Double], steps: Int,
         runningSum: Double, endsRun: Bool
@@ -68,6 +85,7 @@ struct RecordedSteps {
     ///     is recorded here); on exit the adjoint of the initial state.
     ///   - sumAdjoint: dJ/dS; set here when the objective is recorded here.
     ///   - parameterAdjoint: accumulated in place.
+    @inlinable
     func reverse(
         on tape: Tape, adjoints: AdjointVector, stateAdjoint: inout [Double], sumAdjoint: inout Double,
         parameterAdjoint: inout [Double]

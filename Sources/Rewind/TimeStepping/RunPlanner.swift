@@ -10,16 +10,17 @@
 /// The minimum budget for a checkpointed run is `W + B` (one snapshot, of `x_0`). `auto`
 /// chooses store-all when it fits in half the budget (the arena may reserve up to twice what
 /// it uses), otherwise revolve with `c = ⌊(budget − W)/B⌋` snapshots, capped at `N`.
+@usableFromInline
 struct RunPlan {
-    var strategy: CheckpointStrategy
-    var snapshots: Int
-    var predictedAdvances: Int
-    var predictedSeconds: Double
-    var stepWorkingSetBytes: Int
-    var snapshotBytes: Int
-    var storeAllBytes: Int
+    @usableFromInline var strategy: CheckpointStrategy
+    @usableFromInline var snapshots: Int
+    @usableFromInline var predictedAdvances: Int
+    @usableFromInline var predictedSeconds: Double
+    @usableFromInline var stepWorkingSetBytes: Int
+    @usableFromInline var snapshotBytes: Int
+    @usableFromInline var storeAllBytes: Int
 
-    var summary: String {
+    @usableFromInline var summary: String {
         let strategyText: String
         switch strategy {
         case .storeAll: strategyText = "store-all"
@@ -37,14 +38,28 @@ func formatSeconds(_ seconds: Double) -> String {
     seconds < 1 ? "\(Int((seconds * 1000).rounded())) ms" : "\((seconds * 100).rounded() / 100) s"
 }
 
+@usableFromInline
 struct RunSample {
-    var primalSecondsPerStep: Double
-    var tapedSecondsPerStep: Double
-    var stepTapeReservedBytes: Int
-    var stepTapeUsedBytes: Int
-    var identifiersPerStep: Int
+    @usableFromInline var primalSecondsPerStep: Double
+    @usableFromInline var tapedSecondsPerStep: Double
+    @usableFromInline var stepTapeReservedBytes: Int
+    @usableFromInline var stepTapeUsedBytes: Int
+    @usableFromInline var identifiersPerStep: Int
+
+    @inlinable
+    init(
+        primalSecondsPerStep: Double, tapedSecondsPerStep: Double, stepTapeReservedBytes: Int,
+        stepTapeUsedBytes: Int, identifiersPerStep: Int
+    ) {
+        self.primalSecondsPerStep = primalSecondsPerStep
+        self.tapedSecondsPerStep = tapedSecondsPerStep
+        self.stepTapeReservedBytes = stepTapeReservedBytes
+        self.stepTapeUsedBytes = stepTapeUsedBytes
+        self.identifiersPerStep = identifiersPerStep
+    }
 
     /// Records and sweeps the first step once, and times primal steps.
+    @inlinable
     static func measure<P: TimeSteppingProblem>(
         _ problem: P, initialState: [Double], parameters: [Double], steps: Int, tape: Tape
     ) -> RunSample {
@@ -71,7 +86,7 @@ struct RunSample {
 
         var state = initialState
         var next = initialState
-        let sampleSteps = min(steps, max(1, 20_000_000 / max(1, initialState.count * 25)))
+        let sampleSteps = min(steps, max(1, 400_000 / max(1, initialState.count * 25)))
         let start = monotonicSeconds()
         for _ in 0..<sampleSteps {
             problem.step(state, parameters: parameters, into: &next)
@@ -85,7 +100,9 @@ struct RunSample {
     }
 }
 
+@usableFromInline
 enum RunPlanner {
+    @usableFromInline
     static func plan(
         strategy: CheckpointStrategy, budget: MemoryBudget, steps: Int, stateCount: Int, sample: RunSample
     ) throws -> RunPlan {

@@ -11,6 +11,7 @@
 /// records every step). The gradient is bitwise the same for every strategy and snapshot
 /// count (see `RecordedSteps`).
 public enum TimeStepping {
+    @inlinable
     public static func gradient<P: TimeSteppingProblem>(
         of problem: P, initialState: [Double], parameters: [Double], steps: Int,
         options: TimeSteppingOptions = TimeSteppingOptions()
@@ -57,6 +58,7 @@ public enum TimeStepping {
         return result
     }
 
+    @inlinable
     static func validate<P: TimeSteppingProblem>(
         _ problem: P, initialState: [Double], parameters: [Double], steps: Int
     ) throws {
@@ -72,6 +74,7 @@ public enum TimeStepping {
         }
     }
 
+    @inlinable
     static func storeAll<P: TimeSteppingProblem>(
         _ problem: P, initialState: [Double], parameters: [Double], steps: Int, tape: Tape
     ) -> GradientResult {
@@ -92,6 +95,7 @@ public enum TimeStepping {
             parameterGradient: parameterAdjoint, report: report)
     }
 
+    @inlinable
     static func finish<P>(_ executor: CheckpointExecutor<P>, strategy: String) -> GradientResult {
         var report = RunReport(strategy: strategy)
         report.snapshotsInMemory = executor.peakSlots

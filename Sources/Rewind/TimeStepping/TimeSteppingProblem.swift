@@ -37,6 +37,7 @@ extension TimeSteppingProblem {
 extension TimeSteppingProblem {
     /// Runs the simulation on any scalar: `Double` for the primal, `Dual` for the tangent
     /// mode (a Jacobian–vector product of the whole run), `Tracked` to record it whole.
+    @inlinable
     public func run<S: SimulationScalar>(
         initialState: [S], parameters: [S], steps: Int
     ) -> (objective: S, finalState: [S]) {
@@ -52,6 +53,7 @@ extension TimeSteppingProblem {
     }
 
     /// Runs the primal on `Double`: the objective and the final state.
+    @inlinable
     public func primal(initialState: [Double], parameters: [Double], steps: Int) -> (objective: Double, finalState: [Double]) {
         run(initialState: initialState, parameters: parameters, steps: steps)
     }

@@ -1,0 +1,304 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A private directory for spill files that removes itself: on `remove()`, on deinit, at `exit`,
+/// and on SIGINT/SIGTERM.
+///
+/// Invariants: the directory is created by `mkdtemp` (a fresh unique name, mode 0700) under a
+/// parent that was checked to exist, be a directory and be writable; every file in it was created
+/// by this object with `O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC`, mode 0600, so no other user can read
+/// the data and no symlink planted in advance can redirect a write. While the object is alive it is
+/// listed in a process-wide registry; the first directory created installs handlers for SIGINT and
+/// SIGTERM (only where the disposition is still the default) that remove every listed directory and
+/// then re-raise the signal with the default action, so the process ends with the conventional
+/// status 128 + signal number.
+///
+/// ```swift
+/// let directory = try SpillDirectory()                      // under $TMPDIR, or /tmp
+/// let custom = try SpillDirectory(parent: "/scratch/me")    // for --spill-dir
+/// defer { try? directory.remove() }
+/// ```
+///
+/// Thread-safe: files may be created and removed from any thread.
+public final class SpillDirectory: @unchecked Sendable {
+    /// The directory's absolute or parent-relative path.
+    public let path: String
+    /// The system calls used for every file in this directory.
+    public let io: SpillIO
+    let state: _SpillDirectoryState
+
+    /// `$TMPDIR` when set and non-empty, else `/tmp`.
+    public static var defaultParent: String {
+        if let value = getenv("TMPDIR"), value.pointee != 0 { return String(cString: value) }
+        return "/tmp"
+    }
+
+    /// Creates a new private directory under `parent` (default: ``defaultParent``).
+    ///
+    /// Throws ``SpillError/directoryMissing(path:)``, ``SpillError/notADirectory(path:)`` or
+    /// ``SpillError/permissionDenied(path:)`` naming `parent` when it cannot hold spill files.
+    /// The corresponding C functions are `stat`, `access` and `mkdtemp`.
+    public init(parent: String? = nil, prefix: String = "rewind-spill", io: SpillIO = .system) throws {
+        precondition(!prefix.isEmpty && !prefix.contains("/"), "the prefix is a file name, without '/'")
+        var parent = parent ?? Self.defaultParent
+        while parent.count > 1 && parent.hasSuffix("/") { parent.removeLast() }
+
+        var info = stat()
+        if stat(parent, &info) != 0 {
+            let e = SpillIO.Errno.current
+            switch e.rawValue {
+            case ENOENT: throw SpillError.directoryMissing(path: parent)
+            case ENOTDIR: throw SpillError.notADirectory(path: parent)   // e.g. "/etc/passwd/x"
+            default: throw SpillError.from(e, operation: "stat", path: parent)
+            }
+        }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else { throw SpillError.notADirectory(path: parent) }
+        // access() gives the early, clear message for an ordinary user; mkdtemp below is the
+        // authoritative test (root passes access(), a read-only filesystem fails mkdtemp with EROFS).
+        if access(parent, W_OK | X_OK) != 0 {
+            throw SpillError.from(.current, operation: "access", path: parent)
+        }
+
+        let template = (parent == "/" ? "" : parent) + "/\(prefix).XXXXXX"
+        switch io.makeUniqueDirectory(template) {
+        case .success(let created): path = created
+        case .failure(let e):
+            // Name the parent: it is what the user has to change.
+            switch e.rawValue {
+            case ENOENT: throw SpillError.directoryMissing(path: parent)
+            case ENOTDIR: throw SpillError.notADirectory(path: parent)
+            default: throw SpillError.from(e, operation: "mkdtemp", path: parent)
+            }
+        }
+        self.io = io
+        state = _SpillDirectoryState(path: path, io: io)
+        _SpillCleanup.register(state)
+    }
+
+    deinit {
+        try? state.remove()
+    }
+
+    /// The full path of a file in this directory.
+    public func filePath(_ name: String) -> String { path + "/" + name }
+
+    /// Whether ``remove()`` has run (or a signal handler removed the directory).
+    public var isRemoved: Bool { state.lock.withLock { state.removed } }
+
+    /// The files created and not yet removed, sorted.
+    public var fileNames: [String] { state.lock.withLock { state.files.sorted() } }
+
+    /// Creates a new file for writing, failing if the name exists; returns its descriptor.
+    ///
+    /// Flags `O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC`, mode 0600. The caller closes the
+    /// descriptor. The corresponding C function is `open`.
+    public func createFile(named name: String) throws -> Int32 {
+        Self.checkName(name)
+        let full = filePath(name)
+        return try state.lock.withLock {
+            guard !state.removed else { throw SpillError.directoryRemoved(path: path) }
+            switch io.open(full, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) {
+            case .success(let fd):
+                state.files.insert(name)
+                return fd
+            case .failure(let e):
+                throw SpillError.from(e, operation: "create", path: full)
+            }
+        }
+    }
+
+    /// Opens a file created by this directory for reading; returns its descriptor.
+    ///
+    /// Flags `O_RDONLY|O_NOFOLLOW|O_CLOEXEC`. The corresponding C function is `open`.
+    public func openFile(named name: String) throws -> Int32 {
+        Self.checkName(name)
+        let full = filePath(name)
+        guard !isRemoved else { throw SpillError.directoryRemoved(path: path) }
+        switch io.open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0) {
+        case .success(let fd): return fd
+        case .failure(let e): throw SpillError.from(e, operation: "open", path: full)
+        }
+    }
+
+    /// Removes a file created by this directory. A file already gone is not an error.
+    /// The corresponding C function is `unlink`.
+    public func removeFile(named name: String) throws {
+        Self.checkName(name)
+        try state.lock.withLock {
+            guard state.files.contains(name) else { return }
+            let full = filePath(name)
+            switch io.unlink(full) {
+            case .success: state.files.remove(name)
+            case .failure(let e) where e.rawValue == ENOENT: state.files.remove(name)
+            case .failure(let e): throw SpillError.from(e, operation: "unlink", path: full)
+            }
+        }
+    }
+
+    /// Removes every file this object created, then the directory. Idempotent.
+    ///
+    /// Tries every file even when one fails, then throws the first failure.
+    /// The corresponding C functions are `unlink` and `rmdir`.
+    public func remove() throws {
+        try state.remove()
+    }
+
+    private static func checkName(_ name: String) {
+        precondition(!name.isEmpty && name != "." && name != ".." && !name.contains("/"),
+                     "a spill file name is a plain name, without '/'")
+    }
+}
+
+/// What the registry and the directory share: path, files and whether they are gone.
+///
+/// A separate object so that a signal arriving while the `SpillDirectory` is being deinitialised
+/// still finds everything it needs; `lock` makes removal happen exactly once.
+final class _SpillDirectoryState: @unchecked Sendable {
+    let path: String
+    let io: SpillIO
+    let lock = _SpillLock()
+    var files: Set<String> = []
+    var removed = false
+
+    init(path: String, io: SpillIO) {
+        self.path = path
+        self.io = io
+    }
+
+    func remove() throws {
+        let (firstError, isRemoved): (SpillError?, Bool) = lock.withLock {
+            guard !removed else { return (nil, true) }
+            var firstError: SpillError?
+            for name in files.sorted() {
+                let full = path + "/" + name
+                switch io.unlink(full) {
+                case .success: files.remove(name)
+                case .failure(let e) where e.rawValue == ENOENT: files.remove(name)
+                case .failure(let e): if firstError == nil { firstError = .from(e, operation: "unlink", path: full) }
+                }
+            }
+            switch io.removeDirectory(path) {
+            case .success: removed = true
+            case .failure(let e) where e.rawValue == ENOENT: removed = true
+            case .failure(let e): if firstError == nil { firstError = .from(e, operation: "rmdir", path: path) }
+            }
+            return (firstError, removed)
+        }
+        if isRemoved { _SpillCleanup.unregister(self) }
+        if let firstError { throw firstError }
+    }
+}
+
+// MARK: - Process-wide cleanup
+
+/// The write end of the self-pipe the signal handler writes to; -1 until installed.
+/// A plain global of trivial type so the handler touches no Swift runtime machinery.
+nonisolated(unsafe) private var _spillSignalPipeWriteEnd: Int32 = -1
+
+/// The signal handler: async-signal-safe, it only writes the signal number to the pipe (and keeps
+/// errno intact). The cleanup thread does the real work outside signal context.
+private let _spillSignalHandler: @convention(c) (Int32) -> Void = { signo in
+    let saved = errno
+    var byte = UInt8(truncatingIfNeeded: signo)
+    _ = write(_spillSignalPipeWriteEnd, &byte, 1)
+    errno = saved
+}
+
+/// The registry of live spill directories, and the SIGINT/SIGTERM and `atexit` cleanup.
+///
+/// Why a self-pipe and a thread instead of removing files in the handler: removal walks Swift
+/// collections and takes locks, none of which is async-signal-safe. The handler writes one byte;
+/// a dedicated thread blocked on the pipe removes the directories and then restores the default
+/// action and re-raises, so the exit status stays the conventional 128 + signal number.
+enum _SpillCleanup {
+    private static let lock = _SpillLock()
+    nonisolated(unsafe) private static var live: [ObjectIdentifier: _SpillDirectoryState] = [:]
+    nonisolated(unsafe) private static var installed = false
+    /// The signals handled; others keep their disposition.
+    static let signals: [Int32] = [SIGINT, SIGTERM]
+
+    static func register(_ state: _SpillDirectoryState) {
+        lock.withLock {
+            live[ObjectIdentifier(state)] = state
+            if !installed {
+                installed = true
+                install()
+            }
+        }
+    }
+
+    static func unregister(_ state: _SpillDirectoryState) {
+        _ = lock.withLock { live.removeValue(forKey: ObjectIdentifier(state)) }
+    }
+
+    /// The paths of the directories still registered (for tests and diagnostics).
+    static var livePaths: [String] { lock.withLock { live.values.map(\.path).sorted() } }
+
+    /// Removes every registered directory, ignoring errors: it runs while the process is ending.
+    static func removeAll() {
+        let states = lock.withLock { Array(live.values) }
+        for state in states { try? state.remove() }
+    }
+
+    /// Called once, under `lock`.
+    private static func install() {
+        atexit { _SpillCleanup.removeAll() }
+
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { return }   // no pipe, no signal cleanup; deinit and atexit remain
+        _ = fcntl(ends[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(ends[1], F_SETFD, FD_CLOEXEC)
+        // A full pipe must never block the handler; one pending byte is enough to trigger cleanup.
+        _ = fcntl(ends[1], F_SETFL, fcntl(ends[1], F_GETFL) | O_NONBLOCK)
+        readEnd = ends[0]
+        _spillSignalPipeWriteEnd = ends[1]
+
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, { _ in
+            _SpillCleanup.waitForSignal()
+            return nil
+        }, nil)
+        guard started == 0 else { return }
+        pthread_detach(thread)
+
+        for signo in signals {
+            var old = sigaction()
+            guard sigaction(signo, nil, &old) == 0 else { continue }
+            // Respect an ignored signal (nohup, background jobs) and a handler someone else installed.
+            guard old.__sigaction_handler.sa_handler == nil, (old.sa_flags & SA_SIGINFO) == 0 else { continue }
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = _spillSignalHandler
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = SA_RESTART
+            sigaction(signo, &action, nil)
+        }
+    }
+
+    nonisolated(unsafe) private static var readEnd: Int32 = -1
+
+    private static func waitForSignal() {
+        while true {
+            var byte: UInt8 = 0
+            let n = read(readEnd, &byte, 1)
+            if n == 1 {
+                let signo = Int32(byte)
+                removeAll()
+                signal(signo, SIG_DFL)
+                // This thread inherited the signal mask of whichever thread created it, which may
+                // block the signal; unblock it here so the re-raised signal takes effect now.
+                var set = sigset_t()
+                sigemptyset(&set)
+                sigaddset(&set, signo)
+                pthread_sigmask(SIG_UNBLOCK, &set, nil)
+                raise(signo)
+                // The default action of SIGINT and SIGTERM ends the process; if it somehow did not:
+                _exit(128 + signo)
+            }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+        }
+    }
+}

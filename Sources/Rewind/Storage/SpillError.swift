@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A failure of the spill layer: what went wrong, on which path, and what the user can do about it.
+///
+/// Every case names the file or directory involved, so a message is actionable on its own.
+/// Errors raised on the background I/O queue of ``SpillStore`` are kept and rethrown by the next
+/// call on the store; none is dropped.
+///
+/// ```swift
+/// do { try store.write(segment: 3, columns: columns) }
+/// catch let error as SpillError { print(error) }  // "no space left ... free space or pass --spill-dir ..."
+/// ```
+public enum SpillError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// A system call failed with an errno that has no more specific case.
+    case io(errno: Int32, operation: String, path: String)
+    /// The filesystem holding the spill directory is full (ENOSPC) or the quota is exhausted (EDQUOT).
+    case diskFull(path: String)
+    /// The process may not create or write the path (EACCES, EPERM, or a read-only filesystem).
+    case permissionDenied(path: String)
+    /// The parent directory given for spill files does not exist.
+    case directoryMissing(path: String)
+    /// The parent given for spill files exists but is not a directory.
+    case notADirectory(path: String)
+    /// The file ended before `expected` bytes could be read; `actual` were there.
+    case truncated(path: String, expected: Int, actual: Int)
+    /// The file is longer than its header says it should be.
+    case unexpectedFileSize(path: String, expected: Int, actual: Int)
+    /// The file does not start with the spill magic bytes.
+    case badMagic(path: String)
+    /// The file was written by a format version this build does not read.
+    case unsupportedVersion(path: String, found: Int, supported: Int)
+    /// The header (fixed part and column table) does not match its CRC-32C.
+    case headerChecksumMismatch(path: String)
+    /// The header is self-consistent but describes something impossible (reserved bits, sizes).
+    case corruptHeader(path: String, detail: String)
+    /// The file holds a different segment than the one asked for.
+    case unexpectedSegment(path: String, expected: Int, found: Int)
+    /// A column on disk, or a destination given by the caller, disagrees with what was written.
+    case columnMismatch(path: String, segment: Int, column: Int, detail: String)
+    /// An LZ4 block or content checksum of a column does not match: the bytes on disk changed.
+    case checksumMismatch(path: String, segment: Int, column: Int)
+    /// A column's LZ4 frame is malformed in a way other than a checksum (bad frame header, sizes).
+    case corruptFrame(path: String, segment: Int, column: Int, detail: String)
+    /// LZ4 refused to compress (out of memory or an internal error).
+    case compressionFailed(path: String, detail: String)
+    /// A segment was read that was never written to this store.
+    case segmentNotWritten(segment: Int, directory: String)
+    /// The spill directory was already removed.
+    case directoryRemoved(path: String)
+
+    /// Maps an errno from `operation` on `path` to the most specific case.
+    static func from(_ errno: SpillIO.Errno, operation: String, path: String) -> SpillError {
+        switch errno.rawValue {
+        case ENOSPC, EDQUOT: return .diskFull(path: path)
+        case EACCES, EPERM, EROFS: return .permissionDenied(path: path)
+        default: return .io(errno: errno.rawValue, operation: operation, path: path)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .io(errno, operation, path):
+            return "spill I/O failed: \(operation) on '\(path)': \(SpillIO.Errno(rawValue: errno)); "
+                + "check the filesystem or pass --spill-dir on another one"
+        case let .diskFull(path):
+            return "no space left for spill file '\(path)'; free space, raise --memory-budget "
+                + "so less is spilled, or pass --spill-dir on a larger filesystem"
+        case let .permissionDenied(path):
+            return "permission denied for '\(path)' (or the filesystem is read-only); "
+                + "pass --spill-dir with a directory you can write"
+        case let .directoryMissing(path):
+            return "spill directory parent '\(path)' does not exist; create it or pass --spill-dir "
+                + "(or set TMPDIR) to an existing directory"
+        case let .notADirectory(path):
+            return "spill directory parent '\(path)' is not a directory; pass --spill-dir "
+                + "(or set TMPDIR) to a directory"
+        case let .truncated(path, expected, actual):
+            return "spill file '\(path)' is truncated: expected \(expected) bytes, found \(actual); "
+                + "the disk may have filled up or another process changed the file; rerun the computation"
+        case let .unexpectedFileSize(path, expected, actual):
+            return "spill file '\(path)' has \(actual) bytes where its header says \(expected); "
+                + "another process changed it; rerun with a private --spill-dir"
+        case let .badMagic(path):
+            return "'\(path)' is not a Rewind spill file (bad magic bytes); "
+                + "another process overwrote it; rerun with a private --spill-dir"
+        case let .unsupportedVersion(path, found, supported):
+            return "spill file '\(path)' has format version \(found), this build reads version \(supported); "
+                + "spill files do not outlive a run, so delete it and rerun"
+        case let .headerChecksumMismatch(path):
+            return "spill file '\(path)' has a corrupt header (checksum mismatch); "
+                + "the storage is unreliable or the file was modified; rerun, preferably on another --spill-dir"
+        case let .corruptHeader(path, detail):
+            return "spill file '\(path)' has an invalid header: \(detail); rerun the computation"
+        case let .unexpectedSegment(path, expected, found):
+            return "spill file '\(path)' holds segment \(found) where segment \(expected) was expected; "
+                + "the file was replaced; rerun with a private --spill-dir"
+        case let .columnMismatch(path, segment, column, detail):
+            return "spill file '\(path)', segment \(segment), column \(column): \(detail); "
+                + "the reader must ask for the columns that were written (a bug in the caller, please report it)"
+        case let .checksumMismatch(path, segment, column):
+            return "spill file '\(path)', segment \(segment), column \(column): checksum mismatch, "
+                + "the data changed on disk; rerun, preferably on another --spill-dir"
+        case let .corruptFrame(path, segment, column, detail):
+            return "spill file '\(path)', segment \(segment), column \(column): corrupt LZ4 frame (\(detail)); "
+                + "rerun, preferably on another --spill-dir"
+        case let .compressionFailed(path, detail):
+            return "compressing spill file '\(path)' failed: \(detail); free memory or raise --memory-budget"
+        case let .segmentNotWritten(segment, directory):
+            return "segment \(segment) was never spilled to '\(directory)' (a bug in the caller, please report it)"
+        case let .directoryRemoved(path):
+            return "spill directory '\(path)' was already removed; create a new SpillDirectory"
+        }
+    }
+}
