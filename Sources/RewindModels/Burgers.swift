@@ -4,7 +4,8 @@ import Rewind
 /// with a global Lax–Friedrichs flux (alpha = 1.5), explicit Euler, `J = 0.5·dx·Σ u_N,i²`.
 ///
 /// The point-update is a `StencilKernel` over (u_{i-1}, u_i, u_{i+1}) and nu, so `Tracked`
-/// records a whole step as one stencil statement with 4 partials per point.
+/// records a whole step as one stencil statement with 4 partials per point (its parameter
+/// is `d = dt·nu/dx²`, computed once per step as the definition says).
 public struct Burgers: Model {
     public static let name = "burgers"
     public static let summary = "1D viscous Burgers, periodic, Rusanov flux, explicit Euler, J = 0.5·dx·Σu²"
@@ -42,11 +43,11 @@ public struct Burgers: Model {
     @inlinable
     public func step<S: SimulationScalar>(_ state: [S], parameters: [S], into next: inout [S]) {
         let kernel = PointUpdate(dx: dx, dt: dt)
-        let nu = LocalValues<S>(count: 1) { _ in parameters[0] }
+        // d = dt·nu/dx², once per step as PROBLEMS.md defines it; the kernel takes d itself.
+        let d = dt * parameters[0] / (dx * dx)
+        let nu = LocalValues<S>(count: 1) { _ in d }
         if elementary {
-            StencilGrid.periodic(n).forEachPoint(kernel.neighbours) { i, neighbour in
-                next[i] = kernel(LocalValues(count: 3) { state[neighbour[$0]] }, nu)
-            }
+            S.applyStencilPointwise(kernel, on: .periodic(n), to: state, parameters: nu, into: &next)
         } else {
             S.applyStencil(kernel, on: .periodic(n), to: state, parameters: nu, into: &next)
         }
@@ -71,11 +72,11 @@ public struct Burgers: Model {
         @usableFromInline var neighbours: [GridOffset] { [GridOffset(-1), GridOffset(0), GridOffset(1)] }
 
         @inlinable @inline(__always)
-        func callAsFunction<T: SimulationScalar>(_ u: LocalValues<T>, _ p: LocalValues<T>) -> T {
+        func callAsFunction<T: SimulationScalar>(_ u: StencilNeighbourhood<T>, _ p: LocalValues<T>) -> T {
             let (um, ui, up) = (u[0], u[1], u[2])
             let alpha = Burgers.alpha
             let c = dt / dx
-            let d = dt * p[0] / (dx * dx)
+            let d = p[0]
             let fPlus = 0.25 * (ui * ui + up * up) - 0.5 * alpha * (up - ui)
             let fMinus = 0.25 * (um * um + ui * ui) - 0.5 * alpha * (ui - um)
             return ui - c * (fPlus - fMinus) + d * (up - 2.0 * ui + um)

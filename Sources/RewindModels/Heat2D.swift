@@ -42,12 +42,12 @@ public struct Heat2D: Model {
     @inlinable
     public func step<S: SimulationScalar>(_ state: [S], parameters: [S], into next: inout [S]) {
         let kernel = PointUpdate(h: h, dt: dt)
-        let k = LocalValues<S>(count: 1) { _ in parameters[0] }
+        // r = dt·k/h², once per step as PROBLEMS.md defines it; the kernel takes r itself.
+        let r = dt * parameters[0] / (h * h)
+        let k = LocalValues<S>(count: 1) { _ in r }
         let grid = StencilGrid.periodic(rows: m, columns: m)
         if elementary {
-            grid.forEachPoint(kernel.neighbours) { i, neighbour in
-                next[i] = kernel(LocalValues(count: 5) { state[neighbour[$0]] }, k)
-            }
+            S.applyStencilPointwise(kernel, on: grid, to: state, parameters: k, into: &next)
         } else {
             S.applyStencil(kernel, on: grid, to: state, parameters: k, into: &next)
         }
@@ -75,8 +75,8 @@ public struct Heat2D: Model {
         }
 
         @inlinable @inline(__always)
-        func callAsFunction<T: SimulationScalar>(_ u: LocalValues<T>, _ p: LocalValues<T>) -> T {
-            let r = dt * p[0] / (h * h)
+        func callAsFunction<T: SimulationScalar>(_ u: StencilNeighbourhood<T>, _ p: LocalValues<T>) -> T {
+            let r = p[0]
             let lap = ((u[0] + u[1]) + (u[2] + u[3])) - 4.0 * u[4]
             return u[4] + r * lap
         }

@@ -40,36 +40,84 @@ public struct StencilGrid: Hashable, Sendable {
                 + "(got \(input) and \(output))")
     }
 
-    /// Calls `body(point, neighbourIndex)` for every point in row-major order, where
-    /// `neighbourIndex[j]` is the index of the point at `offsets[j]` (wrapped periodically).
+    /// Calls `body(point, base, indices)` for every point in row-major order; the neighbour
+    /// at `offsets[j]` of that point has index `base + indices[j]` (wrapped periodically).
     ///
-    /// - Complexity: O(points × offsets), with one wrap test per neighbour.
+    /// Inside a row's interior `indices` stays the same from point to point and only `base`
+    /// moves, so a kernel's neighbour loads are a fixed pattern the compiler can keep in
+    /// registers; only the columns within reach of the edge pay for the periodic wrap.
+    ///
+    /// - Complexity: O(points × offsets).
     @inlinable
-    public func forEachPoint(_ offsets: [GridOffset], _ body: (Int, UnsafePointer<Int>) -> Void) {
+    public func forEachPoint(_ offsets: [GridOffset], _ body: (_ point: Int, _ base: Int, _ indices: UnsafePointer<Int>) -> Void) {
         let count = offsets.count
         precondition(count <= 16, "a stencil reads at most 16 neighbours")
         precondition(
             offsets.allSatisfy { abs($0.row) <= rows && abs($0.column) <= columns },
             "stencil offsets must not reach further than one period")
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * count + 1) { scratch in
+        var reachLeft = 0
+        var reachRight = 0
+        for offset in offsets {
+            reachLeft = max(reachLeft, -offset.column)
+            reachRight = max(reachRight, offset.column)
+        }
+        let interiorStart = min(reachLeft, columns)
+        let interiorEnd = max(interiorStart, columns - reachRight)
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * count + 1) { scratch in
             let rowBase = scratch.baseAddress!
-            let neighbour = rowBase + count
+            let shifted = rowBase + count
+            let neighbour = shifted + count
             for r in 0..<rows {
                 for j in 0..<count {
                     var rr = r + offsets[j].row
                     if rr < 0 { rr += rows } else if rr >= rows { rr -= rows }
                     rowBase[j] = rr * columns
+                    shifted[j] = rr * columns + offsets[j].column
                 }
-                for c in 0..<columns {
+                let rowStart = r * columns
+                for c in 0..<interiorStart {
                     for j in 0..<count {
                         var cc = c + offsets[j].column
                         if cc < 0 { cc += columns } else if cc >= columns { cc -= columns }
                         neighbour[j] = rowBase[j] + cc
                     }
-                    body(r * columns + c, UnsafePointer(neighbour))
+                    body(rowStart + c, 0, UnsafePointer(neighbour))
+                }
+                for c in interiorStart..<interiorEnd {
+                    body(rowStart + c, c, UnsafePointer(shifted))
+                }
+                for c in interiorEnd..<columns {
+                    for j in 0..<count {
+                        var cc = c + offsets[j].column
+                        if cc < 0 { cc += columns } else if cc >= columns { cc -= columns }
+                        neighbour[j] = rowBase[j] + cc
+                    }
+                    body(rowStart + c, 0, UnsafePointer(neighbour))
                 }
             }
         }
+    }
+}
+
+/// The values a stencil kernel reads at one point: `neighbourhood[j]` is the value at the
+/// kernel's `neighbours[j]`.
+///
+/// It only points at values that live elsewhere (the grid, or a few seeded duals), so
+/// building one per point costs nothing.
+@frozen
+public struct StencilNeighbourhood<Value> {
+    @usableFromInline let values: UnsafePointer<Value>
+    @usableFromInline let indices: UnsafePointer<Int>
+
+    @inlinable @inline(__always)
+    public init(values: UnsafePointer<Value>, indices: UnsafePointer<Int>) {
+        self.values = values
+        self.indices = indices
+    }
+
+    @inlinable
+    public subscript(j: Int) -> Value {
+        @inline(__always) get { values[indices[j]] }
     }
 }
 
@@ -79,7 +127,7 @@ public struct StencilGrid: Hashable, Sendable {
 /// ```swift
 /// struct Diffusion: StencilKernel {
 ///     let neighbours = [GridOffset(-1), GridOffset(0), GridOffset(1)]
-///     func callAsFunction<T: SimulationScalar>(_ u: LocalValues<T>, _ p: LocalValues<T>) -> T {
+///     func callAsFunction<T: SimulationScalar>(_ u: StencilNeighbourhood<T>, _ p: LocalValues<T>) -> T {
 ///         u[1] + p[0] * (u[0] - 2.0 * u[1] + u[2])
 ///     }
 /// }
@@ -88,5 +136,5 @@ public struct StencilGrid: Hashable, Sendable {
 public protocol StencilKernel {
     /// The neighbours read at each point; the kernel receives their values in this order.
     var neighbours: [GridOffset] { get }
-    func callAsFunction<T: SimulationScalar>(_ neighbours: LocalValues<T>, _ parameters: LocalValues<T>) -> T
+    func callAsFunction<T: SimulationScalar>(_ neighbours: StencilNeighbourhood<T>, _ parameters: LocalValues<T>) -> T
 }

@@ -16,14 +16,7 @@ extension Tracked {
         case 5...8: _recordStencil(kernel, grid, input, parameters, &output, SIMD8<Double>.self)
         default:
             // Too wide for the lanes we carry: record elementary statements instead.
-            grid.checkShape(input: input.count, output: output.count)
-            let offsets = kernel.neighbours
-            var result = output
-            grid.forEachPoint(offsets) { point, neighbour in
-                let values = LocalValues<Tracked>(count: offsets.count) { input[neighbour[$0]] }
-                result[point] = kernel(values, parameters)
-            }
-            output = result
+            applyStencilPointwise(kernel, on: grid, to: input, parameters: parameters, into: &output)
         }
     }
 
@@ -54,18 +47,29 @@ extension Tracked {
         let seededParameters = LocalValues<Dual<D>>(count: parameters.count) {
             Dual(parameters[$0].value, tangent: D.unit(neighbourCount + $0))
         }
+        let units = (0..<max(neighbourCount, 1)).map { D.unit($0) }
+        let identity = Array(0..<max(neighbourCount, 1))
+        let seeded = UnsafeMutablePointer<Dual<D>>.allocate(capacity: max(neighbourCount, 1))
+        seeded.initialize(repeating: Dual(0), count: max(neighbourCount, 1))
+        defer { seeded.deallocate() }
         let firstOutput = tape._pushExternal(statement) { partials in
             input.withUnsafeBufferPointer { u in
                 output.withUnsafeMutableBufferPointer { out in
-                    grid.forEachPoint(offsets) { point, neighbour in
-                        let seeded = LocalValues<Dual<D>>(count: neighbourCount) {
-                            Dual(u[neighbour[$0]].value, tangent: D.unit($0))
+                  units.withUnsafeBufferPointer { unit in
+                    identity.withUnsafeBufferPointer { indices in
+                    grid.forEachPoint(offsets) { point, shift, neighbour in
+                        for j in 0..<neighbourCount {
+                            seeded[j] = Dual(u[shift &+ neighbour[j]].value, tangent: unit[j])
                         }
-                        let y = kernel(seeded, seededParameters)
+                        let y = kernel(
+                            StencilNeighbourhood(values: UnsafePointer(seeded), indices: indices.baseAddress!),
+                            seededParameters)
                         out[point] = Tracked(y.value)
                         let row = partials + point * lanes
                         for j in 0..<lanes { row[j] = y.tangent[lane: j] }
                     }
+                    }
+                  }
                 }
             }
         }
@@ -113,27 +117,35 @@ final class _StencilStatement: _ExternalStatement {
         let outputBase = Int(firstOutput)
         withUnsafeTemporaryAllocation(of: Double.self, capacity: max(parameterCount, 1)) { parameterAdjoints in
             parameterAdjoints.initialize(repeating: 0)
-            let accumulate = { (inputOf: (Int) -> Int) in
-                self.grid.forEachPoint(self.offsets) { point, neighbour in
+            let parameterSums = parameterAdjoints.baseAddress!
+            if let inputIdentifiers {
+                inputIdentifiers.withUnsafeBufferPointer { ids in
+                    grid.forEachPoint(offsets) { point, shift, neighbour in
+                        let a = adjoints[outputBase &+ point]
+                        if a == 0 { return }
+                        let row = partials + point &* lanes
+                        for j in 0..<neighbourCount {
+                            adjoints[Int(ids[shift &+ neighbour[j]])] += row[j] * a
+                        }
+                        for j in 0..<parameterCount { parameterSums[j] += row[neighbourCount &+ j] * a }
+                    }
+                }
+            } else {
+                // Inputs are consecutive identifiers: their adjoints are a shifted copy of the grid.
+                let inputAdjoints = adjoints + Int(firstInput)
+                grid.forEachPoint(offsets) { point, shift, neighbour in
                     let a = adjoints[outputBase &+ point]
                     if a == 0 { return }
                     let row = partials + point &* lanes
+                    let target = inputAdjoints + shift
                     for j in 0..<neighbourCount {
-                        adjoints[inputOf(neighbour[j])] += row[j] * a
+                        target[neighbour[j]] += row[j] * a
                     }
-                    for j in 0..<parameterCount {
-                        parameterAdjoints[j] += row[neighbourCount &+ j] * a
-                    }
+                    for j in 0..<parameterCount { parameterSums[j] += row[neighbourCount &+ j] * a }
                 }
             }
-            if let inputIdentifiers {
-                inputIdentifiers.withUnsafeBufferPointer { ids in accumulate { Int(ids[$0]) } }
-            } else {
-                let base = Int(firstInput)
-                accumulate { base &+ $0 }
-            }
             for j in 0..<parameterCount {
-                adjoints[Int(parameterIdentifiers[j])] += parameterAdjoints[j]
+                adjoints[Int(parameterIdentifiers[j])] += parameterSums[j]
             }
         }
     }

@@ -61,13 +61,23 @@ extension SimulationScalar {
     public static func applyStencil<K: StencilKernel>(
         _ kernel: K, on grid: StencilGrid, to input: [Self], parameters: LocalValues<Self>, into output: inout [Self]
     ) {
+        applyStencilPointwise(kernel, on: grid, to: input, parameters: parameters, into: &output)
+    }
+
+    /// Applies the kernel point by point on this scalar type: what `applyStencil` does for
+    /// `Double` and `Dual`, and for `Tracked` the elementary recording (every operation a
+    /// statement) that preaccumulation replaces.
+    @inlinable
+    public static func applyStencilPointwise<K: StencilKernel>(
+        _ kernel: K, on grid: StencilGrid, to input: [Self], parameters: LocalValues<Self>, into output: inout [Self]
+    ) {
         grid.checkShape(input: input.count, output: output.count)
         let offsets = kernel.neighbours
         input.withUnsafeBufferPointer { u in
             output.withUnsafeMutableBufferPointer { out in
-                grid.forEachPoint(offsets) { point, neighbour in
-                    let values = LocalValues<Self>(count: offsets.count) { u[neighbour[$0]] }
-                    out[point] = kernel(values, parameters)
+                let base = u.baseAddress!
+                grid.forEachPoint(offsets) { point, shift, indices in
+                    out[point] = kernel(StencilNeighbourhood(values: base + shift, indices: indices), parameters)
                 }
             }
         }
