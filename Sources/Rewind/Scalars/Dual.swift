@@ -56,14 +56,6 @@ extension Dual {
     @inlinable @inline(__always)
     public static prefix func - (a: Dual) -> Dual { Dual(-a.value, tangent: -a.tangent) }
 
-    @inlinable public static func + (a: Dual, b: Double) -> Dual { Dual(a.value + b, tangent: a.tangent) }
-    @inlinable public static func + (a: Double, b: Dual) -> Dual { Dual(a + b.value, tangent: b.tangent) }
-    @inlinable public static func - (a: Dual, b: Double) -> Dual { Dual(a.value - b, tangent: a.tangent) }
-    @inlinable public static func - (a: Double, b: Dual) -> Dual { Dual(a - b.value, tangent: -b.tangent) }
-    @inlinable public static func * (a: Dual, b: Double) -> Dual { Dual(a.value * b, tangent: b * a.tangent) }
-    @inlinable public static func * (a: Double, b: Dual) -> Dual { Dual(a * b.value, tangent: a * b.tangent) }
-    @inlinable public static func / (a: Dual, b: Double) -> Dual { Dual(a.value / b, tangent: (1 / b) * a.tangent) }
-
     @inlinable public static func += (a: inout Dual, b: Dual) { a = a + b }
     @inlinable public static func -= (a: inout Dual, b: Dual) { a = a - b }
     @inlinable public static func *= (a: inout Dual, b: Dual) { a = a * b }

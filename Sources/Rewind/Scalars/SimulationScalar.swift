@@ -32,13 +32,16 @@ where Magnitude == Self {
     /// a·b + c rounded once.
     static func fma(_ a: Self, _ b: Self, _ c: Self) -> Self
 
-    static func + (a: Self, b: Double) -> Self
-    static func + (a: Double, b: Self) -> Self
-    static func - (a: Self, b: Double) -> Self
-    static func - (a: Double, b: Self) -> Self
-    static func * (a: Self, b: Double) -> Self
-    static func * (a: Double, b: Self) -> Self
-    static func / (a: Self, b: Double) -> Self
+    // Arithmetic with a plain `Double`, reached through the generic operators below. They
+    // are named functions, not operator requirements: an operator requirement `(Self,
+    // Double)` is, for `Self == Double`, a second candidate beside the standard library's
+    // operators and makes `1.0 / 1024` ambiguous everywhere Rewind is imported.
+    static func _add(_ a: Self, _ b: Double) -> Self
+    static func _subtract(_ a: Self, _ b: Double) -> Self
+    static func _subtract(_ a: Double, _ b: Self) -> Self
+    static func _multiply(_ a: Double, _ b: Self) -> Self
+    static func _divide(_ a: Self, _ b: Double) -> Self
+    static func _divide(_ a: Double, _ b: Self) -> Self
 
     /// Evaluates a small local function; `Tracked` records its local Jacobian as one
     /// statement per output.
@@ -84,16 +87,80 @@ extension SimulationScalar {
     }
 }
 
+// Mixed arithmetic with a `Double` (`h * k` with `h: Double`, `k: S`), for generic code and
+// for `Tracked` and `Dual` alike. These are the only mixed operators: being generic, they lose
+// to every concrete operator, so `1.0 / 1024` keeps meaning `Double / Double` wherever Rewind
+// is imported (a concrete `/(Double, Tracked)` would make it ambiguous).
+@inlinable @inline(__always)
+public func + <S: SimulationScalar>(a: S, b: Double) -> S { S._add(a, b) }
+@inlinable @inline(__always)
+public func + <S: SimulationScalar>(a: Double, b: S) -> S { S._add(b, a) }
+@inlinable @inline(__always)
+public func - <S: SimulationScalar>(a: S, b: Double) -> S { S._subtract(a, b) }
+@inlinable @inline(__always)
+public func - <S: SimulationScalar>(a: Double, b: S) -> S { S._subtract(a, b) }
+@inlinable @inline(__always)
+public func * <S: SimulationScalar>(a: S, b: Double) -> S { S._multiply(b, a) }
+@inlinable @inline(__always)
+public func * <S: SimulationScalar>(a: Double, b: S) -> S { S._multiply(a, b) }
+@inlinable @inline(__always)
+public func / <S: SimulationScalar>(a: S, b: Double) -> S { S._divide(a, b) }
+@inlinable @inline(__always)
+public func / <S: SimulationScalar>(a: Double, b: S) -> S { S._divide(a, b) }
+
+@inlinable @inline(__always)
+public func += <S: SimulationScalar>(a: inout S, b: Double) { a = S._add(a, b) }
+@inlinable @inline(__always)
+public func -= <S: SimulationScalar>(a: inout S, b: Double) { a = S._subtract(a, b) }
+@inlinable @inline(__always)
+public func *= <S: SimulationScalar>(a: inout S, b: Double) { a = S._multiply(b, a) }
+@inlinable @inline(__always)
+public func /= <S: SimulationScalar>(a: inout S, b: Double) { a = S._divide(a, b) }
+
 extension Double: SimulationScalar {
+    @inlinable @inline(__always) public static func _add(_ a: Double, _ b: Double) -> Double { a + b }
+    @inlinable @inline(__always) public static func _subtract(_ a: Double, _ b: Double) -> Double { a - b }
+    @inlinable @inline(__always) public static func _multiply(_ a: Double, _ b: Double) -> Double { a * b }
+    @inlinable @inline(__always) public static func _divide(_ a: Double, _ b: Double) -> Double { a / b }
     @inlinable public var primal: Double { self }
     @inlinable public static func cbrt(_ x: Double) -> Double { Glibc.cbrt(x) }
     @inlinable public static func fma(_ a: Double, _ b: Double, _ c: Double) -> Double { c.addingProduct(a, b) }
 }
 
 extension Tracked: SimulationScalar {
+    @inlinable @inline(__always)
+    public static func _add(_ a: Tracked, _ b: Double) -> Tracked { _unary(a, a.value + b, 1) }
+    @inlinable @inline(__always)
+    public static func _subtract(_ a: Tracked, _ b: Double) -> Tracked { _unary(a, a.value - b, 1) }
+    @inlinable @inline(__always)
+    public static func _subtract(_ a: Double, _ b: Tracked) -> Tracked { _unary(b, a - b.value, -1) }
+    @inlinable @inline(__always)
+    public static func _multiply(_ a: Double, _ b: Tracked) -> Tracked { _unary(b, a * b.value, a) }
+    @inlinable @inline(__always)
+    public static func _divide(_ a: Tracked, _ b: Double) -> Tracked { _unary(a, a.value / b, 1 / b) }
+    @inlinable @inline(__always)
+    public static func _divide(_ a: Double, _ b: Tracked) -> Tracked {
+        let q = a / b.value
+        return _unary(b, q, -q / b.value)
+    }
     @inlinable public var primal: Double { value }
 }
 
 extension Dual: SimulationScalar {
+    @inlinable @inline(__always)
+    public static func _add(_ a: Dual, _ b: Double) -> Dual { Dual(a.value + b, tangent: a.tangent) }
+    @inlinable @inline(__always)
+    public static func _subtract(_ a: Dual, _ b: Double) -> Dual { Dual(a.value - b, tangent: a.tangent) }
+    @inlinable @inline(__always)
+    public static func _subtract(_ a: Double, _ b: Dual) -> Dual { Dual(a - b.value, tangent: -b.tangent) }
+    @inlinable @inline(__always)
+    public static func _multiply(_ a: Double, _ b: Dual) -> Dual { Dual(a * b.value, tangent: a * b.tangent) }
+    @inlinable @inline(__always)
+    public static func _divide(_ a: Dual, _ b: Double) -> Dual { Dual(a.value / b, tangent: (1 / b) * a.tangent) }
+    @inlinable @inline(__always)
+    public static func _divide(_ a: Double, _ b: Dual) -> Dual {
+        let q = a / b.value
+        return Dual(q, tangent: (-q / b.value) * b.tangent)
+    }
     @inlinable public var primal: Double { value }
 }

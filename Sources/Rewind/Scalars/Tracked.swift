@@ -85,34 +85,10 @@ extension Tracked {
     @inlinable @inline(__always)
     public static prefix func - (a: Tracked) -> Tracked { _unary(a, -a.value, -1) }
 
-    @inlinable @inline(__always)
-    public static func + (a: Tracked, b: Double) -> Tracked { _unary(a, a.value + b, 1) }
-    @inlinable @inline(__always)
-    public static func + (a: Double, b: Tracked) -> Tracked { _unary(b, a + b.value, 1) }
-    @inlinable @inline(__always)
-    public static func - (a: Tracked, b: Double) -> Tracked { _unary(a, a.value - b, 1) }
-    @inlinable @inline(__always)
-    public static func - (a: Double, b: Tracked) -> Tracked { _unary(b, a - b.value, -1) }
-    @inlinable @inline(__always)
-    public static func * (a: Tracked, b: Double) -> Tracked { _unary(a, a.value * b, b) }
-    @inlinable @inline(__always)
-    public static func * (a: Double, b: Tracked) -> Tracked { _unary(b, a * b.value, a) }
-    @inlinable @inline(__always)
-    public static func / (a: Tracked, b: Double) -> Tracked { _unary(a, a.value / b, 1 / b) }
-    @inlinable @inline(__always)
-    public static func / (a: Double, b: Tracked) -> Tracked {
-        let q = a / b.value
-        return _unary(b, q, -q / b.value)
-    }
-
     @inlinable public static func += (a: inout Tracked, b: Tracked) { a = a + b }
     @inlinable public static func -= (a: inout Tracked, b: Tracked) { a = a - b }
     @inlinable public static func *= (a: inout Tracked, b: Tracked) { a = a * b }
     @inlinable public static func /= (a: inout Tracked, b: Tracked) { a = a / b }
-    @inlinable public static func += (a: inout Tracked, b: Double) { a = a + b }
-    @inlinable public static func -= (a: inout Tracked, b: Double) { a = a - b }
-    @inlinable public static func *= (a: inout Tracked, b: Double) { a = a * b }
-    @inlinable public static func /= (a: inout Tracked, b: Double) { a = a / b }
 
     /// a·b + c with one rounding; partials b, a and 1.
     @inlinable
