@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+
+/// Runs the built `rewind` executable (it sits beside the test bundle) and captures its output.
+struct CommandResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+
+    var json: [String: Any]? {
+        (try? JSONSerialization.jsonObject(with: Data(stdout.utf8))) as? [String: Any]
+    }
+}
+
+func rewind(_ arguments: String...) throws -> CommandResult {
+    try rewind(arguments)
+}
+
+func rewind(_ arguments: [String]) throws -> CommandResult {
+    let buildDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    let executable = buildDirectory.appendingPathComponent("rewind")
+    guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+        Issue.record("the rewind executable is not at \(executable.path); build it first (swift build)")
+        return CommandResult(status: -1, stdout: "", stderr: "")
+    }
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(
+        status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+        stderr: String(decoding: stderr, as: UTF8.self))
+}

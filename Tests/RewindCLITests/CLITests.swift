@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+
+@Suite("The rewind command line, end to end")
+struct CLITests {
+    @Test func gradientJSONHasTheContractsFields() throws {
+        let result = try rewind("gradient", "burgers", "--size", "32", "--steps", "50", "--strategy", "store-all", "--json")
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try #require(result.json, "stdout must be one JSON object: \(result.stdout)")
+        #expect(json["model"] as? String == "burgers")
+        #expect(json["steps"] as? Int == 50)
+        #expect(json["size"] as? Int == 32)
+        #expect(json["objective"] is Double)
+        let gradient = try #require(json["gradient"] as? [String: Any])
+        #expect((gradient["initialState"] as? [Double])?.count == 32)
+        #expect((gradient["parameters"] as? [String: Double])?["nu"] != nil)
+        let run = try #require(json["run"] as? [String: Any])
+        for field in [
+            "strategy", "snapshotsInMemory", "snapshotsOnDisk", "forwardSteps", "optimalForwardSteps", "tapedSteps",
+            "peakTapeBytes", "spilledBytes", "compressedBytes", "peakResidentBytes", "seconds",
+        ] {
+            #expect(run[field] != nil, "run.\(field) is missing")
+        }
+        #expect(run["strategy"] as? String == "store-all")
+        #expect((run["peakResidentBytes"] as? Int ?? 0) > 1_000_000)
+    }
+
+    @Test func checkpointedGradientEqualsStoreAllExactly() throws {
+        let storeAll = try rewind("gradient", "lorenz", "--steps", "200", "--parameter", "rho=10", "--strategy", "store-all", "--json")
+        let revolve = try rewind(
+            "gradient", "lorenz", "--steps", "200", "--parameter", "rho=10", "--strategy", "revolve", "--snapshots", "7", "--json")
+        let tiny = try rewind("gradient", "lorenz", "--steps", "200", "--parameter", "rho=10", "--memory-budget", "64KiB", "--json")
+        let reference = try #require(storeAll.json?["gradient"] as? [String: Any])
+        for other in [revolve, tiny] {
+            #expect(other.status == 0, "\(other.stderr)")
+            let json = try #require(other.json)
+            #expect((json["gradient"] as? [String: Any])?.description == reference.description)
+            let run = try #require(json["run"] as? [String: Any])
+            #expect(run["forwardSteps"] as? Int == run["optimalForwardSteps"] as? Int)
+        }
+    }
+
+    @Test(arguments: [
+        ["gradient", "navier-stokes"],
+        ["gradient", "lorenz", "--steps", "0"],
+        ["gradient", "burgers", "--size", "-4"],
+        ["gradient", "lorenz", "--size", "8"],
+        ["gradient", "lorenz", "--parameter", "rho"],
+        ["gradient", "lorenz", "--parameter", "gamma=2"],
+        ["gradient", "lorenz", "--memory-budget", "lots"],
+        ["gradient", "lorenz", "--strategy", "magic"],
+        ["gradient", "lorenz", "--snapshots", "0"],
+        ["schedule", "--steps", "10", "--snapshots", "0"],
+        ["frobnicate"],
+    ])
+    func badInputExitsWithUsageStatusAndOneMessage(arguments: [String]) throws {
+        let result = try rewind(arguments)
+        #expect(result.status == 64, "\(arguments): status \(result.status)")
+        #expect(result.stderr.contains("Error:"), "\(arguments): \(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func aBudgetBelowTheMinimumIsRefusedWithTheMinimum() throws {
+        let result = try rewind("gradient", "burgers", "--memory-budget", "1kB")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("minimum"), "\(result.stderr)")
+    }
+
+    @Test func scheduleReportsRevolvesOptimum() throws {
+        let result = try rewind("schedule", "--steps", "1000", "--snapshots", "10", "--json")
+        let json = try #require(result.json)
+        #expect(json["advances"] as? Int == 3636)
+        #expect(json["optimalAdvances"] as? Int == 3636)
+        #expect(json["steps"] as? Int == 1000 && json["snapshots"] as? Int == 10)
+    }
+
+    @Test func scheduleWritesAnSVGPicture() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rewind-schedule-\(getpid()).svg").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try rewind("schedule", "--steps", "20", "--snapshots", "3", "--svg", path)
+        #expect(result.status == 0)
+        let svg = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(svg.hasPrefix("<?xml") || svg.hasPrefix("<svg"))
+        #expect(svg.contains("</svg>"))
+    }
+
+    @Test func modelsListsEveryModel() throws {
+        let result = try rewind("models")
+        for name in ["lorenz", "burgers", "heat2d"] { #expect(result.stdout.contains(name)) }
+    }
+}
+
