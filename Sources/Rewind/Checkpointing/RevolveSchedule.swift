@@ -154,6 +154,8 @@ extension RevolveSchedule {
     // stopping as soon as it reaches l, so the intermediate product stays below l*(c+r).
     @usableFromInline
     static func _repetition(steps l: Int, snapshots c: Int) -> (r: Int, beta: Int128) {
+        // One slot: beta(1, r) = r + 1, so r = l - 1 at once instead of l iterations.
+        if c == 1 { return (l - 1, Int128(l)) }
         var r = 0
         var beta: Int128 = 1
         while beta < Int128(l) {

@@ -48,7 +48,7 @@ public struct StencilGrid: Hashable, Sendable {
     /// registers; only the columns within reach of the edge pay for the periodic wrap.
     ///
     /// - Complexity: O(points × offsets).
-    @inlinable
+    @inlinable @inline(__always)
     public func forEachPoint(_ offsets: [GridOffset], _ body: (_ point: Int, _ base: Int, _ indices: UnsafePointer<Int>) -> Void) {
         let count = offsets.count
         precondition(count <= 16, "a stencil reads at most 16 neighbours")

@@ -65,8 +65,12 @@ extension Tracked {
                             StencilNeighbourhood(values: UnsafePointer(seeded), indices: indices.baseAddress!),
                             seededParameters)
                         out[point] = Tracked(y.value)
-                        let row = partials + point * lanes
-                        for j in 0..<lanes { row[j] = y.tangent[lane: j] }
+                        let row = partials + point &* lanes
+                        if lanes == D.laneCount {
+                            UnsafeMutableRawPointer(row).storeBytes(of: y.tangent, as: D.self)
+                        } else {
+                            for j in 0..<lanes { row[j] = y.tangent[lane: j] }
+                        }
                     }
                     }
                   }
