@@ -19,6 +19,7 @@ struct GradientOutput: Encodable {
         var compressedBytes: Int
         var peakResidentBytes: Int
         var seconds: Double
+        var runSeconds: Double
         var predictedSeconds: Double
         var plan: String
     }
@@ -45,7 +46,8 @@ struct GradientOutput: Encodable {
             strategy: r.strategy, snapshotsInMemory: r.snapshotsInMemory, snapshotsOnDisk: r.snapshotsOnDisk,
             forwardSteps: r.forwardSteps, optimalForwardSteps: r.optimalForwardSteps, tapedSteps: r.tapedSteps,
             peakTapeBytes: r.peakTapeBytes, spilledBytes: r.spilledBytes, compressedBytes: r.compressedBytes,
-            peakResidentBytes: r.peakResidentBytes, seconds: r.seconds, predictedSeconds: r.predictedSeconds,
+            peakResidentBytes: r.peakResidentBytes, seconds: r.seconds, runSeconds: r.runSeconds,
+            predictedSeconds: r.predictedSeconds,
             plan: r.plan)
     }
 
@@ -65,7 +67,7 @@ struct GradientOutput: Encodable {
             lines.append("  \(model.stateName(i).padding(8)) \(gradient.initialState[i])")
         }
         lines.append("run: \(run.strategy); \(run.tapedSteps) taped steps, \(run.forwardSteps) advances (optimum \(run.optimalForwardSteps)), \(run.snapshotsInMemory) snapshots in memory")
-        lines.append("     peak tape \(MemoryBudget.format(run.peakTapeBytes)), peak resident \(MemoryBudget.format(run.peakResidentBytes)), \(seconds(run.seconds)) (predicted \(seconds(run.predictedSeconds)))")
+        lines.append("     peak tape \(MemoryBudget.format(run.peakTapeBytes)), peak resident \(MemoryBudget.format(run.peakResidentBytes)), \(seconds(run.seconds)) in all, run \(seconds(run.runSeconds)) (predicted \(seconds(run.predictedSeconds)))")
         lines.append("plan: \(run.plan)")
         return lines.joined(separator: "\n")
     }

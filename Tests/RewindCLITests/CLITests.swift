@@ -60,7 +60,8 @@ struct CLITests {
     func badInputExitsWithUsageStatusAndOneMessage(arguments: [String]) throws {
         let result = try rewind(arguments)
         #expect(result.status == 64, "\(arguments): status \(result.status)")
-        #expect(result.stderr.contains("Error:"), "\(arguments): \(result.stderr)")
+        #expect(result.stderr.hasPrefix("Error:"), "\(arguments): \(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "one line: \(result.stderr)")
         #expect(result.stdout.isEmpty)
     }
 

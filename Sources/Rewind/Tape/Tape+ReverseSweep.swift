@@ -22,12 +22,11 @@ extension Tape {
             adjoints.count >= identifierCount,
             "the adjoint vector has \(adjoints.count) entries but the tape defines \(identifierCount); "
                 + "call adjoints.prepare(for: tape)")
-        _syncCurrentChunk()
         let externals = self.externals
         let adjointBase = adjoints.baseAddress
         var c = end.chunk
         while c >= start.chunk {
-            let chunk = chunks[c]
+            let chunk = _chunkAsRecorded(c)
             let upper =
                 c == end.chunk
                 ? (end.statement, end.identifier, end.partial)

@@ -192,8 +192,22 @@ public final class Tape {
         chunks[k].partialCount = recorder.partialCount
     }
 
-    /// Copies the recorder's fill levels into the current chunk so that sweeps and
-    /// statistics see every statement.
+    /// Chunk `k` with its fill levels as recorded so far. Reading the current chunk's levels
+    /// from the recorder, rather than copying them into the chunk first, keeps sweeps free of
+    /// writes to shared state, so that several may run at once.
+    func _chunkAsRecorded(_ k: Int) -> _TapeChunk {
+        var chunk = chunks[k]
+        if k == currentChunk {
+            let r = _recorder.pointee
+            chunk.statementCount = r.statementCount
+            chunk.identifierCount = r.identifierCount
+            chunk.partialCount = r.partialCount
+        }
+        return chunk
+    }
+
+    /// Copies the recorder's fill levels into the current chunk so that statistics see every
+    /// statement.
     func _syncCurrentChunk() {
         _store(_recorder.pointee, intoChunk: currentChunk)
     }

@@ -34,7 +34,10 @@ public struct RunReport: Sendable, Codable, Equatable {
     public var compressedBytes: Int
     /// Peak resident memory of the process (`VmHWM`), measured.
     public var peakResidentBytes: Int
+    /// Wall time of the whole call: sampling, planning and the run.
     public var seconds: Double
+    /// Wall time of the run the plan predicts (after sampling and planning).
+    public var runSeconds: Double
     /// The plan made before the run, as one line.
     public var plan: String
     /// Predicted seconds for the run, from a timed sample of the step (0 when not predicted).
@@ -52,6 +55,7 @@ public struct RunReport: Sendable, Codable, Equatable {
         compressedBytes = 0
         peakResidentBytes = 0
         seconds = 0
+        runSeconds = 0
         plan = ""
         predictedSeconds = 0
     }

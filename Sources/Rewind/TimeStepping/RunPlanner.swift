@@ -4,12 +4,15 @@
 /// The memory model (all bytes, all measured on the sample except the snapshot size):
 /// - the *step working set* `W`: the tape of one recorded step as its arena reserves it,
 ///   its adjoint vector, and the state arrays of the recording and the executor;
-/// - a *snapshot* `B = 8·n` bytes for a state of `n` values;
-/// - store-all: `N` times the bytes one step's statements use, plus the adjoint vector for
-///   all of them.
+/// - a *snapshot* `B = 8·n + 32` bytes for a state of `n` values (the array and its header);
+/// - store-all: `N` times the bytes one step's statements use, plus the slack of the arena's
+///   last, partly filled chunk (at most what has been used, at most one maximal chunk), plus
+///   the adjoint vector for all of them.
+/// The sample step is recorded with the objective, as the last step is, so that `W` covers the
+/// largest step tape of the run.
 /// The minimum budget for a checkpointed run is `W + B` (one snapshot, of `x_0`). `auto`
-/// chooses store-all when it fits in half the budget (the arena may reserve up to twice what
-/// it uses), otherwise revolve with `c = ⌊(budget − W)/B⌋` snapshots, capped at `N`.
+/// chooses store-all when it fits, otherwise revolve with `c = ⌊(budget − W)/B⌋` snapshots,
+/// capped at `N`.
 @usableFromInline
 struct RunPlan {
     @usableFromInline var strategy: CheckpointStrategy
@@ -42,6 +45,7 @@ func formatSeconds(_ seconds: Double) -> String {
 struct RunSample {
     @usableFromInline var primalSecondsPerStep: Double
     @usableFromInline var tapedSecondsPerStep: Double
+    /// Tape and adjoint vector of the largest step (the last, with the objective), as reserved.
     @usableFromInline var stepTapeReservedBytes: Int
     @usableFromInline var stepTapeUsedBytes: Int
     @usableFromInline var identifiersPerStep: Int
@@ -67,21 +71,28 @@ struct RunSample {
         var stateAdjoint = [Double](repeating: 0, count: initialState.count)
         var parameterAdjoint = [Double](repeating: 0, count: parameters.count)
         var sumAdjoint = 1.0
-        // Twice: the first pass touches new memory and would overstate the time.
+        // Three passes: a warm-up (the first touches new memory and would overstate the time),
+        // a timed ordinary step for the per-step figures, and the last step with the
+        // objective, whose tape is the largest of the run.
         var tapedSeconds = 0.0
-        var recorded: RecordedSteps!
-        for _ in 0..<2 {
+        var stepUsedBytes = 0
+        var stepIdentifiers = 0
+        var reserved = 0
+        for pass in 0..<3 {
             let start = monotonicSeconds()
-            recorded = RecordedSteps.record(
-                problem, on: tape, state: initialState, parameters: parameters, steps: 1, runningSum: 0, endsRun: false)
+            let recorded = RecordedSteps.record(
+                problem, on: tape, state: initialState, parameters: parameters, steps: 1, runningSum: 0,
+                endsRun: pass == 2)
             recorded.reverse(
                 on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
                 parameterAdjoint: &parameterAdjoint)
-            tapedSeconds = monotonicSeconds() - start
+            if pass == 1 {
+                tapedSeconds = monotonicSeconds() - start
+                stepUsedBytes = tape.statistics.bytesInUse
+                stepIdentifiers = tape.identifierCount
+            }
+            reserved = max(reserved, tape.reservedByteCount + adjoints.byteCount)
         }
-        let stats = tape.statistics
-        let reserved = tape.reservedByteCount
-        let identifiers = tape.identifierCount
         tape.reset()
 
         var state = initialState
@@ -95,8 +106,8 @@ struct RunSample {
         let primalSeconds = (monotonicSeconds() - start) / Double(sampleSteps)
         return RunSample(
             primalSecondsPerStep: primalSeconds, tapedSecondsPerStep: tapedSeconds,
-            stepTapeReservedBytes: reserved, stepTapeUsedBytes: stats.bytesInUse,
-            identifiersPerStep: identifiers - parameters.count - initialState.count)
+            stepTapeReservedBytes: reserved, stepTapeUsedBytes: stepUsedBytes,
+            identifiersPerStep: stepIdentifiers - parameters.count - initialState.count)
     }
 }
 
@@ -109,12 +120,14 @@ enum RunPlanner {
         let snapshotBytes = stateCount * MemoryLayout<Double>.stride + 32
         // Recording arrays (leaves, outputs, scratch) of tracked values and executor states.
         let stateArrays = stateCount * (3 * MemoryLayout<Tracked>.stride + 4 * MemoryLayout<Double>.stride)
-        let workingSet =
-            sample.stepTapeReservedBytes + (sample.identifiersPerStep + stateCount + 16) * MemoryLayout<Double>.stride
-            + stateArrays
+        // The reserved figure already includes the adjoint vector of the largest step tape.
+        let workingSet = sample.stepTapeReservedBytes + stateArrays
+        let maximalChunkBytes = TapeConfiguration.default.maximumStatementCapacity
+            * (1 + TapeConfiguration.default.argumentsPerStatement * 12)
+        let storeAllUsed = steps * sample.stepTapeUsedBytes
         let storeAllBytes =
-            steps * (sample.stepTapeUsedBytes + sample.identifiersPerStep * MemoryLayout<Double>.stride)
-            + stateArrays
+            storeAllUsed + min(storeAllUsed, maximalChunkBytes)
+            + steps * sample.identifiersPerStep * MemoryLayout<Double>.stride + stateArrays
         let minimum = workingSet + snapshotBytes
         let available = budget.bytes - workingSet
 
@@ -140,7 +153,7 @@ enum RunPlanner {
             }
             return storeAll
         case .auto:
-            if 2 * storeAllBytes <= budget.bytes { return storeAll }
+            if storeAllBytes <= budget.bytes { return storeAll }
             guard budget.bytes >= minimum else {
                 throw TimeSteppingError.budgetTooSmall(
                     budget: budget.bytes, minimum: minimum,

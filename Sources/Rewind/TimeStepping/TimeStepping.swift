@@ -51,8 +51,8 @@ public enum TimeStepping {
         }
         result.report.plan = plan.summary
         result.report.predictedSeconds = plan.predictedSeconds
-        result.report.seconds = monotonicSeconds() - runStarted
-        _ = started
+        result.report.runSeconds = monotonicSeconds() - runStarted
+        result.report.seconds = monotonicSeconds() - started
         result.report.peakResidentBytes = ProcessMemory.peakResidentBytes
         options.progress?(1)
         return result
@@ -71,6 +71,9 @@ public enum TimeStepping {
         }
         if let bad = initialState.firstIndex(where: { !$0.isFinite }) {
             throw TimeSteppingError.nonFinite(what: "the initial state", index: bad, value: initialState[bad])
+        }
+        if let bad = parameters.firstIndex(where: { !$0.isFinite }) {
+            throw TimeSteppingError.nonFinite(what: "the parameters", index: bad, value: parameters[bad])
         }
     }
 
