@@ -52,7 +52,9 @@ func timeMedian(_ repetitions: Int, _ body: () -> Void) -> Double {
 @inline(never)
 func blackHole<T>(_ value: T) { withExtendedLifetime(value) {} }
 
-/// Store-all gradient of a model through the public API, with record and reverse timed apart.
+/// Store-all gradient of a model through the time-stepping driver, with record and reverse
+/// timed apart by the driver's report; one workspace is reused so that only the first run
+/// pays for touching new tape memory.
 func measureModel<M: Model>(
     _ name: String, _ model: M, steps: Int, repetitions: Int, handPrimal: (() -> Double)?
 ) -> CaseResult {
@@ -61,40 +63,30 @@ func measureModel<M: Model>(
     let primal = timeMedian(repetitions) { blackHole(model.primal(initialState: x0, parameters: p, steps: steps)) }
     let hand = handPrimal.map { body in timeMedian(repetitions) { blackHole(body()) } }
 
-    let tape = Tape()
-    let adjoints = AdjointVector()
+    let workspace = TimeSteppingWorkspace()
+    let options = TimeSteppingOptions(strategy: .storeAll, memoryBudget: .mebibytes(16 << 10), workspace: workspace)
     var records: [Double] = []
     var reverses: [Double] = []
     var mallocsPerStatement = 0.0
+    var report = RunReport(strategy: "")
     for _ in 0..<(repetitions + 1) {
-        tape.reset()
         let mallocsBefore = rewind_malloc_count()
-        let start = now()
-        let (inputs, objective) = tape.record { () -> ([Tracked], Tracked) in
-            let inputs = tape.registerInputs(x0 + p)
-            let state = Array(inputs[0..<x0.count])
-            let parameters = Array(inputs[x0.count...])
-            return (inputs, model.run(initialState: state, parameters: parameters, steps: steps).objective)
-        }
-        let recorded = now()
+        let result = try! TimeStepping.gradient(
+            of: model, initialState: x0, parameters: p, steps: steps, options: options)
         let mallocs = rewind_malloc_count() - mallocsBefore
-        adjoints.prepare(for: tape)
-        adjoints[objective] = 1
-        tape.reverse(adjoints)
-        let reversed = now()
-        blackHole(inputs.map { adjoints[$0] })
-        records.append(recorded - start)
-        reverses.append(reversed - recorded)
-        mallocsPerStatement = Double(mallocs) / Double(tape.statistics.statementCount)
+        report = result.report
+        records.append(report.recordSeconds)
+        reverses.append(report.reverseSeconds)
+        mallocsPerStatement = Double(mallocs) / Double(report.tapeStatements)
+        blackHole(result.parameterGradient)
     }
-    let stats = tape.statistics
     return CaseResult(
         name: name, description: "\(M.name) \(model.size.map { "\($0)×" } ?? "")\(steps)\(model.elementary ? " elementary" : "")",
         primalSeconds: primal, handPrimalSeconds: hand,
         firstRecordSeconds: records[0], firstReverseSeconds: reverses[0],
         recordSeconds: median(Array(records.dropFirst())), reverseSeconds: median(Array(reverses.dropFirst())),
-        statements: stats.statementCount, bytesInUse: stats.bytesInUse,
-        bytesPerStep: Double(stats.bytesInUse) / Double(steps), mallocsPerStatement: mallocsPerStatement,
+        statements: report.tapeStatements, bytesInUse: report.tapeBytesInUse,
+        bytesPerStep: Double(report.tapeBytesInUse) / Double(steps), mallocsPerStatement: mallocsPerStatement,
         peakResidentBytes: ProcessMemory.peakResidentBytes)
 }
 

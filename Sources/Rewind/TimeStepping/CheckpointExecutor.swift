@@ -11,7 +11,7 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
     @usableFromInline let parameters: [Double]
     @usableFromInline let steps: Int
     @usableFromInline let tape: Tape
-    @usableFromInline let adjoints = AdjointVector()
+    @usableFromInline let adjoints: AdjointVector
 
     @usableFromInline var current: [Double]
     @usableFromInline var scratch: [Double]
@@ -33,10 +33,15 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
     @usableFromInline var tapedSteps = 0
     @usableFromInline var peakTapeBytes = 0
     @usableFromInline var nextReverse: Int
+    @usableFromInline var recordSeconds = 0.0
+    @usableFromInline var reverseSeconds = 0.0
+    @usableFromInline var largestTapeStatements = 0
+    @usableFromInline var largestTapeBytesInUse = 0
     @usableFromInline var progress: ((Double) -> Void)?
 
     @inlinable
-    init(problem: Problem, initialState: [Double], parameters: [Double], steps: Int, tape: Tape) {
+    init(problem: Problem, initialState: [Double], parameters: [Double], steps: Int, tape: Tape, adjoints: AdjointVector) {
+        self.adjoints = adjoints
         self.problem = problem
         self.parameters = parameters
         self.steps = steps
@@ -100,15 +105,24 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
     func reverse(step: Int) {
         let endsRun = step == steps - 1
         precondition(!endsRun || !problem.hasRunningCost || summedThrough == step, "running sum incomplete")
+        let recordStarted = monotonicSeconds()
         let recorded = RecordedSteps.record(
             problem, on: tape, state: current, parameters: parameters, steps: 1,
             runningSum: runningSum, endsRun: endsRun)
+        let reverseStarted = monotonicSeconds()
+        recordSeconds += reverseStarted - recordStarted
         if endsRun { objective = recorded.objective!.value }
         peakTapeBytes = max(peakTapeBytes, tape.reservedByteCount + adjoints.byteCount)
         recorded.reverse(
             on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
             parameterAdjoint: &parameterAdjoint)
+        reverseSeconds += monotonicSeconds() - reverseStarted
         peakTapeBytes = max(peakTapeBytes, tape.reservedByteCount + adjoints.byteCount)
+        if tapedSteps == 0 || endsRun {
+            let statistics = tape.statistics
+            largestTapeStatements = max(largestTapeStatements, statistics.statementCount)
+            largestTapeBytesInUse = max(largestTapeBytesInUse, statistics.bytesInUse)
+        }
         tapedSteps += 1
         nextReverse -= 1
         currentStep = -1

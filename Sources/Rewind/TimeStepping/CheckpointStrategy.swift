@@ -22,6 +22,28 @@ public enum CheckpointStrategy: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+/// The tape and adjoint vector a run records into, kept between runs.
+///
+/// Passing the same workspace to successive gradients lets them reuse memory that is already
+/// mapped: only the first run pays the page faults of touching new tape memory.
+///
+/// ```swift
+/// let workspace = TimeSteppingWorkspace()
+/// for nu in [0.01, 0.02] {
+///     _ = try TimeStepping.gradient(of: model, initialState: u0, parameters: [nu], steps: 1000,
+///                                   options: TimeSteppingOptions(workspace: workspace))
+/// }
+/// ```
+public final class TimeSteppingWorkspace {
+    public let tape: Tape
+    public let adjoints: AdjointVector
+
+    public init(tape: Tape = Tape(), adjoints: AdjointVector = AdjointVector()) {
+        self.tape = tape
+        self.adjoints = adjoints
+    }
+}
+
 /// Options of a time-stepping gradient.
 public struct TimeSteppingOptions {
     public var strategy: CheckpointStrategy
@@ -29,13 +51,16 @@ public struct TimeSteppingOptions {
     public var memoryBudget: MemoryBudget
     /// Called now and then with the fraction of the reverse sweep done (0...1).
     public var progress: ((Double) -> Void)?
+    /// Where to record; a fresh workspace when nil.
+    public var workspace: TimeSteppingWorkspace?
 
     public init(
         strategy: CheckpointStrategy = .auto, memoryBudget: MemoryBudget = .mebibytes(1024),
-        progress: ((Double) -> Void)? = nil
+        workspace: TimeSteppingWorkspace? = nil, progress: ((Double) -> Void)? = nil
     ) {
         self.strategy = strategy
         self.memoryBudget = memoryBudget
+        self.workspace = workspace
         self.progress = progress
     }
 }

@@ -38,6 +38,13 @@ public struct RunReport: Sendable, Codable, Equatable {
     public var seconds: Double
     /// Wall time of the run the plan predicts (after sampling and planning).
     public var runSeconds: Double
+    /// Seconds spent recording steps on tapes (all taped steps).
+    public var recordSeconds: Double
+    /// Seconds spent in reverse sweeps.
+    public var reverseSeconds: Double
+    /// Statements and bytes in use of the largest tape recorded.
+    public var tapeStatements: Int
+    public var tapeBytesInUse: Int
     /// The plan made before the run, as one line.
     public var plan: String
     /// Predicted seconds for the run, from a timed sample of the step (0 when not predicted).
@@ -56,6 +63,10 @@ public struct RunReport: Sendable, Codable, Equatable {
         peakResidentBytes = 0
         seconds = 0
         runSeconds = 0
+        recordSeconds = 0
+        reverseSeconds = 0
+        tapeStatements = 0
+        tapeBytesInUse = 0
         plan = ""
         predictedSeconds = 0
     }

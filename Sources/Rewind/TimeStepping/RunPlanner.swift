@@ -65,9 +65,8 @@ struct RunSample {
     /// Records and sweeps the first step once, and times primal steps.
     @inlinable
     static func measure<P: TimeSteppingProblem>(
-        _ problem: P, initialState: [Double], parameters: [Double], steps: Int, tape: Tape
+        _ problem: P, initialState: [Double], parameters: [Double], steps: Int, tape: Tape, adjoints: AdjointVector
     ) -> RunSample {
-        let adjoints = AdjointVector()
         var stateAdjoint = [Double](repeating: 0, count: initialState.count)
         var parameterAdjoint = [Double](repeating: 0, count: parameters.count)
         var sumAdjoint = 1.0

@@ -18,9 +18,11 @@ public enum TimeStepping {
     ) throws -> GradientResult {
         try validate(problem, initialState: initialState, parameters: parameters, steps: steps)
         let started = monotonicSeconds()
-        let tape = Tape()
+        let workspace = options.workspace ?? TimeSteppingWorkspace()
+        let tape = workspace.tape
         let sample = RunSample.measure(
-            problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape)
+            problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
+            adjoints: workspace.adjoints)
         let plan = try RunPlanner.plan(
             strategy: options.strategy, budget: options.memoryBudget, steps: steps,
             stateCount: problem.stateCount, sample: sample)
@@ -29,17 +31,21 @@ public enum TimeStepping {
         var result: GradientResult
         switch plan.strategy {
         case .storeAll, .auto:
-            result = storeAll(problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape)
+            result = storeAll(
+                problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
+                adjoints: workspace.adjoints)
         case .revolve(let snapshots):
             let executor = CheckpointExecutor(
-                problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape)
+                problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
+                adjoints: workspace.adjoints)
             executor.progress = options.progress
             executor.run(RevolveSchedule(steps: steps, snapshots: snapshots ?? plan.snapshots))
             result = finish(executor, strategy: "revolve")
             result.report.optimalForwardSteps = plan.predictedAdvances
         case .online(let snapshots):
             let executor = CheckpointExecutor(
-                problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape)
+                problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
+                adjoints: workspace.adjoints)
             executor.progress = options.progress
             var schedule = OnlineSchedule(snapshots: snapshots ?? plan.snapshots)
             for n in 0..<(steps - 1) {
@@ -79,11 +85,12 @@ public enum TimeStepping {
 
     @inlinable
     static func storeAll<P: TimeSteppingProblem>(
-        _ problem: P, initialState: [Double], parameters: [Double], steps: Int, tape: Tape
+        _ problem: P, initialState: [Double], parameters: [Double], steps: Int, tape: Tape, adjoints: AdjointVector
     ) -> GradientResult {
+        let recordStarted = monotonicSeconds()
         let recorded = RecordedSteps.record(
             problem, on: tape, state: initialState, parameters: parameters, steps: steps, runningSum: 0, endsRun: true)
-        let adjoints = AdjointVector()
+        let reverseStarted = monotonicSeconds()
         var stateAdjoint = [Double](repeating: 0, count: initialState.count)
         var parameterAdjoint = [Double](repeating: 0, count: parameters.count)
         var sumAdjoint = 0.0
@@ -91,6 +98,11 @@ public enum TimeStepping {
             on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
             parameterAdjoint: &parameterAdjoint)
         var report = RunReport(strategy: "store-all")
+        report.recordSeconds = reverseStarted - recordStarted
+        report.reverseSeconds = monotonicSeconds() - reverseStarted
+        let statistics = tape.statistics
+        report.tapeStatements = statistics.statementCount
+        report.tapeBytesInUse = statistics.bytesInUse
         report.tapedSteps = steps
         report.peakTapeBytes = tape.reservedByteCount + adjoints.byteCount
         return GradientResult(
@@ -105,6 +117,10 @@ public enum TimeStepping {
         report.forwardSteps = executor.advances
         report.tapedSteps = executor.tapedSteps
         report.peakTapeBytes = executor.peakTapeBytes
+        report.recordSeconds = executor.recordSeconds
+        report.reverseSeconds = executor.reverseSeconds
+        report.tapeStatements = executor.largestTapeStatements
+        report.tapeBytesInUse = executor.largestTapeBytesInUse
         return GradientResult(
             objective: executor.objective, initialStateGradient: executor.stateAdjoint,
             parameterGradient: executor.parameterAdjoint, report: report)
