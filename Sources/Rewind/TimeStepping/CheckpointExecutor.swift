@@ -9,7 +9,8 @@
 final class CheckpointExecutor<Problem: TimeSteppingProblem> {
     @usableFromInline let problem: Problem
     @usableFromInline let parameters: [Double]
-    @usableFromInline let steps: Int
+    /// Steps of the run; for an online run, set when the stopping condition is met.
+    @usableFromInline var steps: Int
     @usableFromInline let tape: Tape
     @usableFromInline let adjoints: AdjointVector
 
@@ -33,6 +34,8 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
     @usableFromInline var tapedSteps = 0
     @usableFromInline var peakTapeBytes = 0
     @usableFromInline var nextReverse: Int
+    /// The step whose successor state `scratch` already holds (from `peekNext()`), or -1.
+    @usableFromInline var scratchHoldsStateAfter = Int.min
     @usableFromInline var recordSeconds = 0.0
     @usableFromInline var reverseSeconds = 0.0
     @usableFromInline var largestTapeStatements = 0
@@ -85,15 +88,40 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
         }
     }
 
+    /// Computes the state after the current one without moving to it, so that an online run
+    /// can test its stopping condition before deciding whether the current step is the last.
+    /// A following `advance` uses it instead of recomputing.
+    @inlinable
+    func peekNext() -> [Double] {
+        if scratchHoldsStateAfter != currentStep {
+            problem.step(current, parameters: parameters, into: &scratch)
+            advances += 1
+            scratchHoldsStateAfter = currentStep
+        }
+        return scratch
+    }
+
+    /// Ends the forward phase of an online run at `steps` steps (the current state is
+    /// `x_{steps-1}`).
+    @inlinable
+    func endForward(steps: Int) {
+        precondition(currentStep == steps - 1, "an online run ends at its last state but one")
+        self.steps = steps
+        nextReverse = steps - 1
+    }
+
     /// Runs the primal from the current state to `x_target`, adding running costs the first
     /// time each state is reached.
     @inlinable
     func advance(to target: Int) {
         while currentStep < target {
-            problem.step(current, parameters: parameters, into: &scratch)
+            if scratchHoldsStateAfter != currentStep {
+                problem.step(current, parameters: parameters, into: &scratch)
+                advances += 1
+            }
+            scratchHoldsStateAfter = Int.min
             swap(&current, &scratch)
             currentStep += 1
-            advances += 1
             if problem.hasRunningCost && currentStep > summedThrough {
                 runningSum = runningSum + problem.runningCost(current, parameters: parameters)
                 summedThrough = currentStep

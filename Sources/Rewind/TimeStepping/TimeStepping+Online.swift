@@ -1,0 +1,68 @@
+extension TimeStepping {
+    /// The gradient of a run whose length is decided by a stopping condition (a final time,
+    /// a steady state), reversed with online checkpointing.
+    ///
+    /// `stop(state, n)` is asked about each new state `x_n` (n ≥ 1) as the primal reaches it;
+    /// the run has `N` steps when it first answers true at `x_N`. The online schedule stores
+    /// snapshots while the run goes on, without knowing `N`, then reverses it.
+    ///
+    /// Counting: to know that step `N-1` is the last, `x_N` is computed once untaped before the
+    /// reversal tapes step `N-1`; the report's `forwardSteps` include that one evaluation,
+    /// which an offline schedule (knowing `N`) does not need.
+    ///
+    /// ```swift
+    /// // Integrate until the energy drops below a threshold.
+    /// let result = try TimeStepping.gradient(
+    ///     of: model, initialState: x0, parameters: p,
+    ///     until: { state, _ in state.reduce(0) { $0 + $1 * $1 } < 1e-3 },
+    ///     maximumSteps: 1_000_000, options: TimeSteppingOptions(strategy: .online(snapshots: 20)))
+    /// ```
+    @inlinable
+    public static func gradient<P: TimeSteppingProblem>(
+        of problem: P, initialState: [Double], parameters: [Double],
+        until stop: (_ state: [Double], _ step: Int) -> Bool, maximumSteps: Int,
+        options: TimeSteppingOptions = TimeSteppingOptions(strategy: .online(snapshots: nil))
+    ) throws -> GradientResult {
+        try validate(problem, initialState: initialState, parameters: parameters, steps: maximumSteps)
+        let started = monotonicSeconds()
+        let workspace = options.workspace ?? TimeSteppingWorkspace()
+        let sample = RunSample.measure(
+            problem, initialState: initialState, parameters: parameters, steps: 1, tape: workspace.tape,
+            adjoints: workspace.adjoints)
+        let requested: Int?
+        switch options.strategy {
+        case .online(let snapshots): requested = snapshots
+        case .auto: requested = nil
+        default:
+            preconditionFailure("a run with a stopping condition is reversed with the online schedule (.online or .auto)")
+        }
+        // The number of steps is unknown: plan as if it were the maximum, which bounds memory.
+        let plan = try RunPlanner.plan(
+            strategy: .online(snapshots: requested), budget: options.memoryBudget, steps: maximumSteps,
+            stateCount: problem.stateCount, sample: sample)
+        let runStarted = monotonicSeconds()
+        let executor = CheckpointExecutor(
+            problem: problem, initialState: initialState, parameters: parameters, steps: maximumSteps,
+            tape: workspace.tape, adjoints: workspace.adjoints)
+        executor.progress = options.progress
+        var schedule = OnlineSchedule(snapshots: plan.snapshots)
+        var n = 0
+        while true {
+            let next = executor.peekNext()
+            if stop(next, n + 1) || n + 1 == maximumSteps { break }
+            for action in schedule.forwardActions(atStep: n) { executor.perform(action) }
+            n += 1
+        }
+        let steps = n + 1
+        executor.endForward(steps: steps)
+        executor.run(schedule.reversal(steps: steps))
+        var result = finish(executor, strategy: "online")
+        result.report.optimalForwardSteps = RevolveSchedule.minimumAdvances(steps: steps, snapshots: plan.snapshots)
+        result.report.plan = "online with \(plan.snapshots) snapshots; \(steps) steps decided by the stopping condition"
+        result.report.runSeconds = monotonicSeconds() - runStarted
+        result.report.seconds = monotonicSeconds() - started
+        result.report.peakResidentBytes = ProcessMemory.peakResidentBytes
+        options.progress?(1)
+        return result
+    }
+}

@@ -1,0 +1,55 @@
+import Testing
+
+@testable import Rewind
+
+/// A damped rotation: x' = (a·x − b·y, b·x + a·y) with a = 1 − damping, objective |x_N|².
+struct DampedRotation: TimeSteppingProblem {
+    var stateCount: Int { 2 }
+    var parameterCount: Int { 2 }
+    func step<S: SimulationScalar>(_ s: [S], parameters p: [S], into next: inout [S]) {
+        let a = 1.0 - p[0]
+        next[0] = a * s[0] - p[1] * s[1]
+        next[1] = p[1] * s[0] + a * s[1]
+    }
+    var hasRunningCost: Bool { true }
+    func runningCost<S: SimulationScalar>(_ s: [S], parameters: [S]) -> S { s[0] * s[0] }
+    func objective<S: SimulationScalar>(finalState s: [S], runningCostSum: S, parameters: [S]) -> S {
+        s[0] * s[0] + s[1] * s[1] + 0.1 * runningCostSum
+    }
+}
+
+@Suite("Online checkpointing with a stopping condition")
+struct OnlineStoppingTests {
+    let problem = DampedRotation()
+    let x0 = [1.0, 0.5]
+    let p = [0.01, 0.05]
+
+    @Test(arguments: [1, 2, 3, 5, 9])
+    func gradientEqualsTheOfflineRunOfTheSameLength(snapshots: Int) throws {
+        // Stop when the squared norm first drops below 0.5.
+        let stop: ([Double], Int) -> Bool = { state, _ in state[0] * state[0] + state[1] * state[1] < 0.5 }
+        let online = try TimeStepping.gradient(
+            of: problem, initialState: x0, parameters: p, until: stop, maximumSteps: 10_000,
+            options: TimeSteppingOptions(strategy: .online(snapshots: snapshots)))
+        let steps = online.report.tapedSteps
+        // The run really stopped where the condition first held.
+        let final = problem.primal(initialState: x0, parameters: p, steps: steps).finalState
+        let before = problem.primal(initialState: x0, parameters: p, steps: steps - 1).finalState
+        #expect(final[0] * final[0] + final[1] * final[1] < 0.5)
+        #expect(before[0] * before[0] + before[1] * before[1] >= 0.5)
+        let offline = try TimeStepping.gradient(
+            of: problem, initialState: x0, parameters: p, steps: steps, options: TimeSteppingOptions(strategy: .storeAll))
+        #expect(online.objective.bitPattern == offline.objective.bitPattern)
+        #expect(online.initialStateGradient.map(\.bitPattern) == offline.initialStateGradient.map(\.bitPattern))
+        #expect(online.parameterGradient.map(\.bitPattern) == offline.parameterGradient.map(\.bitPattern))
+        #expect(online.report.snapshotsInMemory <= snapshots)
+        #expect(online.report.forwardSteps >= online.report.optimalForwardSteps)
+    }
+
+    @Test func theMaximumStepCountEndsARunWhoseConditionNeverHolds() throws {
+        let result = try TimeStepping.gradient(
+            of: problem, initialState: x0, parameters: p, until: { _, _ in false }, maximumSteps: 37,
+            options: TimeSteppingOptions(strategy: .online(snapshots: 4)))
+        #expect(result.report.tapedSteps == 37)
+    }
+}
