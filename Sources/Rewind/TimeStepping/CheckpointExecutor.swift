@@ -41,6 +41,10 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
     @usableFromInline var largestTapeStatements = 0
     @usableFromInline var largestTapeBytesInUse = 0
     @usableFromInline var progress: ((Double) -> Void)?
+    /// The disk level of two-level checkpointing, when the schedule uses one.
+    @usableFromInline var disk: DiskSnapshots?
+    @usableFromInline var diskWrites = 0
+    @usableFromInline var diskReads = 0
 
     @inlinable
     init(problem: Problem, initialState: [Double], parameters: [Double], steps: Int, tape: Tape, adjoints: AdjointVector) {
@@ -58,17 +62,29 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
     }
 
     @inlinable
-    func run<S: Sequence>(_ schedule: S) where S.Element == CheckpointAction {
-        for action in schedule { perform(action) }
+    func run<S: Sequence>(_ schedule: S) throws where S.Element == CheckpointAction {
+        for action in schedule { try perform(action) }
         precondition(nextReverse == -1, "the schedule ended before reversing every step")
     }
 
     @inlinable
-    func perform(_ action: CheckpointAction) {
+    func perform(_ action: CheckpointAction) throws {
         switch action {
         case let .advance(from, to):
             precondition(from == currentStep, "schedule advances from step \(from) but the state is at \(currentStep)")
             advance(to: to)
+        case let .store(slot, step, .disk):
+            precondition(step == currentStep, "schedule stores step \(step) but the state is at \(currentStep)")
+            guard let disk else { preconditionFailure("a two-level schedule needs a disk level") }
+            try disk.store(current, slot: slot, step: step)
+            diskWrites += 1
+        case let .restore(slot, step, .disk):
+            guard let disk else { preconditionFailure("a two-level schedule needs a disk level") }
+            try disk.restore(slot: slot, step: step, into: &current)
+            currentStep = step
+            diskReads += 1
+        case let .free(slot, .disk):
+            try disk?.free(slot: slot)
         case let .store(slot, step, _):
             precondition(step == currentStep, "schedule stores step \(step) but the state is at \(currentStep)")
             slots[slot] = (step, current)

@@ -5,12 +5,15 @@
 ///   optimal in recomputations for a known number of steps); only the step being reversed
 ///   is recorded.
 /// - `online`: like revolve, for runs whose length is only known when they end.
+/// - `twoLevel`: revolve with some snapshots on disk (LZ4-compressed, in a private spill
+///   directory): for runs where the budget holds too few snapshots in memory.
 /// - `auto`: pick from the memory budget (see `RunPlanner`).
 public enum CheckpointStrategy: Hashable, Sendable, CustomStringConvertible {
     case auto
     case storeAll
     case revolve(snapshots: Int?)
     case online(snapshots: Int?)
+    case twoLevel(memorySnapshots: Int?, diskSnapshots: Int?)
 
     public var description: String {
         switch self {
@@ -18,6 +21,7 @@ public enum CheckpointStrategy: Hashable, Sendable, CustomStringConvertible {
         case .storeAll: return "store-all"
         case .revolve: return "revolve"
         case .online: return "online"
+        case .twoLevel: return "two-level"
         }
     }
 }
@@ -53,11 +57,16 @@ public struct TimeSteppingOptions {
     public var progress: ((Double) -> Void)?
     /// Where to record; a fresh workspace when nil.
     public var workspace: TimeSteppingWorkspace?
+    /// The directory under which disk snapshots go (in a private subdirectory, removed
+    /// afterwards); nil means the system's temporary directory. Giving one also lets `auto`
+    /// use disk snapshots.
+    public var spillDirectory: String?
 
     public init(
         strategy: CheckpointStrategy = .auto, memoryBudget: MemoryBudget = .mebibytes(1024),
-        workspace: TimeSteppingWorkspace? = nil, progress: ((Double) -> Void)? = nil
+        workspace: TimeSteppingWorkspace? = nil, spillDirectory: String? = nil, progress: ((Double) -> Void)? = nil
     ) {
+        self.spillDirectory = spillDirectory
         self.strategy = strategy
         self.memoryBudget = memoryBudget
         self.workspace = workspace

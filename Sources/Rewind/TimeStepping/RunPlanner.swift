@@ -17,6 +17,8 @@
 struct RunPlan {
     @usableFromInline var strategy: CheckpointStrategy
     @usableFromInline var snapshots: Int
+    /// Of `snapshots`, how many live on disk.
+    @usableFromInline var diskSnapshots: Int = 0
     @usableFromInline var predictedAdvances: Int
     @usableFromInline var predictedSeconds: Double
     @usableFromInline var stepWorkingSetBytes: Int
@@ -29,6 +31,8 @@ struct RunPlan {
         case .storeAll: strategyText = "store-all"
         case .revolve: strategyText = "revolve with \(snapshots) snapshots"
         case .online: strategyText = "online with \(snapshots) snapshots"
+        case .twoLevel:
+            strategyText = "two-level revolve with \(snapshots - diskSnapshots) snapshots in memory and \(diskSnapshots) on disk"
         case .auto: strategyText = "auto"
         }
         return "\(strategyText): \(predictedAdvances) advances predicted, about "
@@ -114,7 +118,8 @@ struct RunSample {
 enum RunPlanner {
     @usableFromInline
     static func plan(
-        strategy: CheckpointStrategy, budget: MemoryBudget, steps: Int, stateCount: Int, sample: RunSample
+        strategy: CheckpointStrategy, budget: MemoryBudget, steps: Int, stateCount: Int, sample: RunSample,
+        diskAllowed: Bool = false
     ) throws -> RunPlan {
         let snapshotBytes = stateCount * MemoryLayout<Double>.stride + 32
         // Recording arrays (leaves, outputs, scratch) of tracked values and executor states.
@@ -145,7 +150,35 @@ enum RunPlanner {
             predictedSeconds: Double(steps) * sample.tapedSecondsPerStep, stepWorkingSetBytes: workingSet,
             snapshotBytes: snapshotBytes, storeAllBytes: storeAllBytes)
 
+        /// Enough snapshots in all that no step is advanced more than twice (repetition ≤ 2).
+        func twoLevelPlan(memory: Int, disk requestedDisk: Int?) -> RunPlan {
+            var total = memory
+            if let requestedDisk {
+                total = memory + requestedDisk
+            } else {
+                while total < steps && RevolveSchedule.repetitionNumber(steps: steps, snapshots: total) > 2 {
+                    total = min(steps, total * 2)
+                }
+            }
+            var plan = revolvePlan(total, online: false)
+            plan.strategy = .twoLevel(memorySnapshots: memory, diskSnapshots: total - memory)
+            plan.snapshots = total
+            plan.diskSnapshots = total - memory
+            return plan
+        }
+
         switch strategy {
+        case .twoLevel(let memory, let disk):
+            if let memory, memory < 1 { throw TimeSteppingError.invalidSnapshots(memory) }
+            let inMemory = memory ?? max(1, available / snapshotBytes)
+            let needed = workingSet + min(inMemory, steps) * snapshotBytes
+            guard budget.bytes >= needed else {
+                throw TimeSteppingError.budgetTooSmall(
+                    budget: budget.bytes, minimum: needed,
+                    detail: "one recorded step needs \(MemoryBudget.format(workingSet)) and \(inMemory) snapshot(s) of "
+                        + "\(MemoryBudget.format(snapshotBytes))")
+            }
+            return twoLevelPlan(memory: min(inMemory, steps), disk: disk)
         case .storeAll:
             guard storeAllBytes <= budget.bytes else {
                 throw TimeSteppingError.storeAllDoesNotFit(budget: budget.bytes, needed: storeAllBytes)
@@ -159,7 +192,13 @@ enum RunPlanner {
                     detail: "one recorded step needs \(MemoryBudget.format(workingSet)) and a snapshot "
                         + "\(MemoryBudget.format(snapshotBytes))")
             }
-            return revolvePlan(available / snapshotBytes, online: false)
+            let inMemory = available / snapshotBytes
+            // Threshold: with a disk at hand, spill snapshots once memory alone would advance
+            // some step more than three times (repetition number > 3).
+            if diskAllowed && inMemory < steps && RevolveSchedule.repetitionNumber(steps: steps, snapshots: inMemory) > 3 {
+                return twoLevelPlan(memory: inMemory, disk: nil)
+            }
+            return revolvePlan(inMemory, online: false)
         case .revolve(let requested), .online(let requested):
             let online: Bool
             if case .online = strategy { online = true } else { online = false }

@@ -50,12 +50,12 @@ extension TimeStepping {
         while true {
             let next = executor.peekNext()
             if stop(next, n + 1) || n + 1 == maximumSteps { break }
-            for action in schedule.forwardActions(atStep: n) { executor.perform(action) }
+            for action in schedule.forwardActions(atStep: n) { try executor.perform(action) }
             n += 1
         }
         let steps = n + 1
         executor.endForward(steps: steps)
-        executor.run(schedule.reversal(steps: steps))
+        try executor.run(schedule.reversal(steps: steps))
         var result = finish(executor, strategy: "online")
         result.report.optimalForwardSteps = RevolveSchedule.minimumAdvances(steps: steps, snapshots: plan.snapshots)
         result.report.plan = "online with \(plan.snapshots) snapshots; \(steps) steps decided by the stopping condition"

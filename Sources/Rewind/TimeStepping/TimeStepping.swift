@@ -25,7 +25,7 @@ public enum TimeStepping {
             adjoints: workspace.adjoints)
         let plan = try RunPlanner.plan(
             strategy: options.strategy, budget: options.memoryBudget, steps: steps,
-            stateCount: problem.stateCount, sample: sample)
+            stateCount: problem.stateCount, sample: sample, diskAllowed: options.spillDirectory != nil)
         let runStarted = monotonicSeconds()
 
         var result: GradientResult
@@ -39,9 +39,31 @@ public enum TimeStepping {
                 problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
                 adjoints: workspace.adjoints)
             executor.progress = options.progress
-            executor.run(RevolveSchedule(steps: steps, snapshots: snapshots ?? plan.snapshots))
+            try executor.run(RevolveSchedule(steps: steps, snapshots: snapshots ?? plan.snapshots))
             result = finish(executor, strategy: "revolve")
             result.report.optimalForwardSteps = plan.predictedAdvances
+        case .twoLevel:
+            let executor = CheckpointExecutor(
+                problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
+                adjoints: workspace.adjoints)
+            executor.progress = options.progress
+            let disk = try DiskSnapshots(parent: options.spillDirectory)
+            executor.disk = disk
+            do {
+                try executor.run(
+                    MultistageRevolve(
+                        steps: steps, memorySlots: plan.snapshots - plan.diskSnapshots, diskSlots: plan.diskSnapshots))
+                try disk.close()
+            } catch {
+                try? disk.close()
+                throw error
+            }
+            result = finish(executor, strategy: "two-level")
+            result.report.optimalForwardSteps = plan.predictedAdvances
+            let statistics = disk.store.statistics
+            result.report.snapshotsOnDisk = disk.peakSlots
+            result.report.spilledBytes = statistics.rawBytesWritten
+            result.report.compressedBytes = statistics.compressedBytesWritten
         case .online(let snapshots):
             let executor = CheckpointExecutor(
                 problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
@@ -49,9 +71,9 @@ public enum TimeStepping {
             executor.progress = options.progress
             var schedule = OnlineSchedule(snapshots: snapshots ?? plan.snapshots)
             for n in 0..<(steps - 1) {
-                for action in schedule.forwardActions(atStep: n) { executor.perform(action) }
+                for action in schedule.forwardActions(atStep: n) { try executor.perform(action) }
             }
-            executor.run(schedule.reversal(steps: steps))
+            try executor.run(schedule.reversal(steps: steps))
             result = finish(executor, strategy: "online")
             result.report.optimalForwardSteps = plan.predictedAdvances
         }
