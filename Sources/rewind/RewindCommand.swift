@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
 struct RewindCommand: ParsableCommand {
@@ -11,4 +14,25 @@ struct RewindCommand: ParsableCommand {
             """,
         subcommands: [ModelsCommand.self, GradientCommand.self, ScheduleCommand.self]
     )
+
+    /// Runs the command; an error is one line on stderr (what is wrong and what to do),
+    /// exit status 64 for a usage error and 1 for anything else, as the CLI contract says.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let status = exitCode(for: error)
+            if status == .success {
+                // --help, --version: the full text belongs on stdout.
+                print(fullMessage(for: error))
+                Glibc.exit(0)
+            }
+            let message = self.message(for: error)
+                .split(separator: "\n", omittingEmptySubsequences: true)
+                .joined(separator: "; ")
+            fputs("Error: \(message)\n", stderr)
+            Glibc.exit(status.rawValue == 0 ? 1 : status.rawValue)
+        }
+    }
 }

@@ -30,12 +30,20 @@ public struct Dual<Directions: TangentDirections> {
 
     @inlinable @inline(__always)
     static func _chain(_ x: Dual, _ rule: LocalDerivative) -> Dual {
-        Dual(rule.value, tangent: rule.derivative * x.tangent)
+        Dual(rule.value, tangent: _scale(rule.derivative, x.tangent))
     }
 
     @inlinable @inline(__always)
     static func _chain(_ x: Dual, _ y: Dual, _ rule: LocalPartials) -> Dual {
-        Dual(rule.value, tangent: rule.first * x.tangent + rule.second * y.tangent)
+        Dual(rule.value, tangent: _scale(rule.first, x.tangent) + _scale(rule.second, y.tangent))
+    }
+
+    /// A partial times a tangent; an infinite partial of an input that does not move gives 0,
+    /// as in the reverse sweep, which skips zero adjoints.
+    @inlinable @inline(__always)
+    static func _scale(_ partial: Double, _ tangent: Directions) -> Directions {
+        if _slowPath(!partial.isFinite) { return Directions._strongZeroProduct(partial, tangent) }
+        return partial * tangent
     }
 }
 

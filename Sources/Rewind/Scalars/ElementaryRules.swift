@@ -46,17 +46,19 @@ public enum ElementaryRules {
         let e = Double.exp10(x)
         return LocalDerivative(e, e * 2.302_585_092_994_045_684)
     }
+    /// At ±0 the derivative is +∞, the limit from the domain's side.
     @inlinable public static func log(_ x: Double) -> LocalDerivative {
-        LocalDerivative(Double.log(x), 1 / x)
+        LocalDerivative(Double.log(x), x == 0 ? .infinity : 1 / x)
     }
     @inlinable public static func log(onePlus x: Double) -> LocalDerivative {
         LocalDerivative(Double.log(onePlus: x), 1 / (1 + x))
     }
+    // (1/x)·(1/ln b) rather than 1/(x ln b): x·ln b overflows for x near the top of the range.
     @inlinable public static func log2(_ x: Double) -> LocalDerivative {
-        LocalDerivative(Double.log2(x), 1 / (x * 0.693_147_180_559_945_309_4))
+        LocalDerivative(Double.log2(x), x == 0 ? .infinity : (1 / x) * 1.442_695_040_888_963_407_4)
     }
     @inlinable public static func log10(_ x: Double) -> LocalDerivative {
-        LocalDerivative(Double.log10(x), 1 / (x * 2.302_585_092_994_045_684))
+        LocalDerivative(Double.log10(x), x == 0 ? .infinity : (1 / x) * 0.434_294_481_903_251_827_65)
     }
     @inlinable public static func sin(_ x: Double) -> LocalDerivative {
         LocalDerivative(Double.sin(x), Double.cos(x))
@@ -84,9 +86,10 @@ public enum ElementaryRules {
     @inlinable public static func cosh(_ x: Double) -> LocalDerivative {
         LocalDerivative(Double.cosh(x), Double.sinh(x))
     }
+    // sech² x = 1/cosh² x keeps full relative accuracy where 1 − tanh² x cancels (|x| ≳ 5).
     @inlinable public static func tanh(_ x: Double) -> LocalDerivative {
-        let t = Double.tanh(x)
-        return LocalDerivative(t, (1 - t) * (1 + t))
+        let c = Double.cosh(x)
+        return LocalDerivative(Double.tanh(x), 1 / (c * c))
     }
     // hypot(x, 1) does not overflow where x² + 1 would.
     @inlinable public static func asinh(_ x: Double) -> LocalDerivative {
@@ -102,7 +105,7 @@ public enum ElementaryRules {
     /// alternatives.
     @inlinable public static func sqrt(_ x: Double) -> LocalDerivative {
         let s = Double.sqrt(x)
-        return LocalDerivative(s, 0.5 / s)
+        return LocalDerivative(s, x == 0 ? .infinity : 0.5 / s)
     }
     @inlinable public static func cbrt(_ x: Double) -> LocalDerivative {
         let c = Glibc.cbrt(x)
@@ -110,8 +113,9 @@ public enum ElementaryRules {
     }
     @inlinable public static func root(_ x: Double, _ n: Int) -> LocalDerivative {
         let r = Double.root(x, n)
-        // d/dx x^(1/n) = x^(1/n) / (n x)
-        return LocalDerivative(r, r / (Double(n) * x))
+        // d/dx x^(1/n) = r^(1-n) / n: exact at x = 0 (+∞, or 1 for n = 1) and free of the
+        // overflow of n·x.
+        return LocalDerivative(r, Double.pow(r, 1 - n) / Double(n))
     }
     @inlinable public static func pow(_ x: Double, _ n: Int) -> LocalDerivative {
         if n == 0 { return LocalDerivative(1, 0) }
@@ -119,7 +123,15 @@ public enum ElementaryRules {
     }
     @inlinable public static func pow(_ x: Double, _ y: Double) -> LocalPartials {
         let v = Double.pow(x, y)
-        let dx = y == 0 ? 0 : y * Double.pow(x, y - 1)
+        // At x = 0 the real power x^(y-1) is NaN in swift-numerics; its limit is known.
+        let dx: Double
+        if y == 0 {
+            dx = 0
+        } else if x == 0 && y > 0 {
+            dx = y == 1 ? 1 : (y > 1 ? 0 : .infinity)
+        } else {
+            dx = y * Double.pow(x, y - 1)
+        }
         // d/dy x^y = x^y log x; at x = 0 (with y > 0) the value is identically 0 near y.
         let dy = x == 0 ? 0 : v * Double.log(x)
         return LocalPartials(v, dx, dy)
@@ -162,7 +174,11 @@ public enum ElementaryRules {
         if x.isNaN || x == -.infinity { return .nan }
         if x <= 0 && x == x.rounded(.down) { return .nan }
         if x < 0 {
-            return digamma(1 - x) - Double.pi / Double.tan(Double.pi * x)
+            // cot(πx) has period 1: reduce first, so that π·x is not rounded at large |x|; at
+            // half-integers it is exactly 0 (tan(π/2) is only a large finite number).
+            let reduced = x - x.rounded()
+            let cotangent = Swift.abs(reduced) == 0.5 ? 0 : 1 / Double.tan(Double.pi * reduced)
+            return digamma(1 - x) - Double.pi * cotangent
         }
         var x = x
         var shift = 0.0

@@ -15,28 +15,41 @@ public protocol TangentDirections {
     static func - (a: Self, b: Self) -> Self
     static prefix func - (a: Self) -> Self
     static func * (a: Double, b: Self) -> Self
+    /// `a · b`, except that lanes where `b` is 0 stay 0 even when `a` is infinite: a direction
+    /// that does not move the input does not move the output (the tangent-mode strong zero).
+    static func _strongZeroProduct(_ a: Double, _ b: Self) -> Self
 }
 
 extension Double: TangentDirections {
     @inlinable public static var laneCount: Int { 1 }
     @inlinable public static func unit(_ lane: Int) -> Double { lane == 0 ? 1 : 0 }
     @inlinable public subscript(lane lane: Int) -> Double { self }
+    @inlinable public static func _strongZeroProduct(_ a: Double, _ b: Double) -> Double { b == 0 ? 0 : a * b }
 }
 
 extension SIMD2: TangentDirections where Scalar == Double {
     @inlinable public static var laneCount: Int { 2 }
     @inlinable public static func unit(_ lane: Int) -> Self { var u = Self.zero; u[lane] = 1; return u }
     @inlinable public subscript(lane lane: Int) -> Double { self[lane] }
+    @inlinable public static func _strongZeroProduct(_ a: Double, _ b: Self) -> Self {
+        (a * b).replacing(with: 0, where: b .== 0)
+    }
 }
 
 extension SIMD4: TangentDirections where Scalar == Double {
     @inlinable public static var laneCount: Int { 4 }
     @inlinable public static func unit(_ lane: Int) -> Self { var u = Self.zero; u[lane] = 1; return u }
     @inlinable public subscript(lane lane: Int) -> Double { self[lane] }
+    @inlinable public static func _strongZeroProduct(_ a: Double, _ b: Self) -> Self {
+        (a * b).replacing(with: 0, where: b .== 0)
+    }
 }
 
 extension SIMD8: TangentDirections where Scalar == Double {
     @inlinable public static var laneCount: Int { 8 }
     @inlinable public static func unit(_ lane: Int) -> Self { var u = Self.zero; u[lane] = 1; return u }
     @inlinable public subscript(lane lane: Int) -> Double { self[lane] }
+    @inlinable public static func _strongZeroProduct(_ a: Double, _ b: Self) -> Self {
+        (a * b).replacing(with: 0, where: b .== 0)
+    }
 }

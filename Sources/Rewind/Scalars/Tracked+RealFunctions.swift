@@ -3,32 +3,51 @@ import RealModule
 /// The elementary functions on tracked values: each records one statement whose partial comes
 /// from `ElementaryRules`.
 extension Tracked: RealFunctions {
-    @inlinable public static func exp(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.exp(x.value)) }
-    @inlinable public static func expMinusOne(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.expMinusOne(x.value)) }
-    @inlinable public static func exp2(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.exp2(x.value)) }
-    @inlinable public static func exp10(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.exp10(x.value)) }
-    @inlinable public static func cosh(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.cosh(x.value)) }
-    @inlinable public static func sinh(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.sinh(x.value)) }
-    @inlinable public static func tanh(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.tanh(x.value)) }
-    @inlinable public static func cos(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.cos(x.value)) }
-    @inlinable public static func sin(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.sin(x.value)) }
-    @inlinable public static func tan(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.tan(x.value)) }
-    @inlinable public static func log(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.log(x.value)) }
-    @inlinable public static func log(onePlus x: Tracked) -> Tracked { _unary(x, ElementaryRules.log(onePlus: x.value)) }
-    @inlinable public static func log2(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.log2(x.value)) }
-    @inlinable public static func log10(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.log10(x.value)) }
-    @inlinable public static func acosh(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.acosh(x.value)) }
-    @inlinable public static func asinh(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.asinh(x.value)) }
-    @inlinable public static func atanh(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.atanh(x.value)) }
-    @inlinable public static func acos(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.acos(x.value)) }
-    @inlinable public static func asin(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.asin(x.value)) }
-    @inlinable public static func atan(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.atan(x.value)) }
-    @inlinable public static func sqrt(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.sqrt(x.value)) }
-    @inlinable public static func cbrt(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.cbrt(x.value)) }
-    @inlinable public static func root(_ x: Tracked, _ n: Int) -> Tracked { _unary(x, ElementaryRules.root(x.value, n)) }
-    @inlinable public static func pow(_ x: Tracked, _ n: Int) -> Tracked { _unary(x, ElementaryRules.pow(x.value, n)) }
+    @inlinable public static func exp(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.exp(x.value), "exp") }
+    @inlinable public static func expMinusOne(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.expMinusOne(x.value), "expMinusOne") }
+    @inlinable public static func exp2(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.exp2(x.value), "exp2") }
+    @inlinable public static func exp10(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.exp10(x.value), "exp10") }
+    @inlinable public static func cosh(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.cosh(x.value), "cosh") }
+    @inlinable public static func sinh(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.sinh(x.value), "sinh") }
+    @inlinable public static func tanh(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.tanh(x.value), "tanh") }
+    @inlinable public static func cos(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.cos(x.value), "cos") }
+    @inlinable public static func sin(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.sin(x.value), "sin") }
+    @inlinable public static func tan(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.tan(x.value), "tan") }
+    @inlinable public static func log(_ x: Tracked) -> Tracked {
+        if _slowPath(x.value <= 0 && !x.isConstant), let r = _Recorder.active, r.pointee.checking {
+            r.pointee.tape.takeUnretainedValue()._warn(
+                "log at \(x.value) (statement \(x.identifier)), on or outside the edge of its domain; for x·log x "
+                    + "use the stable xlogx, for log(1 + x) use log(onePlus:)")
+        }
+        return _unary(x, ElementaryRules.log(x.value), "log")
+    }
+    @inlinable public static func log(onePlus x: Tracked) -> Tracked { _unary(x, ElementaryRules.log(onePlus: x.value), "log") }
+    @inlinable public static func log2(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.log2(x.value), "log2") }
+    @inlinable public static func log10(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.log10(x.value), "log10") }
+    @inlinable public static func acosh(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.acosh(x.value), "acosh") }
+    @inlinable public static func asinh(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.asinh(x.value), "asinh") }
+    @inlinable public static func atanh(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.atanh(x.value), "atanh") }
+    @inlinable public static func acos(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.acos(x.value), "acos") }
+    @inlinable public static func asin(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.asin(x.value), "asin") }
+    @inlinable public static func atan(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.atan(x.value), "atan") }
+    @inlinable public static func sqrt(_ x: Tracked) -> Tracked {
+        if _slowPath(x.value == 0 && !x.isConstant), let r = _Recorder.active, r.pointee.checking {
+            r.pointee.tape.takeUnretainedValue()._warn(
+                "sqrt at exactly 0 (statement \(x.identifier)): its derivative is +∞; for a norm use "
+                    + "StablePrimitives (hypot/norm with subgradient 0), for sqrt(x²) use abs(x)")
+        }
+        return _unary(x, ElementaryRules.sqrt(x.value), "sqrt")
+    }
+    @inlinable public static func cbrt(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.cbrt(x.value), "cbrt") }
+    @inlinable public static func root(_ x: Tracked, _ n: Int) -> Tracked { _unary(x, ElementaryRules.root(x.value, n), "root") }
+    @inlinable public static func pow(_ x: Tracked, _ n: Int) -> Tracked { _unary(x, ElementaryRules.pow(x.value, n), "pow") }
     @inlinable public static func pow(_ x: Tracked, _ y: Tracked) -> Tracked {
-        _binary(x, y, ElementaryRules.pow(x.value, y.value))
+        if _slowPath(x.value == 0 && !x.isConstant), let r = _Recorder.active, r.pointee.checking {
+            r.pointee.tape.takeUnretainedValue()._warn(
+                "pow with base exactly 0 (statement \(x.identifier)): d/dy is 0·log 0; if the exponent is an "
+                    + "integer use pow(x, n), if it is constant use pow(x, Double)")
+        }
+        return _binary(x, y, ElementaryRules.pow(x.value, y.value), "pow")
     }
     /// x^y for a constant exponent.
     @inlinable public static func pow(_ x: Tracked, _ y: Double) -> Tracked {
@@ -41,15 +60,15 @@ extension Tracked: RealFunctions {
         return _unary(y, rule.value, rule.second)
     }
     @inlinable public static func atan2(y: Tracked, x: Tracked) -> Tracked {
-        _binary(y, x, ElementaryRules.atan2(y: y.value, x: x.value))
+        _binary(y, x, ElementaryRules.atan2(y: y.value, x: x.value), "atan2")
     }
     @inlinable public static func hypot(_ x: Tracked, _ y: Tracked) -> Tracked {
-        _binary(x, y, ElementaryRules.hypot(x.value, y.value))
+        _binary(x, y, ElementaryRules.hypot(x.value, y.value), "hypot")
     }
-    @inlinable public static func erf(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.erf(x.value)) }
-    @inlinable public static func erfc(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.erfc(x.value)) }
-    @inlinable public static func gamma(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.gamma(x.value)) }
-    @inlinable public static func logGamma(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.logGamma(x.value)) }
+    @inlinable public static func erf(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.erf(x.value), "erf") }
+    @inlinable public static func erfc(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.erfc(x.value), "erfc") }
+    @inlinable public static func gamma(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.gamma(x.value), "gamma") }
+    @inlinable public static func logGamma(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.logGamma(x.value), "logGamma") }
     @inlinable public static func signGamma(_ x: Tracked) -> FloatingPointSign { Double.signGamma(x.value) }
     @inlinable public static func abs(_ x: Tracked) -> Tracked { x.magnitude }
     @inlinable public static func _mulAdd(_ a: Tracked, _ b: Tracked, _ c: Tracked) -> Tracked { a * b + c }

@@ -42,29 +42,37 @@ public struct Tracked {
     // MARK: Recording
 
     @inlinable @inline(__always)
-    static func _unary(_ x: Tracked, _ value: Double, _ partial: Double) -> Tracked {
+    static func _unary(
+        _ x: Tracked, _ value: Double, _ partial: Double, _ operation: StaticString = "operation"
+    ) -> Tracked {
         if x.identifier == 0 { return Tracked(value) }
-        return _Recorder.current(for: x.tag).pointee.push(value, x.identifier, partial)
+        let r = _Recorder.current(for: x.tag)
+        if _slowPath(r.pointee.checking) { r.pointee.operation = operation }
+        return r.pointee.push(value, x.identifier, partial)
     }
 
     @inlinable @inline(__always)
-    static func _unary(_ x: Tracked, _ rule: LocalDerivative) -> Tracked {
-        _unary(x, rule.value, rule.derivative)
+    static func _unary(_ x: Tracked, _ rule: LocalDerivative, _ operation: StaticString = "operation") -> Tracked {
+        _unary(x, rule.value, rule.derivative, operation)
     }
 
     @inlinable @inline(__always)
-    static func _binary(_ x: Tracked, _ px: Double, _ y: Tracked, _ py: Double, _ value: Double) -> Tracked {
-        if x.identifier == 0 { return _unary(y, value, py) }
-        if y.identifier == 0 { return _unary(x, value, px) }
+    static func _binary(
+        _ x: Tracked, _ px: Double, _ y: Tracked, _ py: Double, _ value: Double, _ operation: StaticString = "operation"
+    ) -> Tracked {
+        if x.identifier == 0 { return _unary(y, value, py, operation) }
+        if y.identifier == 0 { return _unary(x, value, px, operation) }
         assert(x.tag == y.tag, _staleValueMessage)
         // x ∘ x: one argument with the summed partial is smaller and sweeps faster.
-        if x.identifier == y.identifier { return _unary(x, value, px + py) }
-        return _Recorder.current(for: x.tag).pointee.push(value, x.identifier, px, y.identifier, py)
+        if x.identifier == y.identifier { return _unary(x, value, px + py, operation) }
+        let r = _Recorder.current(for: x.tag)
+        if _slowPath(r.pointee.checking) { r.pointee.operation = operation }
+        return r.pointee.push(value, x.identifier, px, y.identifier, py)
     }
 
     @inlinable @inline(__always)
-    static func _binary(_ x: Tracked, _ y: Tracked, _ rule: LocalPartials) -> Tracked {
-        _binary(x, rule.first, y, rule.second, rule.value)
+    static func _binary(_ x: Tracked, _ y: Tracked, _ rule: LocalPartials, _ operation: StaticString = "operation") -> Tracked {
+        _binary(x, rule.first, y, rule.second, rule.value, operation)
     }
 }
 
@@ -72,18 +80,23 @@ public struct Tracked {
 
 extension Tracked {
     @inlinable @inline(__always)
-    public static func + (a: Tracked, b: Tracked) -> Tracked { _binary(a, 1, b, 1, a.value + b.value) }
+    public static func + (a: Tracked, b: Tracked) -> Tracked { _binary(a, 1, b, 1, a.value + b.value, "+") }
     @inlinable @inline(__always)
-    public static func - (a: Tracked, b: Tracked) -> Tracked { _binary(a, 1, b, -1, a.value - b.value) }
+    public static func - (a: Tracked, b: Tracked) -> Tracked { _binary(a, 1, b, -1, a.value - b.value, "-") }
     @inlinable @inline(__always)
-    public static func * (a: Tracked, b: Tracked) -> Tracked { _binary(a, b.value, b, a.value, a.value * b.value) }
+    public static func * (a: Tracked, b: Tracked) -> Tracked { _binary(a, b.value, b, a.value, a.value * b.value, "*") }
     @inlinable @inline(__always)
     public static func / (a: Tracked, b: Tracked) -> Tracked {
         let q = a.value / b.value
-        return _binary(a, 1 / b.value, b, -q / b.value, q)
+        if _slowPath(a.identifier == b.identifier && a.identifier != 0), let r = _Recorder.active, r.pointee.checking {
+            r.pointee.tape.takeUnretainedValue()._warn(
+                "a value divided by itself (statement \(a.identifier)): the quotient is 1 but its derivative "
+                    + "is computed as 1/x − x/x², which is NaN or inaccurate where x is 0 or tiny; write 1 instead")
+        }
+        return _binary(a, 1 / b.value, b, -q / b.value, q, "/")
     }
     @inlinable @inline(__always)
-    public static prefix func - (a: Tracked) -> Tracked { _unary(a, -a.value, -1) }
+    public static prefix func - (a: Tracked) -> Tracked { _unary(a, -a.value, -1, "negate") }
 
     @inlinable public static func += (a: inout Tracked, b: Tracked) { a = a + b }
     @inlinable public static func -= (a: inout Tracked, b: Tracked) { a = a - b }

@@ -21,6 +21,10 @@ struct _Recorder {
     /// Stamps this recording; tracked values carry it so that stale ones can be caught.
     @usableFromInline var tag: UInt32
     @usableFromInline let tape: Unmanaged<Tape>
+    /// Check mode (`Tape.checksFinite`): every statement is inspected for NaN and infinity.
+    @usableFromInline var checking = false
+    /// The operation being recorded, kept only in check mode to name it in a report.
+    @usableFromInline var operation: StaticString = "operation"
 
     /// The recorder of the tape recording on this thread, if any.
     @inlinable @inline(__always)
@@ -46,6 +50,7 @@ struct _Recorder {
 
     @inlinable @inline(__always)
     mutating func _finish(_ value: Double) -> Tracked {
+        if _slowPath(checking) { _inspect(value) }
         statementCount &+= 1
         let identifier = nextIdentifier
         nextIdentifier &+= 1
@@ -115,6 +120,14 @@ struct _Recorder {
         identifierCount &+= count
         partialCount &+= count
         return _finish(value)
+    }
+
+    /// Check mode only: hands the statement being finished to the tape's inspector.
+    @inline(never)
+    @usableFromInline
+    mutating func _inspect(_ value: Double) {
+        tape.takeUnretainedValue()._inspect(recorder: self, value: value)
+        operation = "operation"
     }
 
     @inline(never)

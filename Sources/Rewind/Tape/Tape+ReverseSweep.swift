@@ -12,7 +12,8 @@ extension Tape {
     /// entries hold the vector–Jacobian product. Statements whose adjoint is zero are skipped
     /// (so a zero adjoint never multiplies an infinite partial: the "strong zero" rule).
     /// Sweeping does not change the tape, so several sweeps can run at once, each with its
-    /// own adjoint vector.
+    /// own adjoint vector. In check mode (`checksFinite`) the sweep stops at the first
+    /// contribution that is not finite and `firstNonFiniteAdjoint` says where it came from.
     ///
     /// - Complexity: O(statements + arguments between the positions).
     public func reverse(_ adjoints: AdjointVector, from end: TapePosition? = nil, to start: TapePosition = .start) {
@@ -32,9 +33,16 @@ extension Tape {
                 ? (end.statement, end.identifier, end.partial)
                 : (chunk.statementCount, chunk.identifierCount, chunk.partialCount)
             let lower = c == start.chunk ? start.statement : 0
-            Tape._sweep(
-                chunk, statementsFrom: upper.0, downTo: lower, identifierEnd: upper.1, partialEnd: upper.2,
-                externals: externals, adjoints: adjointBase)
+            if _slowPath(checksFinite) {
+                let clean = _sweepChecked(
+                    chunk, chunkIndex: c, statementsFrom: upper.0, downTo: lower, identifierEnd: upper.1,
+                    partialEnd: upper.2, externals: externals, adjoints: adjointBase)
+                if !clean { return }
+            } else {
+                Tape._sweep(
+                    chunk, statementsFrom: upper.0, downTo: lower, identifierEnd: upper.1, partialEnd: upper.2,
+                    externals: externals, adjoints: adjointBase)
+            }
             c -= 1
         }
     }

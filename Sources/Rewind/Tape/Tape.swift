@@ -32,6 +32,7 @@ public final class Tape {
     var chunks: [_TapeChunk] = []
     var currentChunk = 0
     var externals: [_ExternalStatement] = []
+    let _diagnostics = _TapeDiagnostics()
     public let configuration: TapeConfiguration
     private let recordingLock: UnsafeMutablePointer<pthread_mutex_t>
 
@@ -134,6 +135,7 @@ public final class Tape {
             chunks[k].partialCount = 0
         }
         externals.removeAll(keepingCapacity: true)
+        _diagnostics.reset()
         currentChunk = 0
         chunks[0].firstIdentifier = 1
         _load(chunk: 0, into: &_recorder.pointee, nextIdentifier: 1)

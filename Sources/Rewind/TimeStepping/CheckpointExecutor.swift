@@ -45,6 +45,8 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
     @usableFromInline var disk: DiskSnapshots?
     @usableFromInline var diskWrites = 0
     @usableFromInline var diskReads = 0
+    /// Check mode (`TimeSteppingOptions.checksFinite`).
+    @usableFromInline var checksFinite = false
 
     @inlinable
     init(problem: Problem, initialState: [Double], parameters: [Double], steps: Int, tape: Tape, adjoints: AdjointVector) {
@@ -72,7 +74,7 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
         switch action {
         case let .advance(from, to):
             precondition(from == currentStep, "schedule advances from step \(from) but the state is at \(currentStep)")
-            advance(to: to)
+            try advance(to: to)
         case let .store(slot, step, .disk):
             precondition(step == currentStep, "schedule stores step \(step) but the state is at \(currentStep)")
             guard let disk else { preconditionFailure("a two-level schedule needs a disk level") }
@@ -100,8 +102,20 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
         case let .reverse(step):
             precondition(step == currentStep, "schedule reverses step \(step) but the state is at \(currentStep)")
             precondition(step == nextReverse, "schedule reverses step \(step) out of order (expected \(nextReverse))")
-            reverse(step: step)
+            try reverse(step: step)
         }
+    }
+
+    /// Re-records `step` from `state` in check mode and throws the statement where a NaN or
+    /// infinity entered.
+    @inlinable
+    func diagnose(step: Int, from state: [Double]) throws {
+        tape.checksFinite = true
+        let recorded = RecordedSteps.record(
+            problem, on: tape, state: state, parameters: parameters, steps: 1, runningSum: runningSum, endsRun: false)
+        let found = recorded.nonFinite(on: tape, firstStep: step)
+        throw TimeSteppingError.nonFiniteInRun(
+            step: step, report: found?.report ?? "the state after the step is not finite")
     }
 
     /// Computes the state after the current one without moving to it, so that an online run
@@ -129,7 +143,7 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
     /// Runs the primal from the current state to `x_target`, adding running costs the first
     /// time each state is reached.
     @inlinable
-    func advance(to target: Int) {
+    func advance(to target: Int) throws {
         while currentStep < target {
             if scratchHoldsStateAfter != currentStep {
                 problem.step(current, parameters: parameters, into: &scratch)
@@ -137,6 +151,9 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
             }
             scratchHoldsStateAfter = Int.min
             swap(&current, &scratch)
+            if _slowPath(checksFinite) && current.contains(where: { !$0.isFinite }) {
+                try diagnose(step: currentStep, from: scratch)
+            }
             currentStep += 1
             if problem.hasRunningCost && currentStep > summedThrough {
                 runningSum = runningSum + problem.runningCost(current, parameters: parameters)
@@ -146,10 +163,11 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
     }
 
     @inlinable
-    func reverse(step: Int) {
+    func reverse(step: Int) throws {
         let endsRun = step == steps - 1
         precondition(!endsRun || !problem.hasRunningCost || summedThrough == step, "running sum incomplete")
         let recordStarted = monotonicSeconds()
+        tape.checksFinite = checksFinite
         let recorded = RecordedSteps.record(
             problem, on: tape, state: current, parameters: parameters, steps: 1,
             runningSum: runningSum, endsRun: endsRun)
@@ -161,6 +179,9 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
             on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
             parameterAdjoint: &parameterAdjoint)
         reverseSeconds += monotonicSeconds() - reverseStarted
+        if _slowPath(checksFinite), let found = recorded.nonFinite(on: tape, firstStep: step) {
+            throw TimeSteppingError.nonFiniteInRun(step: found.step, report: found.report)
+        }
         peakTapeBytes = max(peakTapeBytes, tape.reservedByteCount + adjoints.byteCount)
         if tapedSteps == 0 || endsRun {
             let statistics = tape.statistics

@@ -61,6 +61,10 @@ public struct TimeSteppingOptions {
     /// afterwards); nil means the system's temporary directory. Giving one also lets `auto`
     /// use disk snapshots.
     public var spillDirectory: String?
+    /// Check mode: stop at the first NaN or infinity (in a state, a value, a partial or an
+    /// adjoint) and report the statement and the time step. Non-finite parameters are then
+    /// accepted, so that where they lead can be shown.
+    public var checksFinite = false
 
     public init(
         strategy: CheckpointStrategy = .auto, memoryBudget: MemoryBudget = .mebibytes(1024),

@@ -8,6 +8,8 @@ public struct GradientResult: Sendable {
     public var parameterGradient: [Double]
     /// What the run did: strategy, snapshots, recomputation, memory and time.
     public var report: RunReport
+    /// Check mode, store-all: where a NaN or infinity entered (the run throws it).
+    @usableFromInline var nonFinite: (step: Int, report: String)?
 
     public init(objective: Double, initialStateGradient: [Double], parameterGradient: [Double], report: RunReport) {
         self.objective = objective
@@ -80,6 +82,8 @@ public enum TimeSteppingError: Error, CustomStringConvertible, Equatable {
     case nonFinite(what: String, index: Int, value: Double)
     case budgetTooSmall(budget: Int, minimum: Int, detail: String)
     case storeAllDoesNotFit(budget: Int, needed: Int)
+    /// Check mode found where a NaN or an infinity enters the run.
+    case nonFiniteInRun(step: Int, report: String)
 
     public var description: String {
         switch self {
@@ -95,6 +99,8 @@ public enum TimeSteppingError: Error, CustomStringConvertible, Equatable {
             return "a memory budget of \(MemoryBudget.format(budget)) is below the minimum of "
                 + "\(MemoryBudget.format(minimum)) (\(minimum) bytes) for this run: \(detail); "
                 + "raise --memory-budget to at least \(MemoryBudget.format(minimum))"
+        case .nonFiniteInRun(let step, let report):
+            return "a NaN or infinity enters the run at time step \(step): \(report)"
         case .storeAllDoesNotFit(let budget, let needed):
             return "store-all needs about \(MemoryBudget.format(needed)) but the budget is "
                 + "\(MemoryBudget.format(budget)); use --strategy auto or revolve, or raise --memory-budget"

@@ -19,6 +19,8 @@ struct RecordedSteps {
     @usableFromInline var positionBeforeObjective: TapePosition
     /// The running sum after these steps (the input sum plus their costs, left to right).
     @usableFromInline var runningSum: Double
+    /// Check mode: the first identifier of each step, to map a statement to its time step.
+    @usableFromInline var stepStarts: [UInt32] = []
 
     @inlinable
     init(
@@ -51,7 +53,9 @@ struct RecordedSteps {
             var sum = runningSum
             var runningCosts: [UInt32] = []
             if problem.hasRunningCost { runningCosts.reserveCapacity(steps) }
+            var stepStarts: [UInt32] = []
             for _ in 0..<steps {
+                if tape.checksFinite { stepStarts.append(UInt32(tape.identifierCount)) }
                 problem.step(current, parameters: parameterLeaves, into: &next)
                 precondition(
                     next.count == problem.stateCount,
@@ -71,11 +75,28 @@ struct RecordedSteps {
                 sumLeaf = leaf
                 objective = problem.objective(finalState: current, runningCostSum: leaf, parameters: parameterLeaves)
             }
-            return RecordedSteps(
+            var recorded = RecordedSteps(
                 stateLeaves: stateLeaves, parameterLeaves: parameterLeaves, finalState: current,
                 runningCosts: runningCosts, objective: objective, sumLeaf: sumLeaf,
                 positionBeforeObjective: positionBeforeObjective, runningSum: sum)
+            recorded.stepStarts = stepStarts
+            return recorded
         }
+    }
+
+    /// Check mode: the time step (counted from `firstStep`) and a readable account of the
+    /// statement where a NaN or infinity entered, if one did.
+    @inlinable
+    func nonFinite(on tape: Tape, firstStep: Int) -> (step: Int, report: String)? {
+        guard let report = tape.firstNonFinite ?? tape.firstNonFiniteAdjoint else { return nil }
+        let offset = stepStarts.lastIndex { $0 <= report.identifier } ?? 0
+        var text = report.description
+        if let k = parameterLeaves.firstIndex(where: { $0.identifier == report.identifier }) {
+            text = "parameter \(k) is \(report.value); " + text
+        } else if let k = stateLeaves.firstIndex(where: { $0.identifier == report.identifier }) {
+            text = "state component \(k) is \(report.value) at the start of the step; " + text
+        }
+        return (firstStep + offset, text)
     }
 
     /// Reverses the recording.

@@ -45,6 +45,7 @@ extension TimeStepping {
             problem: problem, initialState: initialState, parameters: parameters, steps: maximumSteps,
             tape: workspace.tape, adjoints: workspace.adjoints)
         executor.progress = options.progress
+        executor.checksFinite = options.checksFinite
         var schedule = OnlineSchedule(snapshots: plan.snapshots)
         var n = 0
         while true {

@@ -16,10 +16,13 @@ public enum TimeStepping {
         of problem: P, initialState: [Double], parameters: [Double], steps: Int,
         options: TimeSteppingOptions = TimeSteppingOptions()
     ) throws -> GradientResult {
-        try validate(problem, initialState: initialState, parameters: parameters, steps: steps)
+        try validate(
+            problem, initialState: initialState, parameters: parameters, steps: steps,
+            allowingNonFiniteParameters: options.checksFinite)
         let started = monotonicSeconds()
         let workspace = options.workspace ?? TimeSteppingWorkspace()
         let tape = workspace.tape
+        tape.checksFinite = false
         let sample = RunSample.measure(
             problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
             adjoints: workspace.adjoints)
@@ -31,14 +34,19 @@ public enum TimeStepping {
         var result: GradientResult
         switch plan.strategy {
         case .storeAll, .auto:
+            tape.checksFinite = options.checksFinite
             result = storeAll(
                 problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
                 adjoints: workspace.adjoints)
+            if let found = result.nonFinite {
+                throw TimeSteppingError.nonFiniteInRun(step: found.step, report: found.report)
+            }
         case .revolve(let snapshots):
             let executor = CheckpointExecutor(
                 problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
                 adjoints: workspace.adjoints)
             executor.progress = options.progress
+            executor.checksFinite = options.checksFinite
             try executor.run(RevolveSchedule(steps: steps, snapshots: snapshots ?? plan.snapshots))
             result = finish(executor, strategy: "revolve")
             result.report.optimalForwardSteps = plan.predictedAdvances
@@ -47,6 +55,7 @@ public enum TimeStepping {
                 problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
                 adjoints: workspace.adjoints)
             executor.progress = options.progress
+            executor.checksFinite = options.checksFinite
             let disk = try DiskSnapshots(parent: options.spillDirectory)
             executor.disk = disk
             do {
@@ -69,6 +78,7 @@ public enum TimeStepping {
                 problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
                 adjoints: workspace.adjoints)
             executor.progress = options.progress
+            executor.checksFinite = options.checksFinite
             var schedule = OnlineSchedule(snapshots: snapshots ?? plan.snapshots)
             for n in 0..<(steps - 1) {
                 for action in schedule.forwardActions(atStep: n) { try executor.perform(action) }
@@ -88,7 +98,8 @@ public enum TimeStepping {
 
     @inlinable
     static func validate<P: TimeSteppingProblem>(
-        _ problem: P, initialState: [Double], parameters: [Double], steps: Int
+        _ problem: P, initialState: [Double], parameters: [Double], steps: Int,
+        allowingNonFiniteParameters: Bool = false
     ) throws {
         guard steps >= 1 else { throw TimeSteppingError.invalidSteps(steps) }
         guard initialState.count == problem.stateCount else {
@@ -100,7 +111,7 @@ public enum TimeStepping {
         if let bad = initialState.firstIndex(where: { !$0.isFinite }) {
             throw TimeSteppingError.nonFinite(what: "the initial state", index: bad, value: initialState[bad])
         }
-        if let bad = parameters.firstIndex(where: { !$0.isFinite }) {
+        if !allowingNonFiniteParameters, let bad = parameters.firstIndex(where: { !$0.isFinite }) {
             throw TimeSteppingError.nonFinite(what: "the parameters", index: bad, value: parameters[bad])
         }
     }
@@ -120,6 +131,7 @@ public enum TimeStepping {
             on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
             parameterAdjoint: &parameterAdjoint)
         var report = RunReport(strategy: "store-all")
+        let nonFinite = tape.checksFinite ? recorded.nonFinite(on: tape, firstStep: 0) : nil
         report.recordSeconds = reverseStarted - recordStarted
         report.reverseSeconds = monotonicSeconds() - reverseStarted
         let statistics = tape.statistics
@@ -127,9 +139,11 @@ public enum TimeStepping {
         report.tapeBytesInUse = statistics.bytesInUse
         report.tapedSteps = steps
         report.peakTapeBytes = tape.reservedByteCount + adjoints.byteCount
-        return GradientResult(
+        var result = GradientResult(
             objective: recorded.objective!.value, initialStateGradient: stateAdjoint,
             parameterGradient: parameterAdjoint, report: report)
+        result.nonFinite = nonFinite
+        return result
     }
 
     @inlinable

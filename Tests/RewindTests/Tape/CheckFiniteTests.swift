@@ -1,0 +1,118 @@
+import Testing
+
+@testable import Rewind
+
+/// Grows by a factor of 1e60 a step: the state overflows to infinity at step 4 (from 1e10).
+private struct Overflowing: TimeSteppingProblem {
+    var stateCount: Int { 1 }
+    var parameterCount: Int { 1 }
+    func step<S: SimulationScalar>(_ s: [S], parameters p: [S], into next: inout [S]) { next[0] = s[0] * p[0] }
+    func objective<S: SimulationScalar>(finalState s: [S], runningCostSum: S, parameters: [S]) -> S { s[0] }
+}
+
+@Suite("Check mode: where NaN and infinity enter")
+struct CheckFiniteTests {
+    @Test func theFirstNonFiniteStatementIsNamedWithItsOperands() {
+        let tape = Tape()
+        tape.checksFinite = true
+        tape.record {
+            let x = tape.registerInput(0)
+            let a = x * 2.0
+            let b = Tracked.sqrt(a)  // partial +∞
+            _ = b + x
+        }
+        let report = try? #require(tape.firstNonFinite)
+        #expect(report?.operation == "sqrt")
+        #expect(report?.identifier == 3)
+        #expect(report?.arguments.first?.identifier == 2)
+        #expect(report?.arguments.first?.value == 0)
+        #expect(report?.arguments.first?.partial == .infinity)
+        #expect(report?.description.contains("sqrt") == true)
+    }
+
+    @Test func aNonFiniteInputIsReportedAsAnInput() {
+        let tape = Tape()
+        tape.checksFinite = true
+        tape.record {
+            let x = tape.registerInput(1)
+            let y = tape.registerInput(.nan)
+            _ = x * y
+        }
+        #expect(tape.firstNonFinite?.operation == "input")
+        #expect(tape.firstNonFinite?.identifier == 2)
+    }
+
+    @Test func theSweepStopsAtTheFirstNonFiniteContribution() {
+        let tape = Tape()
+        tape.checksFinite = true
+        let (x, y) = tape.record { () -> (Tracked, Tracked) in
+            let x = tape.registerInput(0)
+            let s = Tracked.sqrt(x)  // value 0, partial ∞
+            return (x, s * 3.0)
+        }
+        let adjoints = AdjointVector()
+        tape.reverse(adjoints, seeding: [(y, 1)])
+        let report = tape.firstNonFiniteAdjoint
+        #expect(report?.identifier == 2, "the sqrt statement spreads ∞ to its argument")
+        #expect(report?.arguments.first?.identifier == x.identifier)
+        #expect(report?.adjoint == 3)
+    }
+
+    @Test func checkModeOffFindsNothingAndCostsNoExtraStatements() {
+        let tape = Tape()
+        tape.record {
+            let x = tape.registerInput(0)
+            _ = Tracked.sqrt(x)
+        }
+        #expect(tape.firstNonFinite == nil)
+        #expect(tape.statistics.statementCount == 2)
+    }
+
+    @Test func riskyPatternsAreFlaggedWithTheStableAlternative() {
+        let tape = Tape()
+        tape.checksFinite = true
+        tape.record {
+            let x = tape.registerInput(0)
+            _ = x / x
+            _ = Tracked.sqrt(x)
+            _ = Tracked.log(x)
+        }
+        #expect(tape.warnings.count == 3)
+        #expect(tape.warnings[0].contains("divided by itself"))
+        #expect(tape.warnings[1].contains("abs(x)"))
+        #expect(tape.warnings[2].contains("xlogx"))
+    }
+
+    @Test(arguments: [CheckpointStrategy.storeAll, .revolve(snapshots: 2), .online(snapshots: 2)])
+    func theDriverNamesTheTimeStepWhereTheStateOverflows(strategy: CheckpointStrategy) {
+        var options = TimeSteppingOptions(strategy: strategy)
+        options.checksFinite = true
+        do {
+            _ = try TimeStepping.gradient(of: Overflowing(), initialState: [1e10], parameters: [1e60], steps: 8, options: options)
+            Issue.record("the overflow was not reported")
+        } catch let TimeSteppingError.nonFiniteInRun(step, report) {
+            #expect(step == 4, "\(report)")
+            #expect(report.contains("*"), "\(report)")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    @Test func aNaNParameterIsAcceptedInCheckModeAndNamed() {
+        var options = TimeSteppingOptions(strategy: .revolve(snapshots: 3))
+        options.checksFinite = true
+        do {
+            _ = try TimeStepping.gradient(of: Overflowing(), initialState: [1], parameters: [.nan], steps: 5, options: options)
+            Issue.record("the NaN parameter was not reported")
+        } catch let TimeSteppingError.nonFiniteInRun(step, report) {
+            #expect(step == 0)
+            #expect(report.contains("parameter 0"), "\(report)")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+        // Without check mode the same input is refused up front.
+        #expect(throws: TimeSteppingError.self) {
+            _ = try TimeStepping.gradient(of: Overflowing(), initialState: [1], parameters: [.nan], steps: 5)
+        }
+    }
+}
