@@ -32,6 +32,8 @@ let package = Package(
             name: "RewindModels",
             dependencies: ["Rewind", numerics]
         ),
+        // A minimal reverse mode written to teach, used by the tests as an oracle.
+        .target(name: "RewindReference", path: "Sources/RewindReference"),
 
         // MARK: - Command line
         .executableTarget(
@@ -48,7 +50,7 @@ let package = Package(
         ),
 
         // MARK: - Tests
-        .testTarget(name: "RewindTests", dependencies: ["Rewind", numerics]),
+        .testTarget(name: "RewindTests", dependencies: ["Rewind", "RewindReference", numerics]),
         .testTarget(name: "RewindModelsTests", dependencies: ["RewindModels", "Rewind"]),
         .testTarget(name: "RewindCLITests", dependencies: ["rewind"]),
     ],

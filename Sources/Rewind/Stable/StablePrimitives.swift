@@ -1,0 +1,66 @@
+/// Numerically stable primitives with correct derivatives where composing elementary
+/// operations fails: norms at 0, `x·log x` at 0, `sin(x)/x` at 0, log-sum-exp and softplus
+/// at large arguments, and `√x` at 0 with a chosen policy.
+///
+/// Automatic differentiation applies the chain rule to an expression as written. Where an
+/// expression cancels analytically (`√(x·x)`, `sin(x)/x`), the intermediate partials are
+/// infinite or `0/0` and the product is NaN although the true derivative is finite. These
+/// primitives compute value and partials together (`StableRules`) and attach them in one
+/// step, so nothing singular is ever multiplied. See docs/pitfalls.md for worked examples.
+///
+/// ```swift
+/// func distance<S: StablePrimitives>(_ a: [S], _ b: [S]) -> S {
+///     S.norm(zip(a, b).map { $0 - $1 })        // gradient 0, not NaN, when a == b
+/// }
+/// distance([1.0, 2.0], [1.0, 2.0])             // 0
+/// ```
+///
+/// `Double`, `Dual` and `Tracked` conform. The primitives are requirements with default
+/// implementations so that a scalar type may replace one (with an exact rule, say) and generic
+/// code still dispatches to it; the defaults go through `CustomRuleScalar`, which each type
+/// implements once.
+public protocol StablePrimitives: CustomRuleScalar {
+    /// The Euclidean norm, with gradient `x/‖x‖` and subgradient 0 at 0 (`StableRules.norm`).
+    static func norm(_ components: [Self]) -> Self
+    /// `√(x² + y²)` with subgradient `(0, 0)` at the origin (`StableRules.norm(_:_:)`).
+    static func norm(_ x: Self, _ y: Self) -> Self
+    /// `√x` whose derivative at exactly 0 follows `policy` (`SquareRootDerivativeAtZero`).
+    static func sqrt(_ x: Self, derivativeAtZero policy: SquareRootDerivativeAtZero) -> Self
+    /// `x·log x` with `0·log 0 = 0` and derivative `log x + 1` (`StableRules.xlogx`).
+    static func xlogx(_ x: Self) -> Self
+    /// `x·log y`, 0 whenever `x = 0` (`StableRules.xlogy`).
+    static func xlogy(_ x: Self, _ y: Self) -> Self
+    /// `sin(x)/x` with `sinc 0 = 1`, `sinc' 0 = 0` (`StableRules.sinc`).
+    static func sinc(_ x: Self) -> Self
+    /// `log Σ exp(xᵢ)` without overflow, gradient the softmax (`StableRules.logSumExp`).
+    static func logSumExp(_ x: [Self]) -> Self
+    /// `log(1 + eˣ)` without overflow, derivative the logistic function (`StableRules.softplus`).
+    static func softplus(_ x: Self) -> Self
+}
+
+extension StablePrimitives {
+    @inlinable public static func norm(_ components: [Self]) -> Self {
+        let rule = StableRules.norm(components.map(\.primal))
+        return applying(value: rule.value, partials: rule.partials, to: components)
+    }
+    @inlinable public static func norm(_ x: Self, _ y: Self) -> Self {
+        applying(StableRules.norm(x.primal, y.primal), to: x, y)
+    }
+    @inlinable public static func sqrt(_ x: Self, derivativeAtZero policy: SquareRootDerivativeAtZero) -> Self {
+        applying(StableRules.sqrt(x.primal, atZero: policy), to: x)
+    }
+    @inlinable public static func xlogx(_ x: Self) -> Self { applying(StableRules.xlogx(x.primal), to: x) }
+    @inlinable public static func xlogy(_ x: Self, _ y: Self) -> Self {
+        applying(StableRules.xlogy(x.primal, y.primal), to: x, y)
+    }
+    @inlinable public static func sinc(_ x: Self) -> Self { applying(StableRules.sinc(x.primal), to: x) }
+    @inlinable public static func logSumExp(_ x: [Self]) -> Self {
+        let rule = StableRules.logSumExp(x.map(\.primal))
+        return applying(value: rule.value, partials: rule.partials, to: x)
+    }
+    @inlinable public static func softplus(_ x: Self) -> Self { applying(StableRules.softplus(x.primal), to: x) }
+}
+
+extension Double: StablePrimitives {}
+extension Dual: StablePrimitives {}
+extension Tracked: StablePrimitives {}

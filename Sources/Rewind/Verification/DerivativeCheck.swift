@@ -1,0 +1,208 @@
+import RealModule
+
+/// A battery of independent checks of a gradient: finite differences (partials and a random
+/// direction), the Taylor remainder test, and the dot-product test against the tangent mode.
+///
+/// ```swift
+/// let f: ([Double]) -> Double = { x in Double.exp(x[0]) * Double.sin(x[1]) }
+/// let x = [0.3, 1.2]
+/// let (_, g) = valueWithGradient(at: x) { v in Tracked.exp(v[0]) * Tracked.sin(v[1]) }
+/// let report = DerivativeCheck().run(of: f, at: x, gradient: g)
+/// report.passed          // true
+/// report.failures        // what failed, one sentence each
+/// ```
+///
+/// Each check sees something the others miss: finite differences compare numbers with an
+/// independent estimate (but only to about 1e-8), the Taylor test sees any error in the
+/// directional derivative however small against a large gradient (a rate of 1 instead of 2),
+/// and the dot-product test compares reverse and tangent mode to rounding.
+public struct DerivativeCheck: Sendable {
+    /// What each check must achieve to pass.
+    public struct Thresholds: Sendable, Equatable, Codable {
+        /// The largest relative error of a finite difference against the gradient.
+        public var finiteDifferenceRelativeError: Double
+        /// The smallest Taylor convergence rate with the gradient term.
+        public var taylorMinimumRate: Double
+        /// The largest relative gap between the dot product's two sides.
+        public var dotProductRelativeError: Double
+
+        /// 1e-6, 1.9 and 1e-10: a 4th-order difference at its best step resolves 8–11 digits
+        /// of a smooth function (6–8 for a chaotic run); a correct gradient's rate is 2 ± 0.01;
+        /// tangent and reverse sums differ only in the order of roundings.
+        public init(
+            finiteDifferenceRelativeError: Double = 1e-6, taylorMinimumRate: Double = 1.9,
+            dotProductRelativeError: Double = 1e-10
+        ) {
+            self.finiteDifferenceRelativeError = finiteDifferenceRelativeError
+            self.taylorMinimumRate = taylorMinimumRate
+            self.dotProductRelativeError = dotProductRelativeError
+        }
+    }
+
+    public var thresholds: Thresholds
+    /// The finite-difference formula (the classic 5-point, 4th-order one by default).
+    public var stencil: FiniteDifferenceStencil
+    /// The seed of the random direction and of the dot-product test's vectors.
+    public var seed: UInt64
+
+    public init(thresholds: Thresholds = Thresholds(), stencil: FiniteDifferenceStencil = .centered(order: 4), seed: UInt64 = 1) {
+        self.thresholds = thresholds
+        self.stencil = stencil
+        self.seed = seed
+    }
+
+    /// Checks `gradient`, the gradient of `f` at `x`.
+    ///
+    /// - Parameters:
+    ///   - tangent: `u ↦ ⟨∇f(x), u⟩` by the tangent mode, for the dot-product test (skipped
+    ///     when nil).
+    ///   - components: which partials to difference; nil means all of them up to 16 inputs,
+    ///     else the 4 largest (by `|∂f/∂xᵢ|·sᵢ`) and 4 evenly spaced.
+    ///   - scales: `sᵢ`, the typical size of each input: perturbations and steps are relative
+    ///     to it. Default `max(|xᵢ|, mean |x|)`, or 1 where that is 0.
+    ///   - names: how to call input i in the report (default `x[i]`).
+    public func run(
+        of f: ([Double]) throws -> Double, at x: [Double], gradient: [Double],
+        tangent: (([Double]) throws -> Double)? = nil, components: [Int]? = nil, scales: [Double]? = nil,
+        names: ((Int) -> String)? = nil
+    ) rethrows -> DerivativeCheckReport {
+        let n = x.count
+        precondition(gradient.count == n, "the gradient needs one entry per input")
+        let name = names ?? { "x[\($0)]" }
+        let s = scales ?? DerivativeCheck.defaultScales(x)
+        var generator = SeededGenerator(seed: seed)
+        let direction = (0..<n).map { Double.random(in: -1...1, using: &generator) * s[$0] }
+        let value = try f(x)
+
+        // Finite differences: partials, then the random direction.
+        let weighted = (0..<n).map { (gradient[$0] * s[$0]).magnitude }
+        let largest = weighted.filter(\.isFinite).max() ?? 0
+        var entries: [DerivativeCheckReport.Entry] = []
+        for i in components ?? DerivativeCheck.defaultComponents(weighted) {
+            let estimate = try FiniteDifference.partialDerivative(of: f, at: x, index: i, stencil: stencil, scale: s[i])
+            entries.append(.init(
+                name: name(i), automatic: gradient[i], estimate: estimate, floor: 1e-6 * largest / s[i]))
+        }
+        var slope = 0.0
+        var slopeMagnitude = 0.0
+        for i in 0..<n {
+            slope += gradient[i] * direction[i]
+            slopeMagnitude += (gradient[i] * direction[i]).magnitude
+        }
+        let along = try FiniteDifference.directionalDerivative(of: f, at: x, along: direction, stencil: stencil)
+        entries.append(.init(name: "random direction", automatic: slope, estimate: along, floor: 1e-6 * slopeMagnitude))
+        let maxError = entries.map(\.relativeError).max() ?? 0
+
+        let taylor = try TaylorTest.run(of: f, at: x, gradient: gradient, direction: direction)
+
+        var dotProduct: DotProductTestResult? = nil
+        if let tangent {
+            dotProduct = try DotProductTest.run(
+                inputCount: n, outputCount: 1, seed: seed &+ 1,
+                tangent: { u in [try tangent(u)] }, adjoint: { w in gradient.map { w[0] * $0 } })
+        }
+
+        var failures: [String] = []
+        if !(maxError <= thresholds.finiteDifferenceRelativeError) {
+            let worst = entries.max { $0.relativeError < $1.relativeError }!
+            failures.append(
+                "finite differences: \(worst.name) has relative error \(threeDigits(worst.relativeError)) "
+                    + "(AD \(worst.automatic), FD \(worst.finiteDifference)), above \(threeDigits(thresholds.finiteDifferenceRelativeError))")
+        }
+        if !(taylor.minRate >= thresholds.taylorMinimumRate) {
+            failures.append(
+                "taylor: the smallest convergence rate is \(threeDigits(taylor.minRate)), below \(thresholds.taylorMinimumRate) "
+                    + "(rates \(taylor.rates.map { threeDigits($0) }.joined(separator: ", ")))")
+        }
+        if let dotProduct, !(dotProduct.relativeError <= thresholds.dotProductRelativeError) {
+            failures.append(
+                "dot product: tangent \(dotProduct.tangentSide) and reverse \(dotProduct.reverseSide) differ by "
+                    + "\(threeDigits(dotProduct.relativeError)) relative, above \(threeDigits(thresholds.dotProductRelativeError))")
+        }
+        return DerivativeCheckReport(
+            value: value, thresholds: thresholds,
+            finiteDifferences: .init(order: stencil.order, maxRelativeError: maxError, entries: entries),
+            taylor: taylor, dotProduct: dotProduct, failures: failures)
+    }
+
+    /// `max(|xᵢ|, mean |x|)`, or 1 where that is 0.
+    public static func defaultScales(_ x: [Double]) -> [Double] {
+        let mean = x.isEmpty ? 0 : x.reduce(0) { $0 + $1.magnitude } / Double(x.count)
+        return x.map { v in
+            let s = Swift.max(v.magnitude, mean)
+            return s > 0 && s.isFinite ? s : 1
+        }
+    }
+
+    /// All indices up to 16 inputs, else the 4 largest weights and 4 evenly spaced indices.
+    static func defaultComponents(_ weighted: [Double]) -> [Int] {
+        let n = weighted.count
+        if n <= 16 { return Array(0..<n) }
+        let largest = weighted.indices.sorted { weighted[$0] > weighted[$1] }.prefix(4)
+        let spaced = (0..<4).map { $0 * n / 4 }
+        return Array(Set(largest).union(spaced)).sorted()
+    }
+}
+
+/// What `DerivativeCheck` found.
+public struct DerivativeCheckReport: Sendable, Equatable, Codable {
+    /// One finite-difference comparison.
+    public struct Entry: Sendable, Equatable, Codable {
+        /// The input (`x[3]`, `rho`) or `random direction`.
+        public var name: String
+        /// The derivative from the gradient.
+        public var automatic: Double
+        /// The finite-difference estimate.
+        public var finiteDifference: Double
+        /// The step it was taken with, and its estimated error.
+        public var step: Double
+        public var estimatedError: Double
+        /// `|automatic − finiteDifference| / max(|automatic|, |finiteDifference|, floor)`, the
+        /// floor being 1e-6 of the largest scaled partial, so a partial that is 0 up to
+        /// rounding is judged against the gradient's size.
+        public var relativeError: Double
+
+        init(name: String, automatic: Double, estimate: FiniteDifferenceEstimate, floor: Double) {
+            self.name = name
+            self.automatic = automatic
+            finiteDifference = estimate.derivative
+            step = estimate.step
+            estimatedError = estimate.estimatedError
+            let size = Swift.max(automatic.magnitude, estimate.derivative.magnitude, floor)
+            let error = automatic == estimate.derivative ? 0 : (automatic - estimate.derivative).magnitude / size
+            relativeError = error.isNaN ? .infinity : error
+        }
+    }
+
+    /// The finite-difference comparisons.
+    public struct FiniteDifferences: Sendable, Equatable, Codable {
+        /// The stencil's order of accuracy.
+        public var order: Int
+        public var maxRelativeError: Double
+        public var entries: [Entry]
+    }
+
+    /// f at the point.
+    public var value: Double
+    public var thresholds: DerivativeCheck.Thresholds
+    public var finiteDifferences: FiniteDifferences
+    public var taylor: TaylorTestResult
+    /// nil when no tangent mode was given.
+    public var dotProduct: DotProductTestResult?
+    /// One sentence per failed check; empty when all passed.
+    public var failures: [String]
+
+    public var passed: Bool { failures.isEmpty }
+}
+
+/// `x` to three significant digits, for messages and tables: `0.0123`, `1.99`, `4.56e-12`, `1.23e3`.
+func threeDigits(_ x: Double) -> String {
+    guard x.isFinite, x != 0 else { return "\(x)" }
+    let e = Int(Double.log10(x.magnitude).rounded(.down))
+    if (-3...2).contains(e) {
+        let p = Double.pow(10, Double(2 - e))
+        return "\((x * p).rounded() / p)"
+    }
+    let m = (x / Double.pow(10, Double(e)) * 100).rounded() / 100
+    return "\(m)e\(e)"
+}

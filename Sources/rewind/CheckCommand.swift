@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import Rewind
+import RewindModels
+
+/// `rewind check MODEL`: verifies the model's reverse-mode gradient by finite differences, the
+/// Taylor remainder test and the dot-product test against the tangent mode.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Verify a model's gradient: finite differences, Taylor remainder rates, tangent vs reverse.",
+        discussion: """
+            Exit status 0 when every check passes its threshold (by default: finite differences \
+            with relative error at most 1e-6, Taylor rates all at least 1.9, dot product with \
+            relative error at most 1e-10), 1 when one fails (stderr says which), 64 for usage errors.
+            """)
+
+    @OptionGroup var selection: ModelSelection
+
+    @Option(help: "Seed of the random direction and the dot-product vectors.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Order of the centered finite-difference formula: 2, 4 or 6.")
+    var order: Int = 4
+
+    @Option(help: "State components whose partials are differenced (every parameter always is).")
+    var stateComponents: Int = 4
+
+    @Option(help: "Largest relative error a finite difference may show.")
+    var maxFiniteDifferenceError = DerivativeCheck.Thresholds().finiteDifferenceRelativeError
+
+    @Option(help: "Smallest Taylor convergence rate (with the gradient term) that passes.")
+    var minTaylorRate = DerivativeCheck.Thresholds().taylorMinimumRate
+
+    @Option(help: "Largest relative gap between tangent and reverse mode in the dot-product test.")
+    var maxDotProductError = DerivativeCheck.Thresholds().dotProductRelativeError
+
+    @Flag(help: "Print one JSON object on stdout and nothing else.")
+    var json = false
+
+    mutating func validate() throws {
+        guard [2, 4, 6].contains(order) else { throw ValidationError("--order must be 2, 4 or 6 (got \(order))") }
+        for (flag, value) in [
+            ("--max-finite-difference-error", maxFiniteDifferenceError), ("--min-taylor-rate", minTaylorRate),
+            ("--max-dot-product-error", maxDotProductError),
+        ] where !(value.isFinite && value > 0) {
+            throw ValidationError("\(flag) must be a positive number (got \(value))")
+        }
+        guard stateComponents >= 0 else {
+            throw ValidationError("--state-components must be 0 or more (got \(stateComponents))")
+        }
+    }
+
+    func run() throws {
+        let (model, parameters, steps) = try selection.make()
+        let thresholds = DerivativeCheck.Thresholds(
+            finiteDifferenceRelativeError: maxFiniteDifferenceError, taylorMinimumRate: minTaylorRate,
+            dotProductRelativeError: maxDotProductError)
+        let check = DerivativeCheck(thresholds: thresholds, stencil: .centered(order: order), seed: seed)
+        let report: DerivativeCheckReport
+        do {
+            report = try runCheck(model, check: check, parameters: parameters, steps: steps, stateComponents: stateComponents)
+        } catch let error as TimeSteppingError {
+            throw CommandFailure(error.description)
+        }
+        let output = CheckOutput(model: model, parameters: parameters, steps: steps, seed: seed, report: report)
+        print(json ? try JSONOutput.encode(output) : output.text())
+        if !report.passed {
+            for failure in report.failures {
+                FileHandle.standardError.write(Data("check failed: \(failure)\n".utf8))
+            }
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// Calls the check with the concrete model type so that it is specialised (see `runGradient`).
+func runCheck(
+    _ model: any Model, check: DerivativeCheck, parameters: [Double], steps: Int, stateComponents: Int
+) throws -> DerivativeCheckReport {
+    func run<M: Model>(_ model: M) throws -> DerivativeCheckReport {
+        let n = model.stateCount
+        return try check.run(
+            model, initialState: model.initialState(), parameters: parameters, steps: steps,
+            stateComponents: stateComponents,
+            names: { $0 < n ? model.stateName($0) : M.parameterNames[$0 - n] })
+    }
+    return try withConcreteModel(model, lorenz: run, burgers: run, heat2d: run)
+}

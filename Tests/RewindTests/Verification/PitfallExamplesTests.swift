@@ -1,0 +1,102 @@
+import RealModule
+import Testing
+
+@testable import Rewind
+
+/// The worked examples of docs/pitfalls.md, run for real: every number the document quotes
+/// is checked here by its printed form, so the document cannot drift from what Rewind does.
+@Suite("docs/pitfalls.md examples")
+struct PitfallExamplesTests {
+    /// `(value, gradient)` printed the way the document shows them.
+    static func shown(_ r: (value: Double, gradient: [Double])) -> String {
+        "\(r.value) \(r.gradient)"
+    }
+
+    static func naiveAndStable(
+        at x: [Double], naive: ([Tracked]) -> Tracked, stable: ([Tracked]) -> Tracked
+    ) -> (naive: String, stable: String) {
+        (shown(valueWithGradient(at: x, of: naive)), shown(valueWithGradient(at: x, of: stable)))
+    }
+
+    @Test func quotientOfAVariableByItself() {
+        let r = valueWithGradient(at: [0.1]) { x in x[0] / x[0] }
+        #expect(Self.shown(r) == "1.0 [0.0]")
+        let zero = valueWithGradient(at: [0.0]) { x in x[0] / x[0] }
+        #expect(Self.shown(zero) == "-nan [nan]")
+    }
+
+    @Test func squareRootOfASquare() {
+        let r = Self.naiveAndStable(at: [0]) { x in Tracked.sqrt(x[0] * x[0]) } stable: { x in
+            Tracked.sqrt(x[0] * x[0], derivativeAtZero: .zero)
+        }
+        #expect(r.naive == "0.0 [-nan]")
+        #expect(r.stable == "0.0 [0.0]")
+    }
+
+    @Test func normOfTheZeroVector() {
+        let r = Self.naiveAndStable(at: [0, 0, 0]) { x in Tracked.sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]) } stable: {
+            Tracked.norm($0)
+        }
+        #expect(r.naive == "0.0 [-nan, -nan, -nan]")
+        #expect(r.stable == "0.0 [0.0, 0.0, 0.0]")
+        let tiny = Self.naiveAndStable(at: [3e-300, 4e-300]) { x in Tracked.sqrt(x[0] * x[0] + x[1] * x[1]) } stable: {
+            Tracked.norm($0)
+        }
+        #expect(tiny.naive == "0.0 [inf, inf]")
+        #expect(tiny.stable == "5.0000000000000006e-300 [0.6, 0.7999999999999999]")
+        let h = Self.naiveAndStable(at: [0, 0]) { Tracked.hypot($0[0], $0[1]) } stable: { Tracked.norm($0[0], $0[1]) }
+        #expect(h.naive == "0.0 [-nan, -nan]")
+        #expect(h.stable == "0.0 [0.0, 0.0]")
+    }
+
+    @Test func sineOverXAtAndNearZero() {
+        let at0 = Self.naiveAndStable(at: [0]) { Tracked.sin($0[0]) / $0[0] } stable: { Tracked.sinc($0[0]) }
+        #expect(at0.naive == "-nan [nan]")
+        #expect(at0.stable == "1.0 [0.0]")
+        let near = Self.naiveAndStable(at: [1e-5]) { Tracked.sin($0[0]) / $0[0] } stable: { Tracked.sinc($0[0]) }
+        #expect(near.naive == "0.9999999999833332 [-3.3333199098706245e-06]")
+        #expect(near.stable == "0.9999999999833332 [-3.3333333333e-06]")
+        // −x/3 + x³/30 at 1e-5, in extended precision.
+        #expect(Double(Float80(-1e-5) / 3 + Float80(1e-15) / 30) == -3.3333333333e-06)
+    }
+
+    @Test func xLogXAtZero() {
+        let r = Self.naiveAndStable(at: [0]) { $0[0] * Tracked.log($0[0]) } stable: { Tracked.xlogx($0[0]) }
+        #expect(r.naive == "-nan [-inf]")
+        #expect(r.stable == "0.0 [-inf]")
+        let y = Self.naiveAndStable(at: [0, 0]) { $0[0] * Tracked.log($0[1]) } stable: { Tracked.xlogy($0[0], $0[1]) }
+        #expect(y.naive == "-nan [-inf, 0.0]")
+        #expect(y.stable == "0.0 [-inf, 0.0]")
+    }
+
+    @Test func powerWithAZeroBase() {
+        // x¹ = x: the derivative at 0 is 1. exp(y log x) gives 0: the sweep drops the zero
+        // adjoint below exp(−∞) = 0 instead of forming 0·∞.
+        let r = Self.naiveAndStable(at: [0, 1]) { Tracked.exp($0[1] * Tracked.log($0[0])) } stable: {
+            Tracked.pow($0[0], $0[1])
+        }
+        #expect(r.naive == "0.0 [0.0, 0.0]")
+        #expect(r.stable == "0.0 [1.0, 0.0]")
+        let big = valueWithGradient(at: [0, 2.5]) { Tracked.pow($0[0], $0[1]) }
+        #expect(Self.shown(big) == "0.0 [0.0, 0.0]")
+        let half = valueWithGradient(at: [0, 0.5]) { Tracked.pow($0[0], $0[1]) }
+        #expect(Self.shown(half) == "0.0 [inf, 0.0]")
+    }
+
+    @Test func logSumExpOfLargeArguments() {
+        let r = Self.naiveAndStable(at: [1000, 999]) { Tracked.log(Tracked.exp($0[0]) + Tracked.exp($0[1])) } stable: {
+            Tracked.logSumExp($0)
+        }
+        #expect(r.naive == "inf [0.0, 0.0]")
+        #expect(r.stable == "1000.3132616875182 [0.7310585786300049, 0.2689414213699951]")
+    }
+
+    @Test func softplusAtBothEnds() {
+        let big = Self.naiveAndStable(at: [1000]) { Tracked.log(1 + Tracked.exp($0[0])) } stable: { Tracked.softplus($0[0]) }
+        #expect(big.naive == "inf [0.0]")
+        #expect(big.stable == "1000.0 [1.0]")
+        let small = Self.naiveAndStable(at: [-40]) { Tracked.log(1 + Tracked.exp($0[0])) } stable: { Tracked.softplus($0[0]) }
+        #expect(small.naive == "0.0 [4.248354255291589e-18]")
+        #expect(small.stable == "4.248354255291589e-18 [4.248354255291589e-18]")
+    }
+}
