@@ -16,14 +16,22 @@ struct GradientCommand: ParsableCommand {
     @Option(help: "Snapshots for checkpointing: auto or a number.")
     var snapshots: String = "auto"
 
-    @Option(help: "auto, store-all, revolve or online.")
+    @Option(help: "auto, store-all, revolve, online or two-level (revolve with snapshots on disk).")
     var strategy: String = "auto"
 
-    @Option(help: "Directory for spill files (spilling to disk is not available yet).")
+    @Option(help: ArgumentHelp(
+        "Directory under which disk snapshots go, in a private subdirectory removed afterwards; lets auto use the disk.",
+        valueName: "DIR"))
     var spillDir: String?
 
-    @Option(help: "Threads for parallel sweeps (only 1 is available yet).")
+    @Flag(help: "Stop at the first NaN or infinity and name the statement and the time step where it entered.")
+    var checkFinite = false
+
+    @Option(help: "Threads: --ensemble members run concurrently (a single gradient is one sweep).")
     var threads: Int = 1
+
+    @Option(help: "Differentiate K runs at once; member m scales the first parameter by (1 + 0.01·m).")
+    var ensemble: Int?
 
     @Flag(help: "Print one JSON object on stdout and nothing else.")
     var json = false
@@ -32,8 +40,8 @@ struct GradientCommand: ParsableCommand {
         do { _ = try MemoryBudget(parsing: memoryBudget) } catch let error as MemoryBudgetError {
             throw ValidationError(error.description)
         }
-        guard ["auto", "store-all", "revolve", "online"].contains(strategy) else {
-            throw ValidationError("--strategy must be auto, store-all, revolve or online (got '\(strategy)')")
+        guard ["auto", "store-all", "revolve", "online", "two-level"].contains(strategy) else {
+            throw ValidationError("--strategy must be auto, store-all, revolve, online or two-level (got '\(strategy)')")
         }
         if snapshots != "auto" {
             guard let count = Int(snapshots), count >= 1 else {
@@ -41,12 +49,8 @@ struct GradientCommand: ParsableCommand {
             }
             if strategy == "store-all" { throw ValidationError("--snapshots does not apply to --strategy store-all") }
         }
-        if spillDir != nil {
-            throw ValidationError("--spill-dir: spilling to disk is not available in this version yet")
-        }
-        guard threads == 1 else {
-            throw ValidationError("--threads: parallel sweeps are not available in this version yet; use --threads 1")
-        }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1 (got \(threads))") }
+        if let ensemble, ensemble < 1 { throw ValidationError("--ensemble must be at least 1 (got \(ensemble))") }
     }
 
     func run() throws {
@@ -58,14 +62,24 @@ struct GradientCommand: ParsableCommand {
         case "store-all": chosen = .storeAll
         case "revolve": chosen = .revolve(snapshots: count)
         case "online": chosen = .online(snapshots: count)
+        case "two-level": chosen = .twoLevel(memorySnapshots: count, diskSnapshots: nil)
         default: chosen = count.map { .revolve(snapshots: $0) } ?? .auto
         }
+        if let ensemble {
+            return try runEnsemble(
+                model, parameters: parameters, steps: steps, count: ensemble, strategy: chosen, budget: budget)
+        }
         let progress = ProgressBar(enabled: isatty(2) != 0, label: "\(selection.model) reverse sweep")
-        let options = TimeSteppingOptions(strategy: chosen, memoryBudget: budget, progress: progress.update)
+        var options = TimeSteppingOptions(
+            strategy: chosen, memoryBudget: budget, spillDirectory: spillDir, progress: progress.update)
+        options.checksFinite = checkFinite
         let result: GradientResult
         do {
             result = try runGradient(model, parameters: parameters, steps: steps, options: options)
         } catch let error as TimeSteppingError {
+            progress.finish()
+            throw CommandFailure(error.description)
+        } catch let error as SpillError {
             progress.finish()
             throw CommandFailure(error.description)
         }

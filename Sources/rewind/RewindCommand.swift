@@ -12,7 +12,7 @@ struct RewindCommand: ParsableCommand {
             Differentiates the bundled models (see `rewind models`) with store-all taping or \
             binomial checkpointing, choosing from --memory-budget.
             """,
-        subcommands: [ModelsCommand.self, GradientCommand.self, ScheduleCommand.self, CheckCommand.self]
+        subcommands: [ModelsCommand.self, GradientCommand.self, ScheduleCommand.self, JacobianCommand.self, CheckCommand.self]
     )
 
     /// Runs the command; an error is one line on stderr (what is wrong and what to do),

@@ -4,6 +4,7 @@
 //
 //   swift run -c release rewind-benchmark            # every case, a Markdown table
 //   swift run -c release rewind-benchmark lorenz-1e6 # one case, one JSON line
+//   swift run -c release rewind-benchmark parallel   # only the parallel table (ParallelCases.swift)
 import CMallocCounter
 import Foundation
 import Rewind
@@ -221,9 +222,14 @@ func runChild(_ name: String) -> CaseResult? {
 func format(_ seconds: Double) -> String { String(format: seconds < 1 ? "%.1f ms" : "%.2f s", seconds < 1 ? seconds * 1000 : seconds) }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-if let name = arguments.first {
+if let name = arguments.first, name == "parallel" {
+    // Only the parallel table (ParallelCases.swift).
+    printParallelTable()
+} else if let name = arguments.first, let body = parallelCases.first(where: { $0.0 == name })?.1 {
+    print(String(decoding: try JSONEncoder().encode(body()), as: UTF8.self))
+} else if let name = arguments.first {
     guard let body = cases.first(where: { $0.0 == name })?.1 else {
-        FileHandle.standardError.write("unknown case \(name); cases: \(cases.map(\.0).joined(separator: ", "))\n".data(using: .utf8)!)
+        FileHandle.standardError.write("unknown case \(name); cases: \((cases.map(\.0) + parallelCases.map(\.0)).joined(separator: ", "))\n".data(using: .utf8)!)
         exit(64)
     }
     print(String(decoding: try JSONEncoder().encode(body()), as: UTF8.self))
@@ -242,4 +248,5 @@ if let name = arguments.first {
                 + String(format: "%.0f", r.bytesPerStep) + " | " + String(format: "%.0f / %.0f", recordRate, sweepRate)
                 + " | " + String(format: "%.4f", r.mallocsPerStatement) + " | \(MemoryBudget.format(r.peakResidentBytes)) |")
     }
+    printParallelTable()
 }

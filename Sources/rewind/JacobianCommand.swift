@@ -1,0 +1,218 @@
+import ArgumentParser
+import Foundation
+import Rewind
+import RewindModels
+
+struct JacobianCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jacobian",
+        abstract: "The Jacobian of a model's final state with respect to its initial state and parameters.",
+        discussion: """
+            One reverse sweep per row, all rows reversed together so that each step is taped once; \
+            the sweeps run on --threads threads. The result is bitwise the same for every thread count.
+            """)
+
+    @OptionGroup var selection: ModelSelection
+
+    @Option(help: ArgumentHelp(
+        "Final-state rows: comma-separated indices, ranges a-b, or state names (x, u[17]); default all.",
+        valueName: "LIST"))
+    var rows: String?
+
+    @Option(help: "Threads for the reverse sweeps.")
+    var threads: Int = 1
+
+    @Option(help: "Memory Rewind may use for the run, e.g. 64MiB, 4MB, 1GiB.")
+    var memoryBudget: String = "1GiB"
+
+    @Option(help: "auto, store-all, revolve or online.")
+    var strategy: String = "auto"
+
+    @Option(help: "How seeds share a sweep: auto, scalar, simd4 or simd8 (results are the same).")
+    var sweep: String = "auto"
+
+    @Flag(help: "Print one JSON object on stdout and nothing else.")
+    var json = false
+
+    mutating func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1 (got \(threads))") }
+        do { _ = try MemoryBudget(parsing: memoryBudget) } catch let error as MemoryBudgetError {
+            throw ValidationError(error.description)
+        }
+        guard ["auto", "store-all", "revolve", "online"].contains(strategy) else {
+            throw ValidationError("--strategy must be auto, store-all, revolve or online (got '\(strategy)')")
+        }
+        guard SweepMode(rawValue: sweep) != nil else {
+            throw ValidationError("--sweep must be auto, scalar, simd4 or simd8 (got '\(sweep)')")
+        }
+        if let rows {
+            let model = try selection.make().model
+            _ = try JacobianCommand.parseRows(rows, of: model)
+        }
+    }
+
+    func run() throws {
+        let (model, parameters, steps) = try selection.make()
+        let rowIndices = try rows.map { try JacobianCommand.parseRows($0, of: model) }
+        let chosen: CheckpointStrategy
+        switch strategy {
+        case "store-all": chosen = .storeAll
+        case "revolve": chosen = .revolve(snapshots: nil)
+        case "online": chosen = .online(snapshots: nil)
+        default: chosen = .auto
+        }
+        let progress = ProgressBar(enabled: isatty(2) != 0, label: "\(selection.model) jacobian")
+        let options = TimeSteppingOptions(
+            strategy: chosen, memoryBudget: try MemoryBudget(parsing: memoryBudget), progress: progress.update)
+        let parallel = ParallelOptions(threads: threads, sweepMode: SweepMode(rawValue: sweep)!)
+        let result: JacobianResult
+        do {
+            result = try runJacobian(
+                model, parameters: parameters, steps: steps, rows: rowIndices, options: options, parallel: parallel)
+        } catch let error as TimeSteppingError {
+            progress.finish()
+            throw CommandFailure(error.description)
+        } catch let error as ParallelError {
+            progress.finish()
+            throw CommandFailure(error.description)
+        }
+        progress.finish()
+        let output = JacobianOutput(model: model, steps: steps, result: result)
+        if json {
+            print(try JSONOutput.encode(output))
+        } else {
+            print(output.text())
+        }
+    }
+
+    /// Rows from `0,2,5-7,x,u[17]`: indices, inclusive ranges, or names as `Model.stateName`
+    /// spells them. Names are tried first, so a name containing `-` or digits still works.
+    static func parseRows(_ text: String, of model: any Model) throws -> [Int] {
+        let n = model.stateCount
+        var names: [String: Int] = [:]
+        // Looking names up costs a pass over the state; only large grids make it matter.
+        for i in 0..<n { names[model.stateName(i)] = i }
+        var rows: [Int] = []
+        for item in JacobianCommand.splitList(text) {
+            let item = item.trimmingCharacters(in: .whitespaces)
+            if let index = names[item] {
+                rows.append(index)
+            } else if let index = Int(item) {
+                guard (0..<n).contains(index) else {
+                    throw ValidationError("--rows: \(index) is not a state index (0 to \(n - 1))")
+                }
+                rows.append(index)
+            } else if let dash = item.firstIndex(of: "-"), let low = Int(item[..<dash]),
+                let high = Int(item[item.index(after: dash)...])
+            {
+                guard low <= high, low >= 0, high < n else {
+                    throw ValidationError("--rows: \(item) is not a range of state indices (0 to \(n - 1))")
+                }
+                rows.append(contentsOf: low...high)
+            } else {
+                throw ValidationError(
+                    "--rows: '\(item)' is neither a state index, a range a-b nor a state name "
+                        + "(such as \(model.stateName(0)))")
+            }
+        }
+        guard !rows.isEmpty else { throw ValidationError("--rows needs at least one row") }
+        return rows
+    }
+
+    /// Splits on commas that are not inside brackets, so `u[3,4]` (heat2d) stays one item.
+    static func splitList(_ text: String) -> [String] {
+        var items: [String] = []
+        var current = ""
+        var depth = 0
+        for character in text {
+            switch character {
+            case "[": depth += 1
+            case "]": depth -= 1
+            case "," where depth == 0:
+                items.append(current)
+                current = ""
+                continue
+            default: break
+            }
+            current.append(character)
+        }
+        items.append(current)
+        return items.filter { !$0.isEmpty }
+    }
+}
+
+/// Opens the existential so that the generic engine specialises on the concrete model.
+func runJacobian(
+    _ model: any Model, parameters: [Double], steps: Int, rows: [Int]?, options: TimeSteppingOptions,
+    parallel: ParallelOptions
+) throws -> JacobianResult {
+    func run<M: Model>(_ model: M) throws -> JacobianResult {
+        try TimeStepping.jacobian(
+            of: model, initialState: model.initialState(), parameters: parameters, steps: steps, rows: rows,
+            options: options, parallel: parallel)
+    }
+    return try withConcreteModel(model, lorenz: run, burgers: run, heat2d: run)
+}
+
+/// The JSON object of `rewind jacobian --json` (the CLI contract's fields, plus a few).
+struct JacobianOutput: Encodable {
+    struct Run: Encodable {
+        var threads: Int
+        var seconds: Double
+        var sweepMode: String
+        var strategy: String
+        var tapedSteps: Int
+        var forwardSteps: Int
+        var snapshotsInMemory: Int
+        var peakTapeBytes: Int
+        var peakResidentBytes: Int
+    }
+    var model: String
+    var steps: Int
+    var size: Int
+    var rowNames: [String]
+    var columnNames: [String]
+    var jacobian: [[Double]]
+    var run: Run
+
+    init(model: any Model, steps: Int, result: JacobianResult) {
+        self.model = type(of: model).name
+        self.steps = steps
+        size = model.size ?? model.stateCount
+        rowNames = result.rows.map { model.stateName($0) }
+        columnNames =
+            (0..<model.stateCount).map { JacobianOutput.initialName(model.stateName($0)) }
+            + type(of: model).parameterNames
+        jacobian = result.jacobian
+        let r = result.report
+        run = Run(
+            threads: result.threads, seconds: r.seconds, sweepMode: result.sweepMode.rawValue, strategy: r.strategy,
+            tapedSteps: r.tapedSteps, forwardSteps: r.forwardSteps, snapshotsInMemory: r.snapshotsInMemory,
+            peakTapeBytes: r.peakTapeBytes, peakResidentBytes: r.peakResidentBytes)
+    }
+
+    /// The name of an initial-state component: `x` → `x0`, `u[17]` → `u0[17]`, `u[3,4]` → `u0[3,4]`.
+    static func initialName(_ stateName: String) -> String {
+        guard let bracket = stateName.firstIndex(of: "[") else { return stateName + "0" }
+        return String(stateName[..<bracket]) + "0" + String(stateName[bracket...])
+    }
+
+    /// The readable form printed without --json: the whole matrix when it is small.
+    func text() -> String {
+        var lines = ["\(model): \(steps) steps, d final state / d (initial state, parameters), "
+            + "\(rowNames.count)×\(columnNames.count)"]
+        let shownColumns = min(columnNames.count, 8)
+        let shownRows = min(rowNames.count, 12)
+        let header = columnNames.prefix(shownColumns).map { $0.padding(14) }.joined()
+        lines.append("".padding(10) + header + (shownColumns < columnNames.count ? " …" : ""))
+        for r in 0..<shownRows {
+            let values = jacobian[r].prefix(shownColumns).map { String(format: "% .6e", $0).padding(14) }.joined()
+            lines.append(rowNames[r].padding(10) + values)
+        }
+        if shownRows < rowNames.count { lines.append("… \(rowNames.count - shownRows) more rows (use --json)") }
+        lines.append(
+            "run: \(run.strategy), \(run.tapedSteps) taped steps, \(run.forwardSteps) advances; "
+                + "\(run.threads) thread(s), \(run.sweepMode) sweeps; \(String(format: "%.3f", run.seconds)) s")
+        return lines.joined(separator: "\n")
+    }
+}
