@@ -36,7 +36,7 @@ public final class AdjointVector {
     public func prepare(identifierCount: Int) {
         if identifierCount > capacity {
             storage.deallocate()
-            capacity = max(identifierCount, capacity * 2)
+            capacity = identifierCount
             storage = .allocate(capacity: capacity)
         }
         count = identifierCount

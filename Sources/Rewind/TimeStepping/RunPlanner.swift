@@ -5,9 +5,10 @@
 /// - the *step working set* `W`: the tape of one recorded step as its arena reserves it,
 ///   its adjoint vector, and the state arrays of the recording and the executor;
 /// - a *snapshot* `B = 8·n + 32` bytes for a state of `n` values (the array and its header);
-/// - store-all: `N` times the bytes one step's statements use, plus the slack of the arena's
-///   last, partly filled chunk (at most what has been used, at most one maximal chunk), plus
-///   the adjoint vector for all of them.
+/// - store-all: `N` times the column bytes one step's statements need (1 byte a statement, 12
+///   a partial: the identifier column is as long as the partial column), plus the slack of the
+///   arena's doubling chunks (at most as much again, at most one maximal chunk), plus the
+///   adjoint vector for all of them.
 /// The sample step is recorded with the objective, as the last step is, so that `W` covers the
 /// largest step tape of the run.
 /// The minimum budget for a checkpointed run is `W + B` (one snapshot, of `x_0`). `auto`
@@ -91,7 +92,10 @@ struct RunSample {
                 parameterAdjoint: &parameterAdjoint)
             if pass == 1 {
                 tapedSeconds = monotonicSeconds() - start
-                stepUsedBytes = tape.statistics.bytesInUse
+                let statistics = tape.statistics
+                // What the arena reserves for these statements: the identifier column is as
+                // long as the partial column, whether or not every partial has an identifier.
+                stepUsedBytes = statistics.statementCount + 12 * statistics.partialCount
                 stepIdentifiers = tape.identifierCount
             }
             reserved = max(reserved, tape.reservedByteCount + adjoints.byteCount)
@@ -129,9 +133,11 @@ enum RunPlanner {
         let maximalChunkBytes = TapeConfiguration.default.maximumStatementCapacity
             * (1 + TapeConfiguration.default.argumentsPerStatement * 12)
         let storeAllUsed = steps * sample.stepTapeUsedBytes
+        let firstChunkBytes = TapeConfiguration.default.initialStatementCapacity
+            * (1 + TapeConfiguration.default.argumentsPerStatement * 12)
         let storeAllBytes =
-            storeAllUsed + min(storeAllUsed, maximalChunkBytes)
-            + steps * sample.identifiersPerStep * MemoryLayout<Double>.stride + stateArrays
+            (max(storeAllUsed + min(storeAllUsed, maximalChunkBytes), firstChunkBytes)
+                + steps * sample.identifiersPerStep * MemoryLayout<Double>.stride + stateArrays) / 20 * 21
         let minimum = workingSet + snapshotBytes
         let available = budget.bytes - workingSet
 
