@@ -21,6 +21,9 @@ struct _FrozenTape {
     @usableFromInline
     init(_ tape: Tape) {
         precondition(!tape.isRecordingOnCurrentThread, "a tape cannot be swept while it records")
+        precondition(
+            !tape.chunks.contains { $0.isSpilled },
+            "a tape with chunks spilled to disk is swept by one thread at a time (tape.reverse)")
         tape._syncCurrentChunk()
         chunks = tape.chunks
         externals = tape.externals

@@ -50,6 +50,15 @@ public struct StencilGrid: Hashable, Sendable {
     /// - Complexity: O(points × offsets).
     @inlinable @inline(__always)
     public func forEachPoint(_ offsets: [GridOffset], _ body: (_ point: Int, _ base: Int, _ indices: UnsafePointer<Int>) -> Void) {
+        forEachPoint(offsets, rows: 0..<rows, body)
+    }
+
+    /// `forEachPoint(_:_:)` restricted to the rows `rowRange`.
+    @inlinable @inline(__always)
+    public func forEachPoint(
+        _ offsets: [GridOffset], rows rowRange: Range<Int>,
+        _ body: (_ point: Int, _ base: Int, _ indices: UnsafePointer<Int>) -> Void
+    ) {
         let count = offsets.count
         precondition(count <= 16, "a stencil reads at most 16 neighbours")
         precondition(
@@ -67,7 +76,7 @@ public struct StencilGrid: Hashable, Sendable {
             let rowBase = scratch.baseAddress!
             let shifted = rowBase + count
             let neighbour = shifted + count
-            for r in 0..<rows {
+            for r in rowRange {
                 for j in 0..<count {
                     var rr = r + offsets[j].row
                     if rr < 0 { rr += rows } else if rr >= rows { rr -= rows }

@@ -42,8 +42,8 @@ extension Tracked {
         }
         let recorder = _Recorder.current(for: live.tag)
         let tape = recorder.pointee.tape.takeUnretainedValue()
-        let statement = _StencilStatement(
-            grid: grid, offsets: offsets, inputs: input, parameters: (0..<parameters.count).map { parameters[$0] })
+        let parameterValues = (0..<parameters.count).map { parameters[$0] }
+        let inputs = _StencilInputs(input)
         let seededParameters = LocalValues<Dual<D>>(count: parameters.count) {
             Dual(parameters[$0].value, tangent: D.unit(neighbourCount + $0))
         }
@@ -52,65 +52,94 @@ extension Tracked {
         let seeded = UnsafeMutablePointer<Dual<D>>.allocate(capacity: max(neighbourCount, 1))
         seeded.initialize(repeating: Dual(0), count: max(neighbourCount, 1))
         defer { seeded.deallocate() }
-        let firstOutput = tape._pushExternal(statement) { partials in
-            input.withUnsafeBufferPointer { u in
-                output.withUnsafeMutableBufferPointer { out in
-                  units.withUnsafeBufferPointer { unit in
-                    identity.withUnsafeBufferPointer { indices in
-                    grid.forEachPoint(offsets) { point, shift, neighbour in
-                        for j in 0..<neighbourCount {
-                            seeded[j] = Dual(u[shift &+ neighbour[j]].value, tangent: unit[j])
-                        }
-                        let y = kernel(
-                            StencilNeighbourhood(values: UnsafePointer(seeded), indices: indices.baseAddress!),
-                            seededParameters)
-                        out[point] = Tracked(y.value)
-                        let row = partials + point &* lanes
-                        if lanes == D.laneCount {
-                            UnsafeMutableRawPointer(row).storeBytes(of: y.tangent, as: D.self)
-                        } else {
-                            for j in 0..<lanes { row[j] = y.tangent[lane: j] }
+        // One block of rows per external statement: the whole grid, unless the tape spills and
+        // a block must fit its chunk.
+        let rowsPerBlock = tape._spillBlockLimit.map { max(1, $0 / max(1, grid.columns * lanes)) } ?? grid.rows
+        var firstRow = 0
+        while firstRow < grid.rows {
+            let rows = firstRow..<min(grid.rows, firstRow + rowsPerBlock)
+            let firstPoint = rows.lowerBound * grid.columns
+            let statement = _StencilStatement(
+                grid: grid, rows: rows, offsets: offsets, inputs: inputs, parameterIdentifiers: parameterValues.map(\.identifier))
+            _ = tape._pushExternal(statement) { partials in
+                input.withUnsafeBufferPointer { u in
+                    output.withUnsafeMutableBufferPointer { out in
+                        units.withUnsafeBufferPointer { unit in
+                            identity.withUnsafeBufferPointer { indices in
+                                grid.forEachPoint(offsets, rows: rows) { point, shift, neighbour in
+                                    for j in 0..<neighbourCount {
+                                        seeded[j] = Dual(u[shift &+ neighbour[j]].value, tangent: unit[j])
+                                    }
+                                    let y = kernel(
+                                        StencilNeighbourhood(values: UnsafePointer(seeded), indices: indices.baseAddress!),
+                                        seededParameters)
+                                    out[point] = Tracked(y.value)
+                                    let row = partials + (point &- firstPoint) &* lanes
+                                    if lanes == D.laneCount {
+                                        UnsafeMutableRawPointer(row).storeBytes(of: y.tangent, as: D.self)
+                                    } else {
+                                        for j in 0..<lanes { row[j] = y.tangent[lane: j] }
+                                    }
+                                }
+                            }
                         }
                     }
-                    }
-                  }
                 }
             }
+            for i in firstPoint..<(rows.upperBound * grid.columns) {
+                output[i] = recorder.pointee.pushLeaf(output[i].value)
+            }
+            firstRow = rows.upperBound
         }
-        for i in output.indices {
-            output[i] = recorder.pointee.pushLeaf(output[i].value)
-        }
-        assert(output.isEmpty || output[0].identifier == firstOutput, "stencil outputs must follow their marker")
     }
 }
 
-/// The external statement of a recorded stencil: the grid, the neighbours, and where the
-/// inputs' adjoints live (a contiguous identifier range, or an explicit list when the input
-/// was assembled from scattered values).
+/// Where the adjoints of a stencil's inputs live: a contiguous identifier range (the outputs
+/// of a previous whole-grid stencil), or an explicit list.
 @usableFromInline
-final class _StencilStatement: _ExternalStatement {
-    let grid: StencilGrid
-    let offsets: [GridOffset]
+final class _StencilInputs {
     let firstInput: UInt32
-    let inputIdentifiers: [UInt32]?
-    let parameterIdentifiers: [UInt32]
+    let identifiers: [UInt32]?
 
     @usableFromInline
-    init(grid: StencilGrid, offsets: [GridOffset], inputs: [Tracked], parameters: [Tracked]) {
-        self.grid = grid
-        self.offsets = offsets
-        parameterIdentifiers = parameters.map(\.identifier)
+    init(_ inputs: [Tracked]) {
         let first = inputs.first?.identifier ?? 0
         let contiguous =
             first != 0 && inputs.indices.allSatisfy { inputs[$0].identifier == first &+ UInt32(truncatingIfNeeded: $0) }
         firstInput = contiguous ? first : 0
-        inputIdentifiers = contiguous ? nil : inputs.map(\.identifier)
+        identifiers = contiguous ? nil : inputs.map(\.identifier)
     }
 
-    @usableFromInline var partialCount: Int { grid.pointCount * (offsets.count + parameterIdentifiers.count) }
+    var byteCount: Int { 32 + (identifiers?.count ?? 0) * 4 }
+}
 
+/// The external statement of a recorded stencil block: the grid rows it covers, the
+/// neighbours, and where the inputs' adjoints live. Its outputs are consecutive identifiers,
+/// one per point of its rows.
+@usableFromInline
+final class _StencilStatement: _ExternalStatement {
+    let grid: StencilGrid
+    let rows: Range<Int>
+    let offsets: [GridOffset]
+    let inputs: _StencilInputs
+    let parameterIdentifiers: [UInt32]
+
+    @usableFromInline
+    init(grid: StencilGrid, rows: Range<Int>, offsets: [GridOffset], inputs: _StencilInputs, parameterIdentifiers: [UInt32]) {
+        self.grid = grid
+        self.rows = rows
+        self.offsets = offsets
+        self.inputs = inputs
+        self.parameterIdentifiers = parameterIdentifiers
+    }
+
+    var pointCount: Int { rows.count * grid.columns }
+
+    @usableFromInline var partialCount: Int { pointCount * (offsets.count + parameterIdentifiers.count) }
+
+    /// Shared input lists are counted by the block that covers row 0.
     @usableFromInline var byteCount: Int {
-        64 + offsets.count * 16 + parameterIdentifiers.count * 4 + (inputIdentifiers?.count ?? 0) * 4
+        64 + offsets.count * 16 + parameterIdentifiers.count * 4 + (rows.lowerBound == 0 ? inputs.byteCount : 0)
     }
 
     @usableFromInline
@@ -118,38 +147,45 @@ final class _StencilStatement: _ExternalStatement {
         let neighbourCount = offsets.count
         let parameterCount = parameterIdentifiers.count
         let lanes = neighbourCount + parameterCount
-        let outputBase = Int(firstOutput)
+        let firstPoint = rows.lowerBound * grid.columns
+        // Output identifier of grid point p: firstOutput + (p − firstPoint).
+        let outputBase = Int(firstOutput) &- firstPoint
+        // Rows from the last to the first, each row's parameter contributions summed on their
+        // own: the same additions in the same order whether the grid was recorded as one block
+        // or split into several (as a spilling tape does), so the gradient stays bitwise equal.
         withUnsafeTemporaryAllocation(of: Double.self, capacity: max(parameterCount, 1)) { parameterAdjoints in
-            parameterAdjoints.initialize(repeating: 0)
             let parameterSums = parameterAdjoints.baseAddress!
-            if let inputIdentifiers {
-                inputIdentifiers.withUnsafeBufferPointer { ids in
-                    grid.forEachPoint(offsets) { point, shift, neighbour in
+            for r in rows.reversed() {
+                parameterAdjoints.initialize(repeating: 0)
+                if let identifiers = inputs.identifiers {
+                    identifiers.withUnsafeBufferPointer { ids in
+                        grid.forEachPoint(offsets, rows: r..<(r + 1)) { point, shift, neighbour in
+                            let a = adjoints[outputBase &+ point]
+                            if a == 0 { return }
+                            let row = partials + (point &- firstPoint) &* lanes
+                            for j in 0..<neighbourCount {
+                                adjoints[Int(ids[shift &+ neighbour[j]])] += row[j] * a
+                            }
+                            for j in 0..<parameterCount { parameterSums[j] += row[neighbourCount &+ j] * a }
+                        }
+                    }
+                } else {
+                    // Inputs are consecutive identifiers: their adjoints are a shifted copy of the grid.
+                    let inputAdjoints = adjoints + Int(inputs.firstInput)
+                    grid.forEachPoint(offsets, rows: r..<(r + 1)) { point, shift, neighbour in
                         let a = adjoints[outputBase &+ point]
                         if a == 0 { return }
-                        let row = partials + point &* lanes
+                        let row = partials + (point &- firstPoint) &* lanes
+                        let target = inputAdjoints + shift
                         for j in 0..<neighbourCount {
-                            adjoints[Int(ids[shift &+ neighbour[j]])] += row[j] * a
+                            target[neighbour[j]] += row[j] * a
                         }
                         for j in 0..<parameterCount { parameterSums[j] += row[neighbourCount &+ j] * a }
                     }
                 }
-            } else {
-                // Inputs are consecutive identifiers: their adjoints are a shifted copy of the grid.
-                let inputAdjoints = adjoints + Int(firstInput)
-                grid.forEachPoint(offsets) { point, shift, neighbour in
-                    let a = adjoints[outputBase &+ point]
-                    if a == 0 { return }
-                    let row = partials + point &* lanes
-                    let target = inputAdjoints + shift
-                    for j in 0..<neighbourCount {
-                        target[neighbour[j]] += row[j] * a
-                    }
-                    for j in 0..<parameterCount { parameterSums[j] += row[neighbourCount &+ j] * a }
+                for j in 0..<parameterCount {
+                    adjoints[Int(parameterIdentifiers[j])] += parameterSums[j]
                 }
-            }
-            for j in 0..<parameterCount {
-                adjoints[Int(parameterIdentifiers[j])] += parameterSums[j]
             }
         }
     }

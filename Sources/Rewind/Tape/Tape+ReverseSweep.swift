@@ -27,7 +27,7 @@ extension Tape {
         let adjointBase = adjoints.baseAddress
         var c = end.chunk
         while c >= start.chunk {
-            let chunk = _chunkAsRecorded(c)
+            guard let chunk = _chunkForSweep(c) else { return }
             let upper =
                 c == end.chunk
                 ? (end.statement, end.identifier, end.partial)

@@ -33,7 +33,9 @@ public final class Tape {
     var currentChunk = 0
     var externals: [_ExternalStatement] = []
     let _diagnostics = _TapeDiagnostics()
-    public let configuration: TapeConfiguration
+    public internal(set) var configuration: TapeConfiguration
+    var _spill: _TapeSpill?
+    var _spillError: Error?
     private let recordingLock: UnsafeMutablePointer<pthread_mutex_t>
 
     public init(configuration: TapeConfiguration = .default) {
@@ -129,6 +131,13 @@ public final class Tape {
     /// when they are.
     public func reset() {
         _syncCurrentChunk()
+        if _spill != nil {
+            // Chunks after the first only name parts of spill files (or wide buffers).
+            for chunk in chunks.dropFirst() { chunk.deallocate() }
+            chunks.removeSubrange(1...)
+            chunks[0].isSpilled = false
+            _spillError = nil
+        }
         for k in chunks.indices {
             chunks[k].statementCount = 0
             chunks[k].identifierCount = 0
@@ -148,6 +157,10 @@ public final class Tape {
     /// enough and allocating otherwise. The cold path of every push.
     func _advanceChunk(recorder: inout _Recorder, arguments: Int) {
         _store(recorder, intoChunk: currentChunk)
+        if _spill != nil && chunks[currentChunk].statementCount > 0 {
+            _advanceSpillingChunk(recorder: &recorder, arguments: arguments)
+            return
+        }
         let wanted = configuration.statementCapacity(ofChunk: currentChunk + 1)
         let wantedArguments = max(wanted * configuration.argumentsPerStatement, arguments)
         // An empty current chunk that is merely too narrow is replaced rather than skipped.
@@ -173,6 +186,22 @@ public final class Tape {
         currentChunk = target
         chunks[target].firstIdentifier = recorder.nextIdentifier
         _load(chunk: target, into: &recorder, nextIdentifier: recorder.nextIdentifier)
+    }
+
+    /// Spilling: writes the finished chunk and records the next one into the same buffer (or
+    /// into a buffer of its own when a statement is wider than the chunk).
+    private func _advanceSpillingChunk(recorder: inout _Recorder, arguments: Int) {
+        _spillChunk(currentChunk)
+        let identifierLimit = UInt64(recorder.nextIdentifier) + UInt64(configuration.maximumStatementCapacity)
+        precondition(identifierLimit < UInt64(UInt32.max), "a tape holds at most 4 294 967 295 statements")
+        var next = chunks[currentChunk].sharingMemory()
+        if next.argumentCapacity < arguments {
+            next = _TapeChunk(statementCapacity: next.statementCapacity, argumentCapacity: arguments)
+        }
+        next.firstIdentifier = recorder.nextIdentifier
+        chunks.append(next)
+        currentChunk += 1
+        _load(chunk: currentChunk, into: &recorder, nextIdentifier: recorder.nextIdentifier)
     }
 
     private func _load(chunk k: Int, into recorder: inout _Recorder, nextIdentifier: UInt32) {
@@ -223,12 +252,13 @@ public final class Tape {
             statementCount: 0, argumentCount: 0, partialCount: 0, externalStatementCount: externals.count,
             bytesInUse: 0, bytesReserved: 0, chunksInUse: currentChunk + 1, chunksReserved: chunks.count)
         for (k, chunk) in chunks.enumerated() {
-            stats.bytesReserved += chunk.reservedByteCount
+            // A spilling tape's chunks share one buffer; count it once.
+            if chunk.ownsMemory { stats.bytesReserved += chunk.reservedByteCount }
             guard k <= currentChunk else { continue }
             stats.statementCount += chunk.statementCount
             stats.argumentCount += chunk.identifierCount
             stats.partialCount += chunk.partialCount
-            stats.bytesInUse += chunk.usedByteCount
+            if !chunk.isSpilled { stats.bytesInUse += chunk.usedByteCount }
         }
         for external in externals {
             stats.bytesInUse += external.byteCount
@@ -239,6 +269,7 @@ public final class Tape {
 
     /// Bytes the arena has reserved; the figure a memory budget counts.
     public var reservedByteCount: Int {
-        chunks.reduce(0) { $0 + $1.reservedByteCount } + externals.reduce(0) { $0 + $1.byteCount }
+        chunks.reduce(0) { $0 + ($1.ownsMemory ? $1.reservedByteCount : 0) }
+            + (_spill?.readBuffer?.reservedByteCount ?? 0) + externals.reduce(0) { $0 + $1.byteCount }
     }
 }

@@ -24,6 +24,11 @@ struct _TapeChunk {
     @usableFromInline var statementCount = 0
     @usableFromInline var identifierCount = 0
     @usableFromInline var partialCount = 0
+    /// The columns live in a spill file (segment = chunk index), not at the pointers, which
+    /// belong to the buffer the recording reuses.
+    @usableFromInline var isSpilled = false
+    /// Whether this chunk allocated its columns (a spilling tape's chunks share one buffer).
+    @usableFromInline var ownsMemory = true
 
     init(statementCapacity: Int, argumentCapacity: Int) {
         precondition(statementCapacity > 0 && argumentCapacity > 0, "a tape chunk needs room")
@@ -34,7 +39,31 @@ struct _TapeChunk {
         partials = .allocate(capacity: argumentCapacity)
     }
 
+    /// Metadata for the next chunk of a spilling tape, recorded into this chunk's buffer.
+    func sharingMemory() -> _TapeChunk {
+        var chunk = self
+        chunk.ownsMemory = false
+        chunk.isSpilled = false
+        chunk.statementCount = 0
+        chunk.identifierCount = 0
+        chunk.partialCount = 0
+        return chunk
+    }
+
+    /// A view of a chunk read back from a spill file into `buffer`.
+    func reading(from buffer: _TapeChunk) -> _TapeChunk {
+        var chunk = buffer
+        chunk.ownsMemory = false
+        chunk.isSpilled = false
+        chunk.firstIdentifier = firstIdentifier
+        chunk.statementCount = statementCount
+        chunk.identifierCount = identifierCount
+        chunk.partialCount = partialCount
+        return chunk
+    }
+
     func deallocate() {
+        guard ownsMemory else { return }
         argumentCounts.deallocate()
         identifiers.deallocate()
         partials.deallocate()

@@ -25,9 +25,12 @@ struct RunPlan {
     @usableFromInline var stepWorkingSetBytes: Int
     @usableFromInline var snapshotBytes: Int
     @usableFromInline var storeAllBytes: Int
+    /// When one step's tape does not fit: the chunk size (in statements) at which the step
+    /// tapes spill to disk.
+    @usableFromInline var spillChunkStatements: Int?
 
     @usableFromInline var summary: String {
-        let strategyText: String
+        var strategyText: String
         switch strategy {
         case .storeAll: strategyText = "store-all"
         case .revolve: strategyText = "revolve with \(snapshots) snapshots"
@@ -35,6 +38,9 @@ struct RunPlan {
         case .twoLevel:
             strategyText = "two-level revolve with \(snapshots - diskSnapshots) snapshots in memory and \(diskSnapshots) on disk"
         case .auto: strategyText = "auto"
+        }
+        if let spillChunkStatements {
+            strategyText += ", step tapes spilled to disk in chunks of \(spillChunkStatements) statements"
         }
         return "\(strategyText): \(predictedAdvances) advances predicted, about "
             + "\(formatSeconds(predictedSeconds)); one step's working set \(MemoryBudget.format(stepWorkingSetBytes)), "
@@ -53,13 +59,16 @@ struct RunSample {
     /// Tape and adjoint vector of the largest step (the last, with the objective), as reserved.
     @usableFromInline var stepTapeReservedBytes: Int
     @usableFromInline var stepTapeUsedBytes: Int
+    /// The largest step tape alone, without its adjoint vector.
+    @usableFromInline var stepTapeOnlyBytes: Int
     @usableFromInline var identifiersPerStep: Int
 
     @inlinable
     init(
         primalSecondsPerStep: Double, tapedSecondsPerStep: Double, stepTapeReservedBytes: Int,
-        stepTapeUsedBytes: Int, identifiersPerStep: Int
+        stepTapeOnlyBytes: Int, stepTapeUsedBytes: Int, identifiersPerStep: Int
     ) {
+        self.stepTapeOnlyBytes = stepTapeOnlyBytes
         self.primalSecondsPerStep = primalSecondsPerStep
         self.tapedSecondsPerStep = tapedSecondsPerStep
         self.stepTapeReservedBytes = stepTapeReservedBytes
@@ -82,6 +91,7 @@ struct RunSample {
         var stepUsedBytes = 0
         var stepIdentifiers = 0
         var reserved = 0
+        var tapeReserved = 0
         for pass in 0..<3 {
             let start = monotonicSeconds()
             let recorded = RecordedSteps.record(
@@ -99,6 +109,7 @@ struct RunSample {
                 stepIdentifiers = tape.identifierCount
             }
             reserved = max(reserved, tape.reservedByteCount + adjoints.byteCount)
+            tapeReserved = max(tapeReserved, tape.reservedByteCount)
         }
         tape.reset()
 
@@ -113,7 +124,7 @@ struct RunSample {
         let primalSeconds = (monotonicSeconds() - start) / Double(sampleSteps)
         return RunSample(
             primalSecondsPerStep: primalSeconds, tapedSecondsPerStep: tapedSeconds,
-            stepTapeReservedBytes: reserved, stepTapeUsedBytes: stepUsedBytes,
+            stepTapeReservedBytes: reserved, stepTapeOnlyBytes: tapeReserved, stepTapeUsedBytes: stepUsedBytes,
             identifiersPerStep: stepIdentifiers - parameters.count - initialState.count)
     }
 }
@@ -192,6 +203,28 @@ enum RunPlanner {
             return storeAll
         case .auto:
             if storeAllBytes <= budget.bytes { return storeAll }
+            if budget.bytes < minimum && diskAllowed {
+                // One step's tape does not fit beside a snapshot: let the step tapes spill.
+                // Resident while spilling: about six chunks (recording, staging, reading,
+                // prefetching), so a chunk gets a sixth of what remains after everything else
+                // and two snapshots.
+                let untaped = workingSet - sample.stepTapeOnlyBytes
+                let bytesPerStatement = 1 + TapeConfiguration.default.argumentsPerStatement * 12
+                let minimumChunk = 256 * bytesPerStatement
+                let spillingMinimum = untaped + 6 * minimumChunk + 2 * snapshotBytes
+                guard budget.bytes >= spillingMinimum else {
+                    throw TimeSteppingError.budgetTooSmall(
+                        budget: budget.bytes, minimum: spillingMinimum,
+                        detail: "even with its tape spilled to disk, one step needs "
+                            + "\(MemoryBudget.format(untaped)) for its adjoints and states, plus chunk buffers and "
+                            + "two snapshots of \(MemoryBudget.format(snapshotBytes))")
+                }
+                let chunkBytes = max(minimumChunk, (budget.bytes - untaped - 2 * snapshotBytes) / 6)
+                var plan = revolvePlan(2, online: false)
+                plan.stepWorkingSetBytes = untaped + 6 * chunkBytes
+                plan.spillChunkStatements = chunkBytes / bytesPerStatement
+                return plan
+            }
             guard budget.bytes >= minimum else {
                 throw TimeSteppingError.budgetTooSmall(
                     budget: budget.bytes, minimum: minimum,

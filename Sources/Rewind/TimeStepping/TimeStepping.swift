@@ -42,14 +42,31 @@ public enum TimeStepping {
                 throw TimeSteppingError.nonFiniteInRun(step: found.step, report: found.report)
             }
         case .revolve(let snapshots):
+            var tapeSpill: SpillDirectory?
+            if let chunkStatements = plan.spillChunkStatements {
+                let directory = try SpillDirectory(parent: options.spillDirectory, prefix: "rewind-tape")
+                tapeSpill = directory
+                tape.enableSpilling(to: try SpillStore(directory: directory), statementsPerChunk: chunkStatements)
+            }
+            defer {
+                if let tapeSpill {
+                    tape.disableSpilling()
+                    try? tapeSpill.remove()
+                }
+            }
             let executor = CheckpointExecutor(
                 problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
                 adjoints: workspace.adjoints)
             executor.progress = options.progress
             executor.checksFinite = options.checksFinite
             try executor.run(RevolveSchedule(steps: steps, snapshots: snapshots ?? plan.snapshots))
-            result = finish(executor, strategy: "revolve")
+            if let error = tape.spillError { throw error }
+            result = finish(executor, strategy: tapeSpill == nil ? "revolve" : "revolve, spilling step tapes")
             result.report.optimalForwardSteps = plan.predictedAdvances
+            if let statistics = tape.spillStatistics {
+                result.report.spilledBytes = statistics.rawBytesWritten
+                result.report.compressedBytes = statistics.compressedBytesWritten
+            }
         case .twoLevel:
             let executor = CheckpointExecutor(
                 problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,

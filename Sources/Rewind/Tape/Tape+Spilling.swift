@@ -1,0 +1,141 @@
+/// Spilling: a tape larger than its memory share keeps one chunk in memory and writes every
+/// finished chunk to disk, LZ4-compressed, in the background; the reverse sweep reads chunks
+/// back in reverse order, each verified, with the next one prefetched while the current one is
+/// swept (`SpillStore`).
+///
+/// Memory: the recording buffer (one chunk), the store's staging buffers, and a read buffer
+/// and a prefetch buffer during the sweep — about six chunks, whatever the tape's length. A
+/// statement wider than the chunk (a stencil block) gets a buffer of its own size; stencils
+/// split their blocks to fit the chunk while the tape spills.
+///
+/// ```swift
+/// let store = try SpillStore(directory: try SpillDirectory(parent: "/scratch"))
+/// tape.enableSpilling(to: store, statementsPerChunk: 1 << 16)
+/// ```
+final class _TapeSpill {
+    let store: SpillStore
+    var readBuffer: _TapeChunk?
+
+    init(store: SpillStore) { self.store = store }
+
+    deinit { readBuffer?.deallocate() }
+
+    /// A buffer able to hold `chunk`'s columns, reused between reads.
+    func buffer(for chunk: _TapeChunk) -> _TapeChunk {
+        if let readBuffer, readBuffer.statementCapacity >= chunk.statementCount,
+            readBuffer.argumentCapacity >= chunk.partialCount
+        {
+            return readBuffer
+        }
+        readBuffer?.deallocate()
+        let buffer = _TapeChunk(
+            statementCapacity: max(chunk.statementCapacity, chunk.statementCount, 1),
+            argumentCapacity: max(chunk.argumentCapacity, chunk.partialCount, 1))
+        readBuffer = buffer
+        return buffer
+    }
+}
+
+/// Errors while spilling are kept and surfaced by `Tape.spillError` and the driver: the
+/// recording itself cannot throw from an operator.
+extension Tape {
+    /// Makes the tape spill finished chunks of `statementsPerChunk` statements to `store`.
+    ///
+    /// Call it before recording (it resets the tape). Sweeps then read spilled chunks back
+    /// from the store; a spilled tape cannot be swept from several threads at once.
+    public func enableSpilling(to store: SpillStore, statementsPerChunk: Int) {
+        precondition(statementsPerChunk >= 1, "a chunk holds at least one statement")
+        configuration = TapeConfiguration(
+            initialStatementCapacity: statementsPerChunk, maximumStatementCapacity: statementsPerChunk,
+            argumentsPerStatement: configuration.argumentsPerStatement)
+        _spill = _TapeSpill(store: store)
+        for chunk in chunks.dropFirst() { chunk.deallocate() }
+        chunks.removeSubrange(1...)
+        if chunks[0].statementCapacity != statementsPerChunk {
+            chunks[0].deallocate()
+            chunks[0] = _TapeChunk(
+                statementCapacity: statementsPerChunk,
+                argumentCapacity: statementsPerChunk * configuration.argumentsPerStatement)
+        }
+        currentChunk = 0
+        reset()
+    }
+
+    /// Stops spilling: the tape records in memory again, with the default chunk sizes.
+    public func disableSpilling() {
+        guard _spill != nil else { return }
+        reset()
+        _spill = nil
+        configuration = .default
+    }
+
+    /// Whether finished chunks go to disk.
+    public var isSpilling: Bool { _spill != nil }
+
+    /// The first error met while writing or reading spilled chunks, if any.
+    public var spillError: Error? { _spillError }
+
+    /// The statistics of the spill store (bytes written raw and compressed, seconds per phase).
+    public var spillStatistics: SpillStatistics? { _spill?.store.statistics }
+
+    /// Spills the finished chunk `k` and returns the metadata of the next chunk, recorded into
+    /// the same memory.
+    func _spillChunk(_ k: Int) {
+        guard let spill = _spill, _spillError == nil else { return }
+        let chunk = chunks[k]
+        do {
+            try spill.store.write(
+                segment: k,
+                columns: [
+                    SpillColumn(
+                        kind: .argumentCounts,
+                        elements: UnsafeBufferPointer(start: chunk.argumentCounts, count: chunk.statementCount)),
+                    SpillColumn(
+                        kind: .argumentIdentifiers,
+                        elements: UnsafeBufferPointer(start: chunk.identifiers, count: chunk.identifierCount),
+                        transform: .byteShuffle),
+                    SpillColumn(
+                        kind: .partialDerivatives,
+                        elements: UnsafeBufferPointer(start: chunk.partials, count: chunk.partialCount),
+                        transform: .byteShuffle),
+                ])
+            chunks[k].isSpilled = true
+        } catch {
+            _spillError = error
+        }
+    }
+
+    /// Chunk `k` ready to sweep: in memory, or read back (and verified) from its spill file.
+    func _chunkForSweep(_ k: Int) -> _TapeChunk? {
+        let chunk = _chunkAsRecorded(k)
+        guard chunk.isSpilled, let spill = _spill else { return chunk }
+        let buffer = spill.buffer(for: chunk)
+        do {
+            try spill.store.read(
+                segment: k,
+                into: [
+                    SpillColumnDestination(
+                        kind: .argumentCounts,
+                        elements: UnsafeMutableBufferPointer(start: buffer.argumentCounts, count: chunk.statementCount)),
+                    SpillColumnDestination(
+                        kind: .argumentIdentifiers,
+                        elements: UnsafeMutableBufferPointer(start: buffer.identifiers, count: chunk.identifierCount),
+                        transform: .byteShuffle),
+                    SpillColumnDestination(
+                        kind: .partialDerivatives,
+                        elements: UnsafeMutableBufferPointer(start: buffer.partials, count: chunk.partialCount),
+                        transform: .byteShuffle),
+                ])
+        } catch {
+            _spillError = error
+            return nil
+        }
+        return chunk.reading(from: buffer)
+    }
+
+    /// Partials a stencil block may hold while the tape spills (nil: no limit).
+    @usableFromInline
+    var _spillBlockLimit: Int? {
+        _spill == nil ? nil : configuration.maximumStatementCapacity * configuration.argumentsPerStatement
+    }
+}

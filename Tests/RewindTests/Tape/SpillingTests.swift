@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+
+@testable import Rewind
+
+@Suite("Tape spilling: chunks on disk, read back in reverse")
+struct SpillingTests {
+    /// f(x, y) recorded with chunks of `capacity` statements, spilled or not.
+    func gradient(capacity: Int, spilling: Bool) throws -> ([Double], SpillStatistics?) {
+        let tape = Tape(configuration: .init(initialStatementCapacity: capacity, maximumStatementCapacity: capacity))
+        let directory = try SpillDirectory()
+        defer { try? directory.remove() }
+        if spilling { tape.enableSpilling(to: try SpillStore(directory: directory), statementsPerChunk: capacity) }
+        let (a, b, f) = tape.record { () -> (Tracked, Tracked, Tracked) in
+            let a = tape.registerInput(0.7)
+            let b = tape.registerInput(1.3)
+            var f = Tracked.sin(a * b) + a / b
+            for k in 0..<200 { f = f * 0.99 + Tracked.cos(a * Double(k)) * b }
+            return (a, b, f)
+        }
+        let adjoints = AdjointVector()
+        tape.reverse(adjoints, seeding: [(f, 1)])
+        #expect(tape.spillError == nil)
+        return ([adjoints[a], adjoints[b]], tape.spillStatistics)
+    }
+
+    @Test(arguments: [1, 2, 3, 7, 64])
+    func spilledSweepsGiveTheSameGradientBitForBit(capacity: Int) throws {
+        let (inMemory, _) = try gradient(capacity: capacity, spilling: false)
+        let (spilled, statistics) = try gradient(capacity: capacity, spilling: true)
+        #expect(spilled.map(\.bitPattern) == inMemory.map(\.bitPattern))
+        #expect((statistics?.segmentsWritten ?? 0) > 0)
+        #expect((statistics?.segmentsRead ?? 0) == (statistics?.segmentsWritten ?? -1))
+    }
+
+    @Test func aCorruptedSpillFileIsAnErrorNotAGradient() throws {
+        let tape = Tape()
+        let directory = try SpillDirectory()
+        defer { try? directory.remove() }
+        tape.enableSpilling(to: try SpillStore(directory: directory), statementsPerChunk: 16)
+        let (x, y) = tape.record { () -> (Tracked, Tracked) in
+            let x = tape.registerInput(0.5)
+            var y = x
+            for _ in 0..<100 { y = Tracked.sin(y) * x }
+            return (x, y)
+        }
+        _ = x
+        // Flip a byte in the payload of every spill file.
+        for name in directory.fileNames {
+            let path = directory.filePath(name)
+            var data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data[data.count - 9] ^= 0x5A
+            try data.write(to: URL(fileURLWithPath: path))
+        }
+        let adjoints = AdjointVector()
+        tape.reverse(adjoints, seeding: [(y, 1)])
+        #expect(tape.spillError is SpillError, "\(String(describing: tape.spillError))")
+    }
+
+    @Test(arguments: [32, 48])
+    func heatWithSpillingStepTapesIsBitwiseTheSameAsStoreAll(size: Int) throws {
+        let parent = FileManager.default.temporaryDirectory.appendingPathComponent("rewind-spill-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let problem = SpillHeat(m: size)
+        let x0 = (0..<(size * size)).map { Double.sin(Double($0)) }
+        let reference = try TimeStepping.gradient(
+            of: problem, initialState: x0, parameters: [0.1], steps: 6, options: TimeSteppingOptions(strategy: .storeAll))
+        // Find the minimum budget in memory, then give a little less: the step tapes must spill.
+        var minimum = 0
+        do {
+            _ = try TimeStepping.gradient(
+                of: problem, initialState: x0, parameters: [0.1], steps: 6,
+                options: TimeSteppingOptions(memoryBudget: MemoryBudget(bytes: 1)))
+        } catch let TimeSteppingError.budgetTooSmall(_, needed, _) {
+            minimum = needed
+        }
+        var spilled: GradientResult?
+        var budget = minimum - 1
+        while spilled == nil && budget < 4 * minimum {
+            do {
+                spilled = try TimeStepping.gradient(
+                    of: problem, initialState: x0, parameters: [0.1], steps: 6,
+                    options: TimeSteppingOptions(memoryBudget: MemoryBudget(bytes: budget), spillDirectory: parent))
+            } catch TimeSteppingError.budgetTooSmall {
+                budget += minimum / 8
+            }
+        }
+        let result = try #require(spilled)
+        #expect(budget < minimum, "a budget below the in-memory minimum ran")
+        #expect(result.report.strategy.contains("spilling"))
+        #expect(result.report.spilledBytes > 0 && result.report.compressedBytes > 0)
+        #expect(result.initialStateGradient.map(\.bitPattern) == reference.initialStateGradient.map(\.bitPattern))
+        #expect(result.parameterGradient.map(\.bitPattern) == reference.parameterGradient.map(\.bitPattern))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent).isEmpty)
+    }
+}
+
+/// A 5-point diffusion step on an m×m periodic grid, through the stencil API.
+struct SpillHeat: TimeSteppingProblem {
+    let m: Int
+    var stateCount: Int { m * m }
+    var parameterCount: Int { 1 }
+
+    struct Kernel: StencilKernel {
+        var neighbours: [GridOffset] {
+            [GridOffset(row: 1, column: 0), GridOffset(row: -1, column: 0), GridOffset(row: 0, column: 1),
+             GridOffset(row: 0, column: -1), GridOffset(row: 0, column: 0)]
+        }
+        func callAsFunction<T: SimulationScalar>(_ u: StencilNeighbourhood<T>, _ p: LocalValues<T>) -> T {
+            u[4] + p[0] * (((u[0] + u[1]) + (u[2] + u[3])) - 4.0 * u[4])
+        }
+    }
+
+    func step<S: SimulationScalar>(_ s: [S], parameters p: [S], into next: inout [S]) {
+        S.applyStencil(Kernel(), on: .periodic(rows: m, columns: m), to: s, parameters: LocalValues(count: 1) { _ in p[0] }, into: &next)
+    }
+    func objective<S: SimulationScalar>(finalState s: [S], runningCostSum: S, parameters: [S]) -> S {
+        s.reduce(0) { $0 + $1 * $1 }
+    }
+}
