@@ -21,6 +21,7 @@ struct GradientOutput: Encodable {
         var seconds: Double
         var runSeconds: Double
         var predictedSeconds: Double
+        var primalSecondsPerStep: Double
         var plan: String
     }
     var model: String
@@ -47,7 +48,7 @@ struct GradientOutput: Encodable {
             forwardSteps: r.forwardSteps, optimalForwardSteps: r.optimalForwardSteps, tapedSteps: r.tapedSteps,
             peakTapeBytes: r.peakTapeBytes, spilledBytes: r.spilledBytes, compressedBytes: r.compressedBytes,
             peakResidentBytes: r.peakResidentBytes, seconds: r.seconds, runSeconds: r.runSeconds,
-            predictedSeconds: r.predictedSeconds,
+            predictedSeconds: r.predictedSeconds, primalSecondsPerStep: r.primalSecondsPerStep,
             plan: r.plan)
     }
 

@@ -5,6 +5,10 @@
 /// (revolve, online, two-level) shares the bookkeeping: the current state, the snapshot
 /// slots, the running sum of the objective's running cost, and the adjoints carried from
 /// step to step.
+///
+/// The state arrays are `@exclusivity(unchecked)`: they are only ever touched by the thread
+/// running the schedule, and the dynamic exclusivity checks on these class properties took a
+/// fifth of a Lorenz run's time (`perf`: `swift_beginAccess`), one per `inout` per step.
 @usableFromInline
 final class CheckpointExecutor<Problem: TimeSteppingProblem> {
     @usableFromInline let problem: Problem
@@ -14,20 +18,20 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
     @usableFromInline let tape: Tape
     @usableFromInline let adjoints: AdjointVector
 
-    @usableFromInline var current: [Double]
-    @usableFromInline var scratch: [Double]
+    @usableFromInline @exclusivity(unchecked) var current: [Double]
+    @usableFromInline @exclusivity(unchecked) var scratch: [Double]
     @usableFromInline var currentStep: Int
     /// Snapshot slots in memory, each holding a state and its step.
-    @usableFromInline var slots: [Int: (step: Int, state: [Double])] = [:]
+    @usableFromInline let slots: SnapshotPool
     @usableFromInline var peakSlots = 0
 
     /// Running sum of running costs over states x_1 ... x_summedThrough.
-    @usableFromInline var runningSum = 0.0
+    @usableFromInline @exclusivity(unchecked) var runningSum = 0.0
     @usableFromInline var summedThrough = 0
 
-    @usableFromInline var stateAdjoint: [Double]
-    @usableFromInline var sumAdjoint = 0.0
-    @usableFromInline var parameterAdjoint: [Double]
+    @usableFromInline @exclusivity(unchecked) var stateAdjoint: [Double]
+    @usableFromInline @exclusivity(unchecked) var sumAdjoint = 0.0
+    @usableFromInline @exclusivity(unchecked) var parameterAdjoint: [Double]
     @usableFromInline var objective = Double.nan
 
     @usableFromInline var advances = 0
@@ -51,6 +55,7 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
     @inlinable
     init(problem: Problem, initialState: [Double], parameters: [Double], steps: Int, tape: Tape, adjoints: AdjointVector) {
         self.adjoints = adjoints
+        slots = SnapshotPool(stateCount: initialState.count)
         self.problem = problem
         self.parameters = parameters
         self.steps = steps
@@ -89,16 +94,13 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
             try disk?.free(slot: slot)
         case let .store(slot, step, _):
             precondition(step == currentStep, "schedule stores step \(step) but the state is at \(currentStep)")
-            slots[slot] = (step, current)
-            peakSlots = max(peakSlots, slots.count)
+            slots.store(current, slot: slot, step: step)
+            peakSlots = max(peakSlots, slots.peakLiveCount)
         case let .restore(slot, step, _):
-            guard let stored = slots[slot], stored.step == step else {
-                preconditionFailure("schedule restores step \(step) from slot \(slot), which does not hold it")
-            }
-            current = stored.state
+            slots.restore(slot: slot, step: step, into: &current)
             currentStep = step
         case let .free(slot, _):
-            slots[slot] = nil
+            slots.free(slot: slot)
         case let .reverse(step):
             precondition(step == currentStep, "schedule reverses step \(step) but the state is at \(currentStep)")
             precondition(step == nextReverse, "schedule reverses step \(step) out of order (expected \(nextReverse))")

@@ -44,6 +44,9 @@ public struct RunReport: Sendable, Codable, Equatable {
     public var recordSeconds: Double
     /// Seconds spent in reverse sweeps.
     public var reverseSeconds: Double
+    /// Seconds of one primal step on `Double`, timed by the planner's sample: the yardstick
+    /// for the gradient's cost (`runSeconds / (primalSecondsPerStep · steps)`).
+    public var primalSecondsPerStep: Double
     /// Statements and bytes in use of the largest tape recorded.
     public var tapeStatements: Int
     public var tapeBytesInUse: Int
@@ -67,6 +70,7 @@ public struct RunReport: Sendable, Codable, Equatable {
         runSeconds = 0
         recordSeconds = 0
         reverseSeconds = 0
+        primalSecondsPerStep = 0
         tapeStatements = 0
         tapeBytesInUse = 0
         plan = ""

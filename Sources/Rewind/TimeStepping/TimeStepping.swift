@@ -105,6 +105,7 @@ public enum TimeStepping {
             result.report.optimalForwardSteps = plan.predictedAdvances
         }
         result.report.plan = plan.summary
+        result.report.primalSecondsPerStep = sample.primalSecondsPerStep
         result.report.predictedSeconds = plan.predictedSeconds
         result.report.runSeconds = monotonicSeconds() - runStarted
         result.report.seconds = monotonicSeconds() - started
