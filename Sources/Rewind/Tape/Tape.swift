@@ -29,9 +29,12 @@ import Glibc
 /// ```
 public final class Tape {
     @usableFromInline let _recorder: UnsafeMutablePointer<_Recorder>
-    var chunks: [_TapeChunk] = []
-    var currentChunk = 0
-    var externals: [_ExternalStatement] = []
+    // A tape is recorded by one thread at a time (enforced by `record`) and only read by
+    // sweeps, so the dynamic exclusivity checks on these properties guard nothing; they cost
+    // a runtime call per access on the per-step path of checkpointing.
+    @exclusivity(unchecked) var chunks: [_TapeChunk] = []
+    @exclusivity(unchecked) var currentChunk = 0
+    @exclusivity(unchecked) var externals: [_ExternalStatement] = []
     let _diagnostics = _TapeDiagnostics()
     public internal(set) var configuration: TapeConfiguration
     var _spill: _TapeSpill?
