@@ -12,11 +12,11 @@
 /// let dydx = adjoints[x]
 /// ```
 public final class AdjointVector {
-    @usableFromInline var storage: UnsafeMutablePointer<Double>
+    @usableFromInline @exclusivity(unchecked) var storage: UnsafeMutablePointer<Double>
     /// Entries allocated.
-    public private(set) var capacity: Int
+    @exclusivity(unchecked) public private(set) var capacity: Int
     /// Entries in use since the last `prepare(for:)`.
-    public private(set) var count: Int
+    @exclusivity(unchecked) public private(set) var count: Int
 
     public init(capacity: Int = 0) {
         self.capacity = max(capacity, 1)

@@ -51,6 +51,10 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
     @usableFromInline @exclusivity(unchecked) var diskReads = 0
     /// Check mode (`TimeSteppingOptions.checksFinite`).
     @usableFromInline @exclusivity(unchecked) var checksFinite = false
+    /// The step recording, its arrays reused from one taped step to the next.
+    @usableFromInline @exclusivity(unchecked) var recorded = RecordedSteps(
+        stateLeaves: [], parameterLeaves: [], finalState: [], runningCosts: [], objective: nil, sumLeaf: nil,
+        positionBeforeObjective: .start, runningSum: 0)
 
     @inlinable
     init(problem: Problem, initialState: [Double], parameters: [Double], steps: Int, tape: Tape, adjoints: AdjointVector) {
@@ -174,7 +178,7 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
         let weight = timed && steps - tapedSteps >= 16 ? 16.0 : 1.0
         let recordStarted = timed ? monotonicSeconds() : 0
         tape.checksFinite = checksFinite
-        let recorded = RecordedSteps.record(
+        recorded.rerecord(
             problem, on: tape, state: current, parameters: parameters, steps: 1,
             runningSum: runningSum, endsRun: endsRun)
         let reverseStarted = timed ? monotonicSeconds() : 0

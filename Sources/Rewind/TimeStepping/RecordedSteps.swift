@@ -21,6 +21,8 @@ struct RecordedSteps {
     @usableFromInline var runningSum: Double
     /// Check mode: the first identifier of each step, to map a statement to its time step.
     @usableFromInline var stepStarts: [UInt32] = []
+    /// The second state buffer of a recording, kept for the next one.
+    @usableFromInline var _next: [Tracked] = []
 
     @inlinable
     init(
@@ -44,44 +46,58 @@ struct RecordedSteps {
         _ problem: P, on tape: Tape, state: [Double], parameters: [Double], steps: Int,
         runningSum: Double, endsRun: Bool
     ) -> RecordedSteps {
+        var recorded = RecordedSteps(
+            stateLeaves: [], parameterLeaves: [], finalState: [], runningCosts: [], objective: nil, sumLeaf: nil,
+            positionBeforeObjective: .start, runningSum: 0)
+        recorded.rerecord(
+            problem, on: tape, state: state, parameters: parameters, steps: steps, runningSum: runningSum,
+            endsRun: endsRun)
+        return recorded
+    }
+
+    /// `record`, reusing this value's arrays: checkpointing records a million one-step tapes,
+    /// and fresh arrays for each were most of the cost of a small step.
+    @inlinable
+    mutating func rerecord<P: TimeSteppingProblem>(
+        _ problem: P, on tape: Tape, state: [Double], parameters: [Double], steps: Int,
+        runningSum: Double, endsRun: Bool
+    ) {
         tape.reset()
-        return tape.record {
-            let parameterLeaves = tape.registerInputs(parameters)
-            let stateLeaves = tape.registerInputs(state)
-            var current = stateLeaves
-            var next = stateLeaves
-            var sum = runningSum
-            var runningCosts: [UInt32] = []
-            if problem.hasRunningCost { runningCosts.reserveCapacity(steps) }
-            var stepStarts: [UInt32] = []
-            for _ in 0..<steps {
-                if tape.checksFinite { stepStarts.append(UInt32(tape.identifierCount)) }
-                problem.step(current, parameters: parameterLeaves, into: &next)
-                precondition(
-                    next.count == problem.stateCount,
-                    "the step function changed the state's length from \(problem.stateCount) to \(next.count)")
-                swap(&current, &next)
-                if problem.hasRunningCost {
-                    let cost = problem.runningCost(current, parameters: parameterLeaves)
-                    runningCosts.append(cost.identifier)
-                    sum = sum + cost.value
-                }
+        let previous = tape._beginRecording()
+        defer { tape._endRecording(restoring: previous) }
+        parameterLeaves.removeAll(keepingCapacity: true)
+        for value in parameters { parameterLeaves.append(tape.registerInput(value)) }
+        stateLeaves.removeAll(keepingCapacity: true)
+        for value in state { stateLeaves.append(tape.registerInput(value)) }
+        runningCosts.removeAll(keepingCapacity: true)
+        stepStarts.removeAll(keepingCapacity: true)
+        // `finalState` and `_next` are reused as the two state buffers of the recording.
+        finalState.removeAll(keepingCapacity: true)
+        finalState.append(contentsOf: stateLeaves)
+        if _next.count != state.count { _next = stateLeaves }
+        var sum = runningSum
+        for _ in 0..<steps {
+            if tape.checksFinite { stepStarts.append(UInt32(tape.identifierCount)) }
+            problem.step(finalState, parameters: parameterLeaves, into: &_next)
+            precondition(
+                _next.count == problem.stateCount,
+                "the step function changed the state's length from \(problem.stateCount) to \(_next.count)")
+            swap(&finalState, &_next)
+            if problem.hasRunningCost {
+                let cost = problem.runningCost(finalState, parameters: parameterLeaves)
+                runningCosts.append(cost.identifier)
+                sum = sum + cost.value
             }
-            let positionBeforeObjective = tape.position
-            var objective: Tracked?
-            var sumLeaf: Tracked?
-            if endsRun {
-                let leaf = tape.registerInput(sum)
-                sumLeaf = leaf
-                objective = problem.objective(finalState: current, runningCostSum: leaf, parameters: parameterLeaves)
-            }
-            var recorded = RecordedSteps(
-                stateLeaves: stateLeaves, parameterLeaves: parameterLeaves, finalState: current,
-                runningCosts: runningCosts, objective: objective, sumLeaf: sumLeaf,
-                positionBeforeObjective: positionBeforeObjective, runningSum: sum)
-            recorded.stepStarts = stepStarts
-            return recorded
         }
+        positionBeforeObjective = tape.position
+        objective = nil
+        sumLeaf = nil
+        if endsRun {
+            let leaf = tape.registerInput(sum)
+            sumLeaf = leaf
+            objective = problem.objective(finalState: finalState, runningCostSum: leaf, parameters: parameterLeaves)
+        }
+        self.runningSum = sum
     }
 
     /// Check mode: the time step (counted from `firstStep`) and a readable account of the

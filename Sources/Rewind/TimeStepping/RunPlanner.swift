@@ -92,9 +92,13 @@ struct RunSample {
         var stepIdentifiers = 0
         var reserved = 0
         var tapeReserved = 0
+        var recorded = RecordedSteps(
+            stateLeaves: [], parameterLeaves: [], finalState: [], runningCosts: [], objective: nil, sumLeaf: nil,
+            positionBeforeObjective: .start, runningSum: 0)
         for pass in 0..<3 {
             let start = monotonicSeconds()
-            let recorded = RecordedSteps.record(
+            // Reusing the arrays, as the executor does for every taped step.
+            recorded.rerecord(
                 problem, on: tape, state: initialState, parameters: parameters, steps: 1, runningSum: 0,
                 endsRun: pass == 2)
             recorded.reverse(

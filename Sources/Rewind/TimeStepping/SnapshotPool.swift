@@ -8,11 +8,11 @@
 @usableFromInline
 final class SnapshotPool {
     @usableFromInline let stateCount: Int
-    @usableFromInline var storage: UnsafeMutablePointer<Double>
-    @usableFromInline var steps: UnsafeMutablePointer<Int>
-    @usableFromInline var capacity: Int
-    @usableFromInline var liveCount = 0
-    @usableFromInline var peakLiveCount = 0
+    @usableFromInline @exclusivity(unchecked) var storage: UnsafeMutablePointer<Double>
+    @usableFromInline @exclusivity(unchecked) var steps: UnsafeMutablePointer<Int>
+    @usableFromInline @exclusivity(unchecked) var capacity: Int
+    @usableFromInline @exclusivity(unchecked) var liveCount = 0
+    @usableFromInline @exclusivity(unchecked) var peakLiveCount = 0
 
     @usableFromInline
     init(stateCount: Int) {
