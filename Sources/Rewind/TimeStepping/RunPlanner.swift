@@ -85,7 +85,7 @@ struct RunSample {
         var parameterAdjoint = [Double](repeating: 0, count: parameters.count)
         var sumAdjoint = 1.0
         // Three passes: a warm-up (the first touches new memory and would overstate the time),
-        // a timed ordinary step for the per-step figures, and the last step with the
+        // timed ordinary steps for the per-step figures, and the last step with the
         // objective, whose tape is the largest of the run.
         var tapedSeconds = 0.0
         var stepUsedBytes = 0
@@ -96,16 +96,22 @@ struct RunSample {
             stateLeaves: [], parameterLeaves: [], finalState: [], runningCosts: [], objective: nil, sumLeaf: nil,
             positionBeforeObjective: .start, runningSum: 0)
         for pass in 0..<3 {
+            // The timed pass repeats the step until about a millisecond has passed, so that a
+            // small step is not timed by one cold run.
+            var repetitions = 0
             let start = monotonicSeconds()
-            // Reusing the arrays, as the executor does for every taped step.
-            recorded.rerecord(
-                problem, on: tape, state: initialState, parameters: parameters, steps: 1, runningSum: 0,
-                endsRun: pass == 2)
-            recorded.reverse(
-                on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
-                parameterAdjoint: &parameterAdjoint)
+            repeat {
+                // Reusing the arrays, as the executor does for every taped step.
+                recorded.rerecord(
+                    problem, on: tape, state: initialState, parameters: parameters, steps: 1, runningSum: 0,
+                    endsRun: pass == 2)
+                recorded.reverse(
+                    on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
+                    parameterAdjoint: &parameterAdjoint)
+                repetitions += 1
+            } while pass == 1 && repetitions < 1000 && monotonicSeconds() - start < 1e-3
             if pass == 1 {
-                tapedSeconds = monotonicSeconds() - start
+                tapedSeconds = (monotonicSeconds() - start) / Double(repetitions)
                 let statistics = tape.statistics
                 // What the arena reserves for these statements: the identifier column is as
                 // long as the partial column, whether or not every partial has an identifier.
@@ -120,12 +126,16 @@ struct RunSample {
         var state = initialState
         var next = initialState
         let sampleSteps = min(steps, max(1, 400_000 / max(1, initialState.count * 25)))
+        var sum = 0.0
         let start = monotonicSeconds()
         for _ in 0..<sampleSteps {
             problem.step(state, parameters: parameters, into: &next)
             swap(&state, &next)
+            // An advance also adds the running cost the first time it reaches a state.
+            if problem.hasRunningCost { sum = sum + problem.runningCost(state, parameters: parameters) }
         }
         let primalSeconds = (monotonicSeconds() - start) / Double(sampleSteps)
+        withExtendedLifetime(sum) {}
         return RunSample(
             primalSecondsPerStep: primalSeconds, tapedSecondsPerStep: tapedSeconds,
             stepTapeReservedBytes: reserved, stepTapeOnlyBytes: tapeReserved, stepTapeUsedBytes: stepUsedBytes,
