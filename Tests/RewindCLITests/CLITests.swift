@@ -95,3 +95,40 @@ struct CLITests {
     }
 }
 
+
+@Suite("Spilling from the command line")
+struct CLISpillTests {
+    @Test(arguments: ["/etc/passwd", "/nonexistent/rewind-spill"])
+    func anUnusableSpillDirectoryIsRefusedBeforeTheRunNamingIt(path: String) throws {
+        let result = try rewind("gradient", "lorenz", "--steps", "10", "--spill-dir", path)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains(path), "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func twoLevelRunLeavesTheSpillDirectoryEmptyAndMatchesStoreAll() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rewind-cli-spill-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let twoLevel = try rewind(
+            "gradient", "burgers", "--size", "32", "--steps", "300", "--strategy", "two-level", "--snapshots", "3",
+            "--spill-dir", directory, "--json")
+        let storeAll = try rewind("gradient", "burgers", "--size", "32", "--steps", "300", "--strategy", "store-all", "--json")
+        #expect(twoLevel.status == 0, "\(twoLevel.stderr)")
+        let run = try #require(twoLevel.json?["run"] as? [String: Any])
+        #expect((run["snapshotsOnDisk"] as? Int ?? 0) > 0)
+        #expect((run["spilledBytes"] as? Int ?? 0) > 0)
+        let a = try #require(twoLevel.json?["gradient"] as? [String: Any])
+        let b = try #require(storeAll.json?["gradient"] as? [String: Any])
+        #expect(a["initialState"] as? [Double] == b["initialState"] as? [Double])
+        #expect(a["parameters"] as? [String: Double] == b["parameters"] as? [String: Double])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+    }
+
+    @Test func checkFiniteNamesTheStatementAndTheStep() throws {
+        let result = try rewind("gradient", "lorenz", "--steps", "100", "--parameter", "rho=nan", "--check-finite")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("time step 0"), "\(result.stderr)")
+        #expect(result.stderr.contains("statement"), "\(result.stderr)")
+    }
+}

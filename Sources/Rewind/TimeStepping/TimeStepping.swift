@@ -20,6 +20,10 @@ public enum TimeStepping {
             problem, initialState: initialState, parameters: parameters, steps: steps,
             allowingNonFiniteParameters: options.checksFinite)
         let started = monotonicSeconds()
+        if let parent = options.spillDirectory {
+            // Refuse an unusable spill directory before running, not when the first spill comes.
+            try SpillDirectory(parent: parent, prefix: "rewind-probe").remove()
+        }
         let workspace = options.workspace ?? TimeSteppingWorkspace()
         let tape = workspace.tape
         tape.checksFinite = false
