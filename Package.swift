@@ -49,6 +49,15 @@ let package = Package(
             path: "tools/Benchmarks"
         ),
 
+        // MARK: - Stress
+        // Long and hostile runs of the release `rewind` binary (tools/stress, docs/RELIABILITY.md).
+        // Stress/Fuzz is a separate package (libFuzzer build), not part of this target.
+        .executableTarget(
+            name: "rewind-stress",
+            path: "Stress",
+            exclude: ["Fuzz"]
+        ),
+
         // MARK: - Tests
         .testTarget(name: "RewindTests", dependencies: ["Rewind", "RewindReference", numerics]),
         .testTarget(name: "RewindModelsTests", dependencies: ["RewindModels", "Rewind"]),
