@@ -1,4 +1,5 @@
 import ArgumentParser
+import Rewind
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,6 +23,12 @@ struct RewindCommand: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch {
+            if let signo = SpillDirectory.terminatingSignal {
+                // SIGINT/SIGTERM removed the spill directories and is about to end the process
+                // with its conventional status; the error is a consequence, not the news.
+                sleep(2)
+                Glibc._exit(128 + signo)
+            }
             let status = exitCode(for: error)
             if status == .success {
                 // --help, --version: the full text belongs on stdout.

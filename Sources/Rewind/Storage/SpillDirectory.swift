@@ -85,6 +85,14 @@ public final class SpillDirectory: @unchecked Sendable {
     /// The full path of a file in this directory.
     public func filePath(_ name: String) -> String { path + "/" + name }
 
+    /// The SIGINT or SIGTERM whose clean-up is under way, or nil. A command that meets an error
+    /// while this is set should wait for the signal to end the process (the error is most
+    /// likely the removed directory) rather than report it.
+    public static var terminatingSignal: Int32? {
+        let signo = _SpillCleanup.terminatingSignal
+        return signo == 0 ? nil : signo
+    }
+
     /// Whether ``remove()`` has run (or a signal handler removed the directory).
     public var isRemoved: Bool { state.lock.withLock { state.removed } }
 
@@ -278,6 +286,8 @@ enum _SpillCleanup {
     }
 
     nonisolated(unsafe) private static var readEnd: Int32 = -1
+    /// The SIGINT or SIGTERM being handled, or 0.
+    nonisolated(unsafe) static var terminatingSignal: Int32 = 0
 
     private static func waitForSignal() {
         while true {
@@ -285,6 +295,9 @@ enum _SpillCleanup {
             let n = read(readEnd, &byte, 1)
             if n == 1 {
                 let signo = Int32(byte)
+                // Announce the termination before removing the directories: a run that now
+                // fails on a removed directory must wait for the signal, not report an error.
+                terminatingSignal = signo
                 removeAll()
                 signal(signo, SIG_DFL)
                 // This thread inherited the signal mask of whichever thread created it, which may

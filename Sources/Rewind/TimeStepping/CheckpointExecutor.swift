@@ -57,9 +57,12 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
         positionBeforeObjective: .start, runningSum: 0)
 
     @inlinable
-    init(problem: Problem, initialState: [Double], parameters: [Double], steps: Int, tape: Tape, adjoints: AdjointVector) {
+    init(
+        problem: Problem, initialState: [Double], parameters: [Double], steps: Int, tape: Tape, adjoints: AdjointVector,
+        snapshotSlots: Int = 4
+    ) {
         self.adjoints = adjoints
-        slots = SnapshotPool(stateCount: initialState.count)
+        slots = SnapshotPool(stateCount: initialState.count, slots: min(snapshotSlots, max(steps, 1)))
         self.problem = problem
         self.parameters = parameters
         self.steps = steps

@@ -145,6 +145,12 @@ struct RunSample {
 
 @usableFromInline
 enum RunPlanner {
+    /// Recording arrays (leaves, outputs, scratch) of tracked values and the executor's states.
+    @usableFromInline
+    static func stateArrayBytes(stateCount: Int) -> Int {
+        stateCount * (3 * MemoryLayout<Tracked>.stride + 4 * MemoryLayout<Double>.stride)
+    }
+
     @usableFromInline
     static func plan(
         strategy: CheckpointStrategy, budget: MemoryBudget, steps: Int, stateCount: Int, sample: RunSample,
@@ -152,7 +158,7 @@ enum RunPlanner {
     ) throws -> RunPlan {
         let snapshotBytes = stateCount * MemoryLayout<Double>.stride + 32
         // Recording arrays (leaves, outputs, scratch) of tracked values and executor states.
-        let stateArrays = stateCount * (3 * MemoryLayout<Tracked>.stride + 4 * MemoryLayout<Double>.stride)
+        let stateArrays = stateArrayBytes(stateCount: stateCount)
         // The reserved figure already includes the adjoint vector of the largest step tape.
         let workingSet = sample.stepTapeReservedBytes + stateArrays
         let maximalChunkBytes = TapeConfiguration.default.maximumStatementCapacity

@@ -1,5 +1,5 @@
-/// Snapshot slots in memory: one contiguous block of `slotCapacity × stateCount` doubles,
-/// grown by doubling as slots are first used.
+/// Snapshot slots in memory: one contiguous block of `slots × stateCount` doubles, allocated
+/// for the schedule's number of slots (and grown only if a schedule uses more).
 ///
 /// Why not an array per slot: revolve with a generous budget keeps a snapshot of every step,
 /// and a million small heap arrays in a dictionary cost several times the 8 bytes per value
@@ -15,9 +15,11 @@ final class SnapshotPool {
     @usableFromInline @exclusivity(unchecked) var peakLiveCount = 0
 
     @usableFromInline
-    init(stateCount: Int) {
+    init(stateCount: Int, slots: Int = 4) {
         self.stateCount = max(stateCount, 1)
-        capacity = 4
+        // Sized for the schedule's slots up front: growing by doubling would hold the old
+        // and the new block at once, three times what the planner charged.
+        capacity = max(slots, 1)
         storage = .allocate(capacity: capacity * self.stateCount)
         steps = .allocate(capacity: capacity)
         steps.initialize(repeating: -1, count: capacity)

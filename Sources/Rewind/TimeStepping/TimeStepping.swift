@@ -24,6 +24,15 @@ public enum TimeStepping {
             // Refuse an unusable spill directory before running, not when the first spill comes.
             try SpillDirectory(parent: parent, prefix: "rewind-probe").remove()
         }
+        // A floor that needs no sample: the states and leaves of one recorded step. Where that
+        // floor is large and the budget below it, refuse before allocating a sample step that
+        // would itself blow the budget; small problems are sampled, which gives the exact minimum.
+        let floor = RunPlanner.stateArrayBytes(stateCount: problem.stateCount)
+        if options.memoryBudget.bytes < floor && floor > 8 << 20 {
+            throw TimeSteppingError.budgetTooSmall(
+                budget: options.memoryBudget.bytes, minimum: floor,
+                detail: "the states and leaves of one recorded step alone need that much, so the minimum is higher still")
+        }
         let workspace = options.workspace ?? TimeSteppingWorkspace()
         let tape = workspace.tape
         tape.checksFinite = false
@@ -60,7 +69,7 @@ public enum TimeStepping {
             }
             let executor = CheckpointExecutor(
                 problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
-                adjoints: workspace.adjoints)
+                adjoints: workspace.adjoints, snapshotSlots: plan.snapshots)
             executor.progress = options.progress
             executor.checksFinite = options.checksFinite
             try executor.run(RevolveSchedule(steps: steps, snapshots: snapshots ?? plan.snapshots))
@@ -74,7 +83,7 @@ public enum TimeStepping {
         case .twoLevel:
             let executor = CheckpointExecutor(
                 problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
-                adjoints: workspace.adjoints)
+                adjoints: workspace.adjoints, snapshotSlots: plan.snapshots)
             executor.progress = options.progress
             executor.checksFinite = options.checksFinite
             let disk = try DiskSnapshots(parent: options.spillDirectory)
@@ -97,7 +106,7 @@ public enum TimeStepping {
         case .online(let snapshots):
             let executor = CheckpointExecutor(
                 problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
-                adjoints: workspace.adjoints)
+                adjoints: workspace.adjoints, snapshotSlots: plan.snapshots)
             executor.progress = options.progress
             executor.checksFinite = options.checksFinite
             var schedule = OnlineSchedule(snapshots: snapshots ?? plan.snapshots)
