@@ -46,7 +46,7 @@ struct ModelGradientTests {
     func checkDotProduct<M: Model>(_ model: M, _ parameters: [Double], _ steps: Int) throws {
         let result = try gradient(model, parameters, steps)
         let full = result.initialStateGradient + result.parameterGradient
-        var generator = SeededGenerator(state: 42)
+        var generator = SeededGenerator(seed: 42)
         for _ in 0..<3 {
             let v = full.indices.map { _ in Double.random(in: -1...1, using: &generator) }
             let reverse = zip(full, v).reduce(0) { $0 + $1.0 * $1.1 }

@@ -99,7 +99,7 @@ struct RevolveRow: CustomTestStringConvertible, Sendable {
     }
 
     @Test func randomClosedFormPropertiesUpToAMillion() {
-        var rng = ScheduleTestGenerator(seed: 0x5EED_2000)
+        var rng = SeededGenerator(seed: 0x5EED_2000)
         for _ in 0..<2_000 {
             let l = Int.random(in: 2...1_000_000, using: &rng)
             let c = Int.random(in: 2...40, using: &rng)
@@ -119,7 +119,7 @@ struct RevolveRow: CustomTestStringConvertible, Sendable {
     }
 
     @Test func randomSchedulesCountedByIteration() throws {
-        var rng = ScheduleTestGenerator(seed: 0xC0FF_EE01)
+        var rng = SeededGenerator(seed: 0xC0FF_EE01)
         for _ in 0..<12 {
             let l = Int.random(in: 1_000...100_000, using: &rng)
             let c = Int.random(in: 3...20, using: &rng)

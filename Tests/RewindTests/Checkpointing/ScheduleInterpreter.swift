@@ -117,18 +117,6 @@ struct ScheduleInterpreter {
     }
 }
 
-/// A SplitMix64 generator (named apart from the Scalars tests' one): deterministic and seeded, so property tests are reproducible.
-struct ScheduleTestGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// The exact dynamic programme t(l,c) = min_j [j + t(l-j, c-1) + t(j, c)], t(1,c) = 0,
 /// t(l,1) = l(l-1)/2: an independent check of the closed form and of revolve's split rule.

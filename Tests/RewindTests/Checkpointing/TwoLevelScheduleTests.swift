@@ -68,7 +68,7 @@ struct MultistageRow: CustomTestStringConvertible, Sendable {
     }
 
     @Test func randomConfigurationsRecountExactly() throws {
-        var rng = ScheduleTestGenerator(seed: 0x2_1E7E1)
+        var rng = SeededGenerator(seed: 0x2_1E7E1)
         for _ in 0..<40 {
             let steps = Int.random(in: 1...300, using: &rng)
             let ram = Int.random(in: 0...6, using: &rng)

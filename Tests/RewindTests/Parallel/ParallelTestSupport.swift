@@ -96,7 +96,7 @@ struct ComponentObjective<Base: TimeSteppingProblem>: TimeSteppingProblem {
     }
 }
 
-/// A deterministic generator for test data (SplitMix64).
+/// A deterministic generator for test data (SeededGenerator).
 struct SplitMix: RandomNumberGenerator {
     var state: UInt64
     mutating func next() -> UInt64 {

@@ -158,7 +158,7 @@ func expectDerivatives<F: ScalarTestFunction>(
     }
 
     // (c) Tangent mode, four lanes at once: unit directions, then random ones in spare lanes.
-    var generator = SplitMix64(seed: 0x5EED_0000 &+ UInt64(n))
+    var generator = SeededGenerator(seed: 0x5EED_0000 &+ UInt64(n))
     let lanes = SIMD4<Double>.laneCount
     for first in stride(from: 0, to: Swift.max(n, 1), by: lanes) {
         let units = Swift.min(lanes, n - first)
@@ -241,16 +241,3 @@ func expectDerivatives<F: ScalarTestFunction>(
     }
 }
 
-/// A small, fast, seedable generator (Steele, Lea & Flood, "Fast splittable pseudorandom
-/// number generators", OOPSLA 2014), so random directions are the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

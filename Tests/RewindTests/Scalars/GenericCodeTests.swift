@@ -81,7 +81,7 @@ struct PendulumSum: ScalarTestFunction {
     /// The dot-product test ⟨J v, w⟩ = ⟨v, Jᵀ w⟩ for random v and w.
     @Test("dot-product test", arguments: points)
     func dotProductTest(point: [Double]) {
-        var generator = SplitMix64(seed: 20_240_611)
+        var generator = SeededGenerator(seed: 20_240_611)
         let recorded = RecordedFunction(at: point) { pendulum($0) }
         for trial in 0..<8 {
             let v = point.map { _ in Double.random(in: -1...1, using: &generator) }
@@ -103,7 +103,7 @@ struct PendulumSum: ScalarTestFunction {
     /// four `Dual<Double>` evaluations: the lanes do not mix.
     @Test("SIMD lanes equal separate tangent evaluations", arguments: points)
     func lanesEqualSeparateEvaluations(point: [Double]) {
-        var generator = SplitMix64(seed: 7)
+        var generator = SeededGenerator(seed: 7)
         let directions = (0..<4).map { _ in point.map { _ in Double.random(in: -1...1, using: &generator) } }
         let inputs = point.indices.map { i in
             Dual<SIMD4<Double>>(

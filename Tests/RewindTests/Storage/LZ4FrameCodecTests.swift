@@ -4,7 +4,7 @@ import Testing
 @Suite("LZ4 frame codec")
 struct LZ4FrameCodecTests {
     static func randomBytes(_ n: Int, seed: UInt64) -> [UInt8] {
-        var rng = SpillTestRandom(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         return (0..<n).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
     }
 

@@ -39,7 +39,7 @@ struct SpillSegmentCoderTests {
         let directory = try SpillDirectory(parent: parent.path)
         defer { try? directory.remove() }
         let coder = try SpillSegmentCoder(directory: directory)
-        var rng = SpillTestRandom(seed: 11)
+        var rng = SeededGenerator(seed: 11)
 
         // A state snapshot alone, shuffled.
         let snapshot = (0..<1234).map { sin(Double($0) * 0.01) }

@@ -4,18 +4,6 @@ import Glibc
 import Testing
 @testable import Rewind
 
-/// A seeded generator (SplitMix64) so failures reproduce.
-struct SpillTestRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// A synthetic tape segment shaped like the real one: per statement an argument count, per
 /// argument an identifier close below the statement's own and a partial from a small set of values
@@ -27,7 +15,7 @@ struct SpillSyntheticTape: Equatable {
     var partials: [Double]
 
     init(statements: Int, firstIdentifier: UInt32, seed: UInt64) {
-        var rng = SpillTestRandom(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         self.firstIdentifier = firstIdentifier
         counts = []
         identifiers = []

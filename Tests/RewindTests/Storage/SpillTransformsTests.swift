@@ -5,7 +5,7 @@ import Testing
 struct SpillTransformsTests {
     @Test("byte shuffle round-trips for every width and small sizes", arguments: [1, 2, 4, 8])
     func shuffleRoundTrip(width: Int) {
-        var rng = SpillTestRandom(seed: UInt64(width))
+        var rng = SeededGenerator(seed: UInt64(width))
         for count in [0, 1, 2, 3, 5, 10, 64, 1001] {
             let input = (0..<count * width).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             var shuffled = [UInt8](repeating: 0, count: input.count)
@@ -49,7 +49,7 @@ struct SpillTransformsTests {
 
     @Test("identifier delta round-trips, wraps, and works in place")
     func deltaRoundTrip() {
-        var rng = SpillTestRandom(seed: 7)
+        var rng = SeededGenerator(seed: 7)
         for count in [0, 1, 2, 3, 7, 64, 1000] {
             let base = (0..<count).map { _ in UInt32(truncatingIfNeeded: rng.next()) }
             // Identifiers below, equal to, above the base, and the extremes: all must survive.

@@ -49,7 +49,7 @@ struct RandomProgram: CustomStringConvertible {
     /// pow with a base in [0.2, 5] and |exponent| ≤ 3, values at most 1e4): the oracle
     /// comparison is about the tapes, not about conditioning.
     static func generate(seed: UInt64, inputCount: Int, length: Int) -> RandomProgram {
-        var g = SplitMix64(seed: seed)
+        var g = SeededGenerator(seed: seed)
         let inputs = (0..<inputCount).map { _ in Double.random(in: -2...2, using: &g) }
         var values = inputs
         var instructions: [ProgramInstruction] = []
