@@ -52,9 +52,7 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
     /// Check mode (`TimeSteppingOptions.checksFinite`).
     @usableFromInline @exclusivity(unchecked) var checksFinite = false
     /// The step recording, its arrays reused from one taped step to the next.
-    @usableFromInline @exclusivity(unchecked) var recorded = RecordedSteps(
-        stateLeaves: [], parameterLeaves: [], finalState: [], runningCosts: [], objective: nil, sumLeaf: nil,
-        positionBeforeObjective: .start, runningSum: 0)
+    @usableFromInline @exclusivity(unchecked) var recorded = RecordedSteps.empty
 
     @inlinable
     init(
@@ -181,21 +179,30 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
         let weight = timed && steps - tapedSteps >= 16 ? 16.0 : 1.0
         let recordStarted = timed ? monotonicSeconds() : 0
         tape.checksFinite = checksFinite
-        recorded.rerecord(
+        // Move the recording out of the class for the step and back after: used in place
+        // through the property, the struct of arrays was copied (a retain per array) per call.
+        var recording = RecordedSteps.empty
+        swap(&recording, &recorded)
+        defer { swap(&recording, &recorded) }
+        recording.rerecord(
             problem, on: tape, state: current, parameters: parameters, steps: 1,
             runningSum: runningSum, endsRun: endsRun)
         let reverseStarted = timed ? monotonicSeconds() : 0
         recordSeconds += weight * (reverseStarted - recordStarted)
-        if endsRun { objective = recorded.objective!.value }
-        peakTapeBytes = max(peakTapeBytes, tape.reservedByteCount + adjoints.byteCount)
-        recorded.reverse(
+        if endsRun { objective = recording.objective!.value }
+        recording.reverse(
             on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
             parameterAdjoint: &parameterAdjoint)
         if timed { reverseSeconds += weight * (monotonicSeconds() - reverseStarted) }
-        if _slowPath(checksFinite), let found = recorded.nonFinite(on: tape, firstStep: step) {
+        if _slowPath(checksFinite), let found = recording.nonFinite(on: tape, firstStep: step) {
             throw TimeSteppingError.nonFiniteInRun(step: found.step, report: found.report)
         }
-        peakTapeBytes = max(peakTapeBytes, tape.reservedByteCount + adjoints.byteCount)
+        // Step tapes are alike but for the last (with the objective) and the arena only grows,
+        // so sampling the size now and then and at the end finds the peak without walking the
+        // chunks on every step.
+        if timed || endsRun {
+            peakTapeBytes = max(peakTapeBytes, tape.reservedByteCount + adjoints.byteCount)
+        }
         if tapedSteps == 0 || endsRun {
             let statistics = tape.statistics
             largestTapeStatements = max(largestTapeStatements, statistics.statementCount)

@@ -39,6 +39,14 @@ struct RecordedSteps {
         self.runningSum = runningSum
     }
 
+    /// A recording of nothing, whose arrays `rerecord` fills.
+    @inlinable
+    static var empty: RecordedSteps {
+        RecordedSteps(
+            stateLeaves: [], parameterLeaves: [], finalState: [], runningCosts: [], objective: nil, sumLeaf: nil,
+            positionBeforeObjective: .start, runningSum: 0)
+    }
+
     /// Records `steps` steps from `state` on `tape` (after resetting it); when
     /// `endsRun`, also the objective with the running sum so far.
     @inlinable
