@@ -18,6 +18,12 @@
 //   non-fixed checkpoint q by x_n", choose the set that minimises the offline reversal cost if
 //   the run ended at x_{n+1} (steps = n+2); ties are broken by the summed cost over the horizons
 //   up to the next fixed target.
+// * Exception, one movable slot: when every checkpoint but the last is x_0 or a fixed target and
+//   the last lies after all of them (at `base + d`), the tail after `base` is a 2-slot online
+//   problem and the slot follows Stumm & Walther's online_r2 pattern for 2 slots: it moves to x_n
+//   exactly when n - base is a triangular number beta(2, k). (Against revolve.cpp's online mode
+//   this turns (50, 3) from 183 into 180 and (257, 3) from 1896 into 1881; no other reference
+//   row changes.)
 // * At the end, the reversal runs offline revolve between consecutive checkpoints: the segment
 //   after the i-th checkpoint (in step order) gets the c - i slots not held by earlier ones.
 //
@@ -205,6 +211,22 @@ extension OnlineSchedule {
         while _levelEnd < n + 2 { _setLevel(_level + 1) }
         let c = snapshots
         let steps = checkpoints.map(\.step)
+
+        // One movable slot, already past the last stored fixed checkpoint `base` (the others are
+        // x_0 and fixed targets): the tail after `base` is a 2-slot online problem, and the slot
+        // follows the online_r2 pattern for 2 slots: it moves to x_n exactly when n - base is a
+        // triangular number beta(2, k) = 1, 3, 6, 10, ... So for every run length the tail's
+        // inner checkpoint sits at base + beta(2, k-1) when the tail is just over beta(2, k) steps.
+        if !_isTarget(n) {
+            var free = 0, freeIndex = 0, base = 0
+            for q in 1..<steps.count {
+                if _isTarget(steps[q]) { base = Swift.max(base, steps[q]) } else { free += 1; freeIndex = q }
+            }
+            if free == 1 && freeIndex == steps.count - 1 && steps[freeIndex] > base {
+                return Self._isTriangular(n - base) ? freeIndex : nil
+            }
+        }
+
         let nextTarget = _targets.first(where: { $0 > n }) ?? _levelEnd
         let horizons = Swift.max(1, nextTarget - n)
 
@@ -239,6 +261,17 @@ extension OnlineSchedule {
             }
         }
         return choice
+    }
+
+    /// Whether x = k(k+1)/2 for some k >= 1.
+    @usableFromInline
+    static func _isTriangular(_ x: Int) -> Bool {
+        guard x >= 1 else { return false }
+        let d = 8 * Int128(x) + 1
+        var k = Int128(Double(d).squareRoot())
+        while k * k > d { k -= 1 }
+        while (k + 1) * (k + 1) <= d { k += 1 }
+        return k * k == d
     }
 
     @usableFromInline
