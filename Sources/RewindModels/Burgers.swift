@@ -55,12 +55,7 @@ public struct Burgers: Model {
 
     @inlinable
     public func objective<S: SimulationScalar>(finalState: [S], runningCostSum: S, parameters: [S]) -> S {
-        // J = c·Σu², summed left to right in Double exactly as the definition does, and
-        // recorded as one reduction with partials 2c·u rather than two statements per point.
-        let scale = (0.5 * dx)
-        var sum = 0.0
-        for u in finalState { sum = sum + u.primal * u.primal }
-        return S.applying(value: scale * sum, partials: finalState.map { 2 * scale * $0.primal }, to: finalState)
+        scaledSumOfSquares(finalState, scale: (0.5 * dx))
     }
 
     /// `u_i - c·(F_{i+1/2} - F_{i-1/2}) + d·(u_{i+1} - 2u_i + u_{i-1})`, as PROBLEMS.md writes it.
