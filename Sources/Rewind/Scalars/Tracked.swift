@@ -46,9 +46,7 @@ public struct Tracked {
         _ x: Tracked, _ value: Double, _ partial: Double, _ operation: StaticString = "operation"
     ) -> Tracked {
         if x.identifier == 0 { return Tracked(value) }
-        let r = _Recorder.current(for: x.tag)
-        if _slowPath(r.pointee.checking) { r.pointee.operation = operation }
-        return r.pointee.push(value, x.identifier, partial)
+        return _Recorder.current(for: x.tag).pointee.push(value, x.identifier, partial, operation: operation)
     }
 
     @inlinable @inline(__always)
@@ -65,9 +63,8 @@ public struct Tracked {
         assert(x.tag == y.tag, _staleValueMessage)
         // x ∘ x: one argument with the summed partial is smaller and sweeps faster.
         if x.identifier == y.identifier { return _unary(x, value, px + py, operation) }
-        let r = _Recorder.current(for: x.tag)
-        if _slowPath(r.pointee.checking) { r.pointee.operation = operation }
-        return r.pointee.push(value, x.identifier, px, y.identifier, py)
+        return _Recorder.current(for: x.tag).pointee.push(
+            value, x.identifier, px, y.identifier, py, operation: operation)
     }
 
     @inlinable @inline(__always)
@@ -133,7 +130,7 @@ extension Tracked {
         // Tag 0 is never handed to a recording: every argument is a constant.
         if tag == 0 { return Tracked(value) }
         let r = _Recorder.current(for: tag)
-        r.pointee._reserve(arguments: count)
+        r.pointee._reserve(arguments: count, operation: "local Jacobian")
         let identifiers = r.pointee.identifiers + r.pointee.identifierCount
         let partials = r.pointee.partials + r.pointee.partialCount
         var stored = 0

@@ -33,7 +33,7 @@ extension Tape {
         let index = UInt32(externals.count)
         externals.append(statement)
         let r = _recorder
-        r.pointee._reserve(arguments: partialCount)
+        r.pointee._reserve(arguments: partialCount, operation: "external")
         r.pointee.argumentCounts[r.pointee.statementCount] = _StatementCode.external
         r.pointee.identifiers[r.pointee.identifierCount] = index
         let partials = r.pointee.partials + r.pointee.partialCount

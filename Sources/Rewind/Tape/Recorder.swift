@@ -22,9 +22,18 @@ struct _Recorder {
     @usableFromInline var tag: UInt32
     @usableFromInline let tape: Unmanaged<Tape>
     /// Check mode (`Tape.checksFinite`): every statement is inspected for NaN and infinity.
+    ///
+    /// Check mode costs nothing when off because it rides on the capacity test every push
+    /// makes anyway: when on, `statementCapacity` is held at `statementCount`, so each push
+    /// takes the cold path, which inspects the statement recorded before it (complete by
+    /// then) and notes the name of the one about to be recorded.
     @usableFromInline var checking = false
-    /// The operation being recorded, kept only in check mode to name it in a report.
+    /// Check mode: the operation of the statement recorded last.
     @usableFromInline var operation: StaticString = "operation"
+    /// The value of the statement recorded last (one store per push; check mode reads it).
+    @usableFromInline var lastValue = 0.0
+    /// Check mode: the statement recorded last has not been inspected yet.
+    @usableFromInline var inspectionPending = false
 
     /// The recorder of the tape recording on this thread, if any.
     @inlinable @inline(__always)
@@ -42,15 +51,15 @@ struct _Recorder {
     }
 
     @inlinable @inline(__always)
-    mutating func _reserve(arguments: Int) {
+    mutating func _reserve(arguments: Int, operation: StaticString = "operation") {
         if _slowPath(statementCount == statementCapacity || partialCount &+ arguments > argumentCapacity) {
-            _nextChunk(arguments: arguments)
+            _coldPush(arguments: arguments, operation: operation)
         }
     }
 
     @inlinable @inline(__always)
     mutating func _finish(_ value: Double) -> Tracked {
-        if _slowPath(checking) { _inspect(value) }
+        lastValue = value
         statementCount &+= 1
         let identifier = nextIdentifier
         nextIdentifier &+= 1
@@ -61,14 +70,14 @@ struct _Recorder {
     /// external statement.
     @inlinable @inline(__always)
     mutating func pushLeaf(_ value: Double) -> Tracked {
-        _reserve(arguments: 0)
+        _reserve(arguments: 0, operation: "input")
         argumentCounts[statementCount] = 0
         return _finish(value)
     }
 
     @inlinable @inline(__always)
-    mutating func push(_ value: Double, _ a: UInt32, _ pa: Double) -> Tracked {
-        _reserve(arguments: 1)
+    mutating func push(_ value: Double, _ a: UInt32, _ pa: Double, operation: StaticString = "operation") -> Tracked {
+        _reserve(arguments: 1, operation: operation)
         argumentCounts[statementCount] = 1
         identifiers[identifierCount] = a
         partials[partialCount] = pa
@@ -78,8 +87,10 @@ struct _Recorder {
     }
 
     @inlinable @inline(__always)
-    mutating func push(_ value: Double, _ a: UInt32, _ pa: Double, _ b: UInt32, _ pb: Double) -> Tracked {
-        _reserve(arguments: 2)
+    mutating func push(
+        _ value: Double, _ a: UInt32, _ pa: Double, _ b: UInt32, _ pb: Double, operation: StaticString = "operation"
+    ) -> Tracked {
+        _reserve(arguments: 2, operation: operation)
         argumentCounts[statementCount] = 2
         identifiers[identifierCount] = a
         identifiers[identifierCount &+ 1] = b
@@ -122,18 +133,25 @@ struct _Recorder {
         return _finish(value)
     }
 
-    /// Check mode only: hands the statement being finished to the tape's inspector.
+    /// The cold path of a push: a full chunk, or check mode.
     @inline(never)
     @usableFromInline
-    mutating func _inspect(_ value: Double) {
-        tape.takeUnretainedValue()._inspect(recorder: self, value: value)
-        operation = "operation"
-    }
-
-    @inline(never)
-    @usableFromInline
-    mutating func _nextChunk(arguments: Int) {
-        tape.takeUnretainedValue()._advanceChunk(recorder: &self, arguments: arguments)
+    mutating func _coldPush(arguments: Int, operation: StaticString) {
+        let tape = self.tape.takeUnretainedValue()
+        guard checking else {
+            tape._advanceChunk(recorder: &self, arguments: arguments)
+            return
+        }
+        tape._inspectPending(recorder: &self)
+        let capacity = tape.chunks[tape.currentChunk].statementCapacity
+        if statementCount >= capacity || partialCount &+ arguments > argumentCapacity {
+            statementCapacity = capacity
+            tape._advanceChunk(recorder: &self, arguments: arguments)
+        }
+        self.operation = operation
+        inspectionPending = true
+        // Hold the capacity at the count so that the next push comes here again.
+        statementCapacity = statementCount &+ 1
     }
 }
 

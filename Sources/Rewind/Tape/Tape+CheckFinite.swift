@@ -48,25 +48,39 @@ extension Tape {
     public var checksFinite: Bool {
         get { _recorder.pointee.checking }
         set {
+            guard newValue != _recorder.pointee.checking else { return }
+            _inspectPending(recorder: &_recorder.pointee)
             _recorder.pointee.checking = newValue
-            if newValue { _diagnostics.values.reserveCapacity(Int(_recorder.pointee.nextIdentifier)) }
+            _recorder.pointee.inspectionPending = false
+            // On: hold the capacity at the count so that every push takes the cold path that
+            // inspects; off: give the chunk its real capacity back.
+            _recorder.pointee.statementCapacity =
+                newValue ? _recorder.pointee.statementCount : chunks[currentChunk].statementCapacity
         }
     }
 
     /// The first non-finite value or partial recorded since the last reset (check mode).
-    public var firstNonFinite: NonFiniteReport? { _diagnostics.recording }
+    public var firstNonFinite: NonFiniteReport? {
+        _inspectPending(recorder: &_recorder.pointee)
+        return _diagnostics.recording
+    }
     /// The first non-finite adjoint contribution of the last checked sweep.
     public var firstNonFiniteAdjoint: NonFiniteReport? { _diagnostics.sweep }
     /// Risky patterns met while recording in check mode, each naming the stable alternative.
     public var warnings: [String] { _diagnostics.warnings }
 
-    /// Called by the recorder for every statement in check mode, before it is counted.
-    func _inspect(recorder r: _Recorder, value: Double) {
-        let identifier = r.nextIdentifier
+    /// Check mode: inspects the statement recorded last, if it has not been yet. Its columns
+    /// are complete; its value is the recorder's `lastValue`.
+    func _inspectPending(recorder r: inout _Recorder) {
+        guard r.checking, r.inspectionPending else { return }
+        r.inspectionPending = false
+        let identifier = r.nextIdentifier &- 1
+        let value = r.lastValue
         // Values by identifier (entry 0 is the constants' slot).
         if _diagnostics.values.isEmpty { _diagnostics.values.append(0) }
         while _diagnostics.values.count < Int(identifier) { _diagnostics.values.append(.nan) }
-        let count = r.argumentCounts[r.statementCount]
+        guard r.statementCount > 0 else { return }
+        let count = r.argumentCounts[r.statementCount - 1]
         let isExternal = count == _StatementCode.external
         _diagnostics.values.append(isExternal ? 0 : value)
         guard _diagnostics.recording == nil, !isExternal else { return }
@@ -83,7 +97,8 @@ extension Tape {
             phase: .recording, identifier: identifier, operation: n == 0 ? "input" : "\(r.operation)", value: value,
             arguments: arguments, adjoint: nil,
             position: TapePosition(
-                chunk: currentChunk, statement: r.statementCount, identifier: r.identifierCount, partial: r.partialCount))
+                chunk: currentChunk, statement: r.statementCount - 1, identifier: r.identifierCount - n,
+                partial: r.partialCount - n))
     }
 
     @usableFromInline

@@ -95,6 +95,7 @@ public final class Tape {
 
     @usableFromInline
     func _endRecording(restoring previous: UnsafeMutableRawPointer?) {
+        if _recorder.pointee.checking { _inspectPending(recorder: &_recorder.pointee) }
         rewind_set_active_recorder(previous)
         pthread_mutex_unlock(recordingLock)
     }
@@ -152,6 +153,10 @@ public final class Tape {
         chunks[0].firstIdentifier = 1
         _load(chunk: 0, into: &_recorder.pointee, nextIdentifier: 1)
         _recorder.pointee.tag = rewind_next_recording_tag()
+        if _recorder.pointee.checking {
+            _recorder.pointee.inspectionPending = false
+            _recorder.pointee.statementCapacity = 0
+        }
     }
 
     // MARK: - Arena
