@@ -4,7 +4,8 @@
 /// The memory model (all bytes, all measured on the sample except the snapshot size):
 /// - the *step working set* `W`: the tape of one recorded step as its arena reserves it,
 ///   its adjoint vector, and the state arrays of the recording and the executor;
-/// - a *snapshot* `B = 8·n + 32` bytes for a state of `n` values (the array and its header);
+/// - a *snapshot* `B = 8·n + 64` bytes for a state of `n` values (the state in the snapshot
+///   pool, its step, and the slot's frame in revolve's schedule stack);
 /// - store-all: `N` times the column bytes one step's statements need (1 byte a statement, 12
 ///   a partial: the identifier column is as long as the partial column), plus the slack of the
 ///   arena's doubling chunks (at most as much again, at most one maximal chunk), plus the
@@ -156,7 +157,9 @@ enum RunPlanner {
         strategy: CheckpointStrategy, budget: MemoryBudget, steps: Int, stateCount: Int, sample: RunSample,
         diskAllowed: Bool = false
     ) throws -> RunPlan {
-        let snapshotBytes = stateCount * MemoryLayout<Double>.stride + 32
+        // A slot holds the state (8 bytes a value), its step (8) in the pool, and a frame of
+        // revolve's schedule stack (32), plus 24 bytes of allocator slack.
+        let snapshotBytes = stateCount * MemoryLayout<Double>.stride + 64
         // Recording arrays (leaves, outputs, scratch) of tracked values and executor states.
         let stateArrays = stateArrayBytes(stateCount: stateCount)
         // The reserved figure already includes the adjoint vector of the largest step tape.
