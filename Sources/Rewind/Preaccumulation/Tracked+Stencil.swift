@@ -150,6 +150,10 @@ final class _StencilStatement: _ExternalStatement {
         let firstPoint = rows.lowerBound * grid.columns
         // Output identifier of grid point p: firstOutput + (p − firstPoint).
         let outputBase = Int(firstOutput) &- firstPoint
+        if grid.rows == 1 && inputs.identifiers == nil && offsets.allSatisfy({ $0.row == 0 }) {
+            reverseOneRow(outputBase: outputBase, partials: partials, adjoints: adjoints)
+            return
+        }
         // Rows from the last to the first, each row's parameter contributions summed on their
         // own: the same additions in the same order whether the grid was recorded as one block
         // or split into several (as a spilling tape does), so the gradient stays bitwise equal.
@@ -187,6 +191,54 @@ final class _StencilStatement: _ExternalStatement {
                     adjoints[Int(parameterIdentifiers[j])] += parameterSums[j]
                 }
             }
+        }
+    }
+
+    /// The one-dimensional sweep in gather form: each input sums the contributions of the
+    /// outputs that read it, then adds them once, instead of every output scattering into
+    /// three inputs. Fewer read-modify-writes of the adjoint vector; a block covering a single
+    /// row is never split, so every strategy still adds the same numbers in the same order.
+    /// Zero output adjoints contribute exactly 0 (the strong zero rule), whatever the partial.
+    func reverseOneRow(outputBase: Int, partials: UnsafePointer<Double>, adjoints: UnsafeMutablePointer<Double>) {
+        let n = grid.columns
+        let neighbourCount = offsets.count
+        let parameterCount = parameterIdentifiers.count
+        let lanes = neighbourCount + parameterCount
+        let outputAdjoints = UnsafePointer(adjoints + outputBase)
+        let inputAdjoints = adjoints + Int(inputs.firstInput)
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: max(neighbourCount, 1)) { shifts in
+            for j in 0..<neighbourCount { shifts[j] = offsets[j].column }
+            var reachLeft = 0
+            var reachRight = 0
+            for j in 0..<neighbourCount {
+                reachLeft = max(reachLeft, shifts[j])
+                reachRight = max(reachRight, -shifts[j])
+            }
+            // Input i is read by output o = i − shift_j as its neighbour j.
+            @inline(__always) func gather(_ i: Int, wrapping: Bool) {
+                var sum = 0.0
+                for j in 0..<neighbourCount {
+                    var o = i &- shifts[j]
+                    if wrapping {
+                        if o < 0 { o += n } else if o >= n { o -= n }
+                    }
+                    let a = outputAdjoints[o]
+                    sum += a == 0 ? 0 : partials[o &* lanes &+ j] * a
+                }
+                inputAdjoints[i] += sum
+            }
+            let interior = min(reachLeft, n)..<max(min(reachLeft, n), n - reachRight)
+            for i in 0..<interior.lowerBound { gather(i, wrapping: true) }
+            for i in interior { gather(i, wrapping: false) }
+            for i in interior.upperBound..<n { gather(i, wrapping: true) }
+        }
+        for k in 0..<parameterCount {
+            var sum = 0.0
+            for o in 0..<n {
+                let a = outputAdjoints[o]
+                sum += a == 0 ? 0 : partials[o &* lanes &+ neighbourCount &+ k] * a
+            }
+            adjoints[Int(parameterIdentifiers[k])] += sum
         }
     }
 }
