@@ -16,7 +16,7 @@ struct GradientCommand: ParsableCommand {
     @Option(help: "Snapshots for checkpointing: auto or a number.")
     var snapshots: String = "auto"
 
-    @Option(help: "auto, store-all, revolve, online or two-level (revolve with snapshots on disk).")
+    @Option(help: "auto, store-all, revolve, online, two-level (revolve with snapshots on disk) or spill (store-all with its tape on disk).")
     var strategy: String = "auto"
 
     @Option(help: ArgumentHelp(
@@ -40,8 +40,8 @@ struct GradientCommand: ParsableCommand {
         do { _ = try MemoryBudget(parsing: memoryBudget) } catch let error as MemoryBudgetError {
             throw ValidationError(error.description)
         }
-        guard ["auto", "store-all", "revolve", "online", "two-level"].contains(strategy) else {
-            throw ValidationError("--strategy must be auto, store-all, revolve, online or two-level (got '\(strategy)')")
+        guard ["auto", "store-all", "revolve", "online", "two-level", "spill"].contains(strategy) else {
+            throw ValidationError("--strategy must be auto, store-all, revolve, online, two-level or spill (got '\(strategy)')")
         }
         if snapshots != "auto" {
             guard let count = Int(snapshots), count >= 1 else {
@@ -63,6 +63,7 @@ struct GradientCommand: ParsableCommand {
         case "revolve": chosen = .revolve(snapshots: count)
         case "online": chosen = .online(snapshots: count)
         case "two-level": chosen = .twoLevel(memorySnapshots: count, diskSnapshots: nil)
+        case "spill": chosen = .spill
         default: chosen = count.map { .revolve(snapshots: $0) } ?? .auto
         }
         if let ensemble {

@@ -22,6 +22,8 @@ struct GradientOutput: Encodable {
         var runSeconds: Double
         var predictedSeconds: Double
         var primalSecondsPerStep: Double
+        var recordSeconds: Double
+        var reverseSeconds: Double
         var plan: String
     }
     var model: String
@@ -49,6 +51,7 @@ struct GradientOutput: Encodable {
             peakTapeBytes: r.peakTapeBytes, spilledBytes: r.spilledBytes, compressedBytes: r.compressedBytes,
             peakResidentBytes: r.peakResidentBytes, seconds: r.seconds, runSeconds: r.runSeconds,
             predictedSeconds: r.predictedSeconds, primalSecondsPerStep: r.primalSecondsPerStep,
+            recordSeconds: r.recordSeconds, reverseSeconds: r.reverseSeconds,
             plan: r.plan)
     }
 

@@ -7,6 +7,9 @@
 /// - `online`: like revolve, for runs whose length is only known when they end.
 /// - `twoLevel`: revolve with some snapshots on disk (LZ4-compressed, in a private spill
 ///   directory): for runs where the budget holds too few snapshots in memory.
+/// - `spill`: store-all whose tape goes to disk, LZ4-compressed, chunk by chunk, and comes back
+///   in reverse (what ADOL-C does, compressed): no recomputation, I/O instead; the adjoint
+///   vector of the whole run must fit in memory.
 /// - `auto`: pick from the memory budget (see `RunPlanner`).
 public enum CheckpointStrategy: Hashable, Sendable, CustomStringConvertible {
     case auto
@@ -14,6 +17,7 @@ public enum CheckpointStrategy: Hashable, Sendable, CustomStringConvertible {
     case revolve(snapshots: Int?)
     case online(snapshots: Int?)
     case twoLevel(memorySnapshots: Int?, diskSnapshots: Int?)
+    case spill
 
     public var description: String {
         switch self {
@@ -22,6 +26,7 @@ public enum CheckpointStrategy: Hashable, Sendable, CustomStringConvertible {
         case .revolve: return "revolve"
         case .online: return "online"
         case .twoLevel: return "two-level"
+        case .spill: return "spill"
         }
     }
 }

@@ -38,6 +38,7 @@ struct RunPlan {
         case .online: strategyText = "online with \(snapshots) snapshots"
         case .twoLevel:
             strategyText = "two-level revolve with \(snapshots - diskSnapshots) snapshots in memory and \(diskSnapshots) on disk"
+        case .spill: strategyText = "store-all with its tape spilled to disk"
         case .auto: strategyText = "auto"
         }
         if let spillChunkStatements {
@@ -219,6 +220,26 @@ enum RunPlanner {
                         + "\(MemoryBudget.format(snapshotBytes))")
             }
             return twoLevelPlan(memory: min(inMemory, steps), disk: disk)
+        case .spill:
+            // Resident: the adjoint vector of the whole run, the states, and about six chunks
+            // (recording, staging, reading, prefetching).
+            let bytesPerStatement = 1 + TapeConfiguration.default.argumentsPerStatement * 12
+            let adjointBytes = (steps * sample.identifiersPerStep + stateCount + 64) * MemoryLayout<Double>.stride
+            let resident = adjointBytes + stateArrays
+            let minimumChunk = 256 * bytesPerStatement
+            let needed = resident + 6 * minimumChunk
+            guard budget.bytes >= needed else {
+                throw TimeSteppingError.budgetTooSmall(
+                    budget: budget.bytes, minimum: needed,
+                    detail: "a spilled store-all tape still keeps the adjoints of every statement in memory "
+                        + "(\(MemoryBudget.format(adjointBytes))); use --strategy revolve or two-level for less")
+            }
+            var plan = storeAll
+            plan.strategy = .spill
+            let chunkBytes = min(max(minimumChunk, (budget.bytes - resident) / 6), TapeConfiguration.default.maximumStatementCapacity * bytesPerStatement)
+            plan.spillChunkStatements = chunkBytes / bytesPerStatement
+            plan.stepWorkingSetBytes = resident + 6 * chunkBytes
+            return plan
         case .storeAll:
             guard storeAllBytes <= budget.bytes else {
                 throw TimeSteppingError.storeAllDoesNotFit(budget: budget.bytes, needed: storeAllBytes)

@@ -54,6 +54,25 @@ public enum TimeStepping {
             if let found = result.nonFinite {
                 throw TimeSteppingError.nonFiniteInRun(step: found.step, report: found.report)
             }
+        case .spill:
+            let directory = try SpillDirectory(parent: options.spillDirectory, prefix: "rewind-tape")
+            defer { try? directory.remove() }
+            tape.enableSpilling(
+                to: try SpillStore(directory: directory), statementsPerChunk: plan.spillChunkStatements ?? (1 << 16))
+            defer { tape.disableSpilling() }
+            tape.checksFinite = options.checksFinite
+            result = storeAll(
+                problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
+                adjoints: workspace.adjoints)
+            if let error = tape.spillError { throw error }
+            if let found = result.nonFinite {
+                throw TimeSteppingError.nonFiniteInRun(step: found.step, report: found.report)
+            }
+            result.report.strategy = "store-all, spilled"
+            if let statistics = tape.spillStatistics {
+                result.report.spilledBytes = statistics.rawBytesWritten
+                result.report.compressedBytes = statistics.compressedBytesWritten
+            }
         case .revolve(let snapshots):
             var tapeSpill: SpillDirectory?
             if let chunkStatements = plan.spillChunkStatements {

@@ -119,3 +119,30 @@ struct SpillHeat: TimeSteppingProblem {
         s.reduce(0) { $0 + $1 * $1 }
     }
 }
+
+@Suite("Store-all with its tape spilled to disk")
+struct SpilledStoreAllTests {
+    @Test(arguments: [8, 24])
+    func gradientIsBitwiseTheSameAsInMemoryAndNothingIsLeft(size: Int) throws {
+        let parent = FileManager.default.temporaryDirectory.appendingPathComponent("rewind-spill-all-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let problem = SpillHeat(m: size)
+        let x0 = (0..<(size * size)).map { Double.cos(0.1 * Double($0)) }
+        let reference = try TimeStepping.gradient(
+            of: problem, initialState: x0, parameters: [0.1], steps: 40, options: TimeSteppingOptions(strategy: .storeAll))
+        // A budget of half what store-all keeps in memory: the tape must go to disk.
+        let budget = MemoryBudget(bytes: max(reference.report.peakTapeBytes / 2, 400_000))
+        let spilled = try TimeStepping.gradient(
+            of: problem, initialState: x0, parameters: [0.1], steps: 40,
+            options: TimeSteppingOptions(strategy: .spill, memoryBudget: budget, spillDirectory: parent))
+        #expect(spilled.report.strategy == "store-all, spilled")
+        #expect(spilled.report.spilledBytes > 0)
+        #expect(spilled.report.compressedBytes < spilled.report.spilledBytes)
+        #expect(spilled.report.forwardSteps == 0)
+        #expect(spilled.objective.bitPattern == reference.objective.bitPattern)
+        #expect(spilled.initialStateGradient.map(\.bitPattern) == reference.initialStateGradient.map(\.bitPattern))
+        #expect(spilled.parameterGradient.map(\.bitPattern) == reference.parameterGradient.map(\.bitPattern))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent).isEmpty)
+    }
+}
