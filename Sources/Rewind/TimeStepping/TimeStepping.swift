@@ -44,67 +44,60 @@ public enum TimeStepping {
             stateCount: problem.stateCount, sample: sample, diskAllowed: options.spillDirectory != nil)
         let runStarted = monotonicSeconds()
 
+        func makeExecutor() -> CheckpointExecutor<P> {
+            let executor = CheckpointExecutor(
+                problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
+                adjoints: workspace.adjoints, snapshotSlots: plan.snapshots)
+            executor.progress = options.progress
+            executor.checksFinite = options.checksFinite
+            return executor
+        }
+        func runStoreAll() throws -> GradientResult {
+            tape.checksFinite = options.checksFinite
+            let result = storeAll(
+                problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
+                adjoints: workspace.adjoints)
+            if let found = result.nonFinite {
+                throw TimeSteppingError.nonFiniteInRun(step: found.step, report: found.report)
+            }
+            return result
+        }
+        /// Runs `body` with the tape spilling chunks of `chunkStatements` statements into a
+        /// private directory (when a chunk size is given), and reports what was spilled.
+        func withSpilledTape(
+            _ chunkStatements: Int?, _ body: () throws -> GradientResult
+        ) throws -> GradientResult {
+            guard let chunkStatements else { return try body() }
+            let directory = try SpillDirectory(parent: options.spillDirectory, prefix: "rewind-tape")
+            defer { try? directory.remove() }
+            tape.enableSpilling(to: try SpillStore(directory: directory), statementsPerChunk: chunkStatements)
+            defer { tape.disableSpilling() }
+            var result = try body()
+            if let error = tape.spillError { throw error }
+            if let statistics = tape.spillStatistics {
+                result.report.spilledBytes = statistics.rawBytesWritten
+                result.report.compressedBytes = statistics.compressedBytesWritten
+            }
+            return result
+        }
+
         var result: GradientResult
         switch plan.strategy {
         case .storeAll, .auto:
-            tape.checksFinite = options.checksFinite
-            result = storeAll(
-                problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
-                adjoints: workspace.adjoints)
-            if let found = result.nonFinite {
-                throw TimeSteppingError.nonFiniteInRun(step: found.step, report: found.report)
-            }
+            result = try runStoreAll()
         case .spill:
-            let directory = try SpillDirectory(parent: options.spillDirectory, prefix: "rewind-tape")
-            defer { try? directory.remove() }
-            tape.enableSpilling(
-                to: try SpillStore(directory: directory), statementsPerChunk: plan.spillChunkStatements ?? (1 << 16))
-            defer { tape.disableSpilling() }
-            tape.checksFinite = options.checksFinite
-            result = storeAll(
-                problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
-                adjoints: workspace.adjoints)
-            if let error = tape.spillError { throw error }
-            if let found = result.nonFinite {
-                throw TimeSteppingError.nonFiniteInRun(step: found.step, report: found.report)
-            }
+            result = try withSpilledTape(plan.spillChunkStatements ?? (1 << 16), runStoreAll)
             result.report.strategy = "store-all, spilled"
-            if let statistics = tape.spillStatistics {
-                result.report.spilledBytes = statistics.rawBytesWritten
-                result.report.compressedBytes = statistics.compressedBytesWritten
-            }
         case .revolve(let snapshots):
-            var tapeSpill: SpillDirectory?
-            if let chunkStatements = plan.spillChunkStatements {
-                let directory = try SpillDirectory(parent: options.spillDirectory, prefix: "rewind-tape")
-                tapeSpill = directory
-                tape.enableSpilling(to: try SpillStore(directory: directory), statementsPerChunk: chunkStatements)
+            result = try withSpilledTape(plan.spillChunkStatements) {
+                let executor = makeExecutor()
+                try executor.run(RevolveSchedule(steps: steps, snapshots: snapshots ?? plan.snapshots))
+                return finish(
+                    executor, strategy: plan.spillChunkStatements == nil ? "revolve" : "revolve, spilling step tapes")
             }
-            defer {
-                if let tapeSpill {
-                    tape.disableSpilling()
-                    try? tapeSpill.remove()
-                }
-            }
-            let executor = CheckpointExecutor(
-                problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
-                adjoints: workspace.adjoints, snapshotSlots: plan.snapshots)
-            executor.progress = options.progress
-            executor.checksFinite = options.checksFinite
-            try executor.run(RevolveSchedule(steps: steps, snapshots: snapshots ?? plan.snapshots))
-            if let error = tape.spillError { throw error }
-            result = finish(executor, strategy: tapeSpill == nil ? "revolve" : "revolve, spilling step tapes")
             result.report.optimalForwardSteps = plan.predictedAdvances
-            if let statistics = tape.spillStatistics {
-                result.report.spilledBytes = statistics.rawBytesWritten
-                result.report.compressedBytes = statistics.compressedBytesWritten
-            }
         case .twoLevel:
-            let executor = CheckpointExecutor(
-                problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
-                adjoints: workspace.adjoints, snapshotSlots: plan.snapshots)
-            executor.progress = options.progress
-            executor.checksFinite = options.checksFinite
+            let executor = makeExecutor()
             let disk = try DiskSnapshots(parent: options.spillDirectory)
             executor.disk = disk
             do {
@@ -123,11 +116,7 @@ public enum TimeStepping {
             result.report.spilledBytes = statistics.rawBytesWritten
             result.report.compressedBytes = statistics.compressedBytesWritten
         case .online(let snapshots):
-            let executor = CheckpointExecutor(
-                problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
-                adjoints: workspace.adjoints, snapshotSlots: plan.snapshots)
-            executor.progress = options.progress
-            executor.checksFinite = options.checksFinite
+            let executor = makeExecutor()
             var schedule = OnlineSchedule(snapshots: snapshots ?? plan.snapshots)
             for n in 0..<(steps - 1) {
                 for action in schedule.forwardActions(atStep: n) { try executor.perform(action) }
