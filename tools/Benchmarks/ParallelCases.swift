@@ -191,25 +191,13 @@ let parallelCases: [(String, () -> ParallelCaseResult)] = [
     ("jacobian-lorenz-1e5", { measureJacobian("jacobian-lorenz-1e5", Lorenz(), steps: 100_000, rows: 3, strategy: .storeAll, repetitions: 3) }),
 ]
 
-func runParallelChild(_ name: String) -> ParallelCaseResult? {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-    process.arguments = [name]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    do { try process.run() } catch { return nil }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return try? JSONDecoder().decode(ParallelCaseResult.self, from: data)
-}
-
 /// The second table: one line per configuration of every parallel case.
 func printParallelTable() {
     print("")
     print("| parallel case | configuration | threads | seeds | best time | speedup vs serial | bitwise = serial |")
     print("|---|---|---|---|---|---|---|")
     for (name, _) in parallelCases {
-        guard let r = runParallelChild(name) else { print("| \(name) | failed |"); continue }
+        guard let r = runChild(name, as: ParallelCaseResult.self) else { print("| \(name) | failed |"); continue }
         for row in r.rows {
             print(
                 "| \(r.description) | \(row.label) (\(row.mode)) | \(row.threads) | \(row.seeds) | \(format(row.seconds)) | "

@@ -207,7 +207,8 @@ let cases: [(String, () -> CaseResult)] = [
     ("synthetic", { measureSynthetic(operations: 40_000_000) }),
 ]
 
-func runChild(_ name: String) -> CaseResult? {
+/// Runs one case in a fresh child process (so its peak RSS is its own) and decodes its JSON line.
+func runChild<Result: Decodable>(_ name: String, as _: Result.Type = CaseResult.self) -> Result? {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
     process.arguments = [name]
@@ -216,7 +217,7 @@ func runChild(_ name: String) -> CaseResult? {
     do { try process.run() } catch { return nil }
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return try? JSONDecoder().decode(CaseResult.self, from: data)
+    return try? JSONDecoder().decode(Result.self, from: data)
 }
 
 func format(_ seconds: Double) -> String { String(format: seconds < 1 ? "%.1f ms" : "%.2f s", seconds < 1 ? seconds * 1000 : seconds) }
