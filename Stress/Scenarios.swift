@@ -284,10 +284,15 @@ let hostileRuns: [Scenario] = [
         return s.cleanRefusal(r, status: 1, mentions: ["below the minimum", "bytes"]).map { .fail($0) }
             ?? .pass(String(r.stderrLines[0].prefix(100)))
     },
-    Scenario(name: "absurd: --memory-budget 1PiB → runs (store-all)", mode: .both) { s in
-        let r = s.run(gradient("burgers", steps: 1000, budget: "1PiB"))
+    Scenario(name: "absurd: --memory-budget 1PiB → runs (store-all) with one warning line", mode: .both) { s in
+        var r = s.run(gradient("burgers", steps: 1000, budget: "1PiB"))
+        let lines = r.stderrLines
+        guard lines.count == 1, lines[0].hasPrefix("warning:"), lines[0].contains("exceeds this machine's memory") else {
+            return .fail("1PiB: expected one warning line on stderr, got: \(r.stderr.prefix(300))")
+        }
+        r.stderr = ""
         if let p = s.problem(with: r, budget: nil, label: "1PiB") { return .fail(p) }
-        return .pass("\(r.strategy ?? "?"), peak \(mib(r.peakResidentBytes))")
+        return .pass("\(r.strategy ?? "?"), peak \(mib(r.peakResidentBytes)); \(lines[0].prefix(60))…")
     },
     Scenario(name: "absurd: --snapshots 0, --memory-budget 64mib, unknown model → usage errors 64", mode: .both) { s in
         for args in [["gradient", "lorenz", "--snapshots", "0"], ["gradient", "lorenz", "--memory-budget", "64mib"],

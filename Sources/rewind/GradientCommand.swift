@@ -56,6 +56,13 @@ struct GradientCommand: ParsableCommand {
     func run() throws {
         let (model, parameters, steps) = try selection.make()
         let budget = try MemoryBudget(parsing: memoryBudget)
+        let physical = ProcessMemory.physicalBytes
+        if physical > 0 && budget.bytes > physical {
+            // Not an error: the plan may need far less. But the budget no longer protects anything.
+            fputs(
+                "warning: --memory-budget \(budget) exceeds this machine's memory (\(MemoryBudget.format(physical))); "
+                    + "the run is bounded by the machine, not by the budget\n", stderr)
+        }
         let count = Int(snapshots)
         let chosen: CheckpointStrategy
         switch strategy {

@@ -132,3 +132,13 @@ struct CLISpillTests {
         #expect(result.stderr.contains("statement"), "\(result.stderr)")
     }
 }
+
+@Suite("Budgets beyond the machine")
+struct CLIBudgetWarningTests {
+    @Test func aBudgetAboveTheMachinesMemoryWarnsOnStderrAndStillRuns() throws {
+        let result = try rewind("gradient", "lorenz", "--steps", "10", "--memory-budget", "1PiB", "--json")
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("exceeds this machine's memory"), "\(result.stderr)")
+        #expect(result.json != nil, "stdout stays one JSON object")
+    }
+}
