@@ -64,6 +64,6 @@ let package = Package(
         .testTarget(name: "RewindCLITests", dependencies: ["rewind"]),
     ],
     // Swift 5 mode: the engine shares raw tape memory across Dispatch workers on purpose
-    // (each worker owns disjoint adjoint storage); see docs/how-it-works.md, "Threads".
+    // (each worker owns disjoint adjoint storage); see docs/how-it-works.md, section 10.
     swiftLanguageModes: [.v5]
 )

@@ -24,8 +24,9 @@ struct _FrozenTape {
         precondition(
             !tape.chunks.contains { $0.isSpilled },
             "a tape with chunks spilled to disk is swept by one thread at a time (tape.reverse)")
-        tape._syncCurrentChunk()
-        chunks = tape.chunks
+        // The current chunk's fill levels come from the recorder without writing them back,
+        // so freezing a tape (like sweeping it) changes nothing shared.
+        chunks = tape.chunks.indices.map(tape._chunkAsRecorded)
         externals = tape.externals
         identifierCount = tape.identifierCount
         end = tape.position
@@ -37,20 +38,13 @@ struct _FrozenTape {
     /// Whether the vector sweep applies (it has no rule for external statements).
     @usableFromInline var hasExternalStatements: Bool { !externals.isEmpty }
 
-    /// The scalar sweep of `Tape.reverse(_:from:to:)`, without its write to the tape.
+    /// The scalar sweep of `Tape.reverse(_:from:to:)` over the frozen chunks.
     func sweep(_ adjoints: UnsafeMutablePointer<Double>, from end: TapePosition, to start: TapePosition) {
-        var c = end.chunk
-        while c >= start.chunk {
-            let chunk = chunks[c]
-            let upper =
-                c == end.chunk
-                ? (end.statement, end.identifier, end.partial)
-                : (chunk.statementCount, chunk.identifierCount, chunk.partialCount)
-            let lower = c == start.chunk ? start.statement : 0
+        Tape._forEachChunk(from: end, to: start, chunk: { chunks[$0] }) { _, chunk, range in
             Tape._sweep(
-                chunk, statementsFrom: upper.0, downTo: lower, identifierEnd: upper.1, partialEnd: upper.2,
-                externals: externals, adjoints: adjoints)
-            c -= 1
+                chunk, statementsFrom: range.upper, downTo: range.lower, identifierEnd: range.identifierEnd,
+                partialEnd: range.partialEnd, externals: externals, adjoints: adjoints)
+            return true
         }
     }
 
@@ -58,18 +52,11 @@ struct _FrozenTape {
     func sweep<V: SIMD>(_ adjoints: UnsafeMutablePointer<V>, from end: TapePosition, to start: TapePosition)
     where V.Scalar == Double {
         precondition(!hasExternalStatements, "the vector sweep cannot run external statements")
-        var c = end.chunk
-        while c >= start.chunk {
-            let chunk = chunks[c]
-            let upper =
-                c == end.chunk
-                ? (end.statement, end.identifier, end.partial)
-                : (chunk.statementCount, chunk.identifierCount, chunk.partialCount)
-            let lower = c == start.chunk ? start.statement : 0
+        Tape._forEachChunk(from: end, to: start, chunk: { chunks[$0] }) { _, chunk, range in
             Tape._vectorSweep(
-                chunk, statementsFrom: upper.0, downTo: lower, identifierEnd: upper.1, partialEnd: upper.2,
-                adjoints: adjoints)
-            c -= 1
+                chunk, statementsFrom: range.upper, downTo: range.lower, identifierEnd: range.identifierEnd,
+                partialEnd: range.partialEnd, adjoints: adjoints)
+            return true
         }
     }
 }

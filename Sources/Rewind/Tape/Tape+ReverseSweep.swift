@@ -25,24 +25,36 @@ extension Tape {
                 + "call adjoints.prepare(for: tape)")
         let externals = self.externals
         let adjointBase = adjoints.baseAddress
+        Tape._forEachChunk(from: end, to: start, chunk: _chunkForSweep) { c, chunk, range in
+            if _slowPath(checksFinite) {
+                return _sweepChecked(
+                    chunk, chunkIndex: c, statementsFrom: range.upper, downTo: range.lower,
+                    identifierEnd: range.identifierEnd, partialEnd: range.partialEnd, externals: externals,
+                    adjoints: adjointBase)
+            }
+            Tape._sweep(
+                chunk, statementsFrom: range.upper, downTo: range.lower, identifierEnd: range.identifierEnd,
+                partialEnd: range.partialEnd, externals: externals, adjoints: adjointBase)
+            return true
+        }
+    }
+
+    /// The part of each chunk between two positions, from the last chunk down: the one walk
+    /// every sweep (scalar, checked, vector, parallel) makes. `chunk(c)` supplies chunk `c`
+    /// (nil stops the walk, as does `body` returning false).
+    static func _forEachChunk(
+        from end: TapePosition, to start: TapePosition, chunk: (Int) -> _TapeChunk?,
+        _ body: (Int, _TapeChunk, (upper: Int, lower: Int, identifierEnd: Int, partialEnd: Int)) -> Bool
+    ) {
         var c = end.chunk
         while c >= start.chunk {
-            guard let chunk = _chunkForSweep(c) else { return }
+            guard let current = chunk(c) else { return }
             let upper =
                 c == end.chunk
                 ? (end.statement, end.identifier, end.partial)
-                : (chunk.statementCount, chunk.identifierCount, chunk.partialCount)
+                : (current.statementCount, current.identifierCount, current.partialCount)
             let lower = c == start.chunk ? start.statement : 0
-            if _slowPath(checksFinite) {
-                let clean = _sweepChecked(
-                    chunk, chunkIndex: c, statementsFrom: upper.0, downTo: lower, identifierEnd: upper.1,
-                    partialEnd: upper.2, externals: externals, adjoints: adjointBase)
-                if !clean { return }
-            } else {
-                Tape._sweep(
-                    chunk, statementsFrom: upper.0, downTo: lower, identifierEnd: upper.1, partialEnd: upper.2,
-                    externals: externals, adjoints: adjointBase)
-            }
+            guard body(c, current, (upper.0, lower, upper.1, upper.2)) else { return }
             c -= 1
         }
     }

@@ -245,8 +245,8 @@ public final class Tape {
         return chunk
     }
 
-    /// Copies the recorder's fill levels into the current chunk so that statistics see every
-    /// statement.
+    /// Copies the recorder's fill levels into the current chunk (before the recorder moves to
+    /// another chunk, or is reset).
     func _syncCurrentChunk() {
         _store(_recorder.pointee, intoChunk: currentChunk)
     }
@@ -255,11 +255,11 @@ public final class Tape {
 
     /// What the tape holds now and what its arena reserves.
     public var statistics: TapeStatistics {
-        _syncCurrentChunk()
         var stats = TapeStatistics(
             statementCount: 0, argumentCount: 0, partialCount: 0, externalStatementCount: externals.count,
             bytesInUse: 0, bytesReserved: 0, chunksInUse: currentChunk + 1, chunksReserved: chunks.count)
-        for (k, chunk) in chunks.enumerated() {
+        for k in chunks.indices {
+            let chunk = _chunkAsRecorded(k)
             // A spilling tape's chunks share one buffer; count it once.
             if chunk.ownsMemory { stats.bytesReserved += chunk.reservedByteCount }
             guard k <= currentChunk else { continue }
