@@ -16,6 +16,9 @@ struct GradientCommand: ParsableCommand {
     @Option(help: "Snapshots for checkpointing: auto or a number.")
     var snapshots: String = "auto"
 
+    @Option(help: "Steps taped together by revolve: auto (the planner chooses from the budget and a timed sample) or a number.")
+    var stepsPerBlock: String = "auto"
+
     @Option(help: "auto, store-all, revolve, online, two-level (revolve with snapshots on disk) or spill (store-all with its tape on disk).")
     var strategy: String = "auto"
 
@@ -49,6 +52,14 @@ struct GradientCommand: ParsableCommand {
             }
             if strategy == "store-all" { throw ValidationError("--snapshots does not apply to --strategy store-all") }
         }
+        if stepsPerBlock != "auto" {
+            guard let count = Int(stepsPerBlock), count >= 1 else {
+                throw ValidationError("--steps-per-block must be auto or a whole number of at least 1 (got '\(stepsPerBlock)')")
+            }
+            if count > 1 && !["auto", "revolve"].contains(strategy) {
+                throw ValidationError("--steps-per-block applies to --strategy revolve or auto only (got '\(strategy)')")
+            }
+        }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1 (got \(threads))") }
         if let ensemble, ensemble < 1 { throw ValidationError("--ensemble must be at least 1 (got \(ensemble))") }
     }
@@ -81,6 +92,7 @@ struct GradientCommand: ParsableCommand {
         var options = TimeSteppingOptions(
             strategy: chosen, memoryBudget: budget, spillDirectory: spillDir, progress: progress.update)
         options.checksFinite = checkFinite
+        options.stepsPerBlock = Int(stepsPerBlock)
         let result: GradientResult
         do {
             result = try runGradient(model, parameters: parameters, steps: steps, options: options)

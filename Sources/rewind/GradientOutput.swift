@@ -24,6 +24,8 @@ struct GradientOutput: Encodable {
         var primalSecondsPerStep: Double
         var recordSeconds: Double
         var reverseSeconds: Double
+        var advanceSeconds: Double
+        var stepsPerBlock: Int
         var plan: String
     }
     var model: String
@@ -51,8 +53,8 @@ struct GradientOutput: Encodable {
             peakTapeBytes: r.peakTapeBytes, spilledBytes: r.spilledBytes, compressedBytes: r.compressedBytes,
             peakResidentBytes: r.peakResidentBytes, seconds: r.seconds, runSeconds: r.runSeconds,
             predictedSeconds: r.predictedSeconds, primalSecondsPerStep: r.primalSecondsPerStep,
-            recordSeconds: r.recordSeconds, reverseSeconds: r.reverseSeconds,
-            plan: r.plan)
+            recordSeconds: r.recordSeconds, reverseSeconds: r.reverseSeconds, advanceSeconds: r.advanceSeconds,
+            stepsPerBlock: r.stepsPerBlock, plan: r.plan)
     }
 
     /// The readable summary printed without --json.

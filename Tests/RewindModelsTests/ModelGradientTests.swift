@@ -4,10 +4,14 @@ import Testing
 
 @Suite("Model gradients against finite differences, the tangent mode and each other")
 struct ModelGradientTests {
-    func gradient<M: Model>(_ model: M, _ parameters: [Double], _ steps: Int, _ strategy: CheckpointStrategy = .storeAll) throws -> GradientResult {
-        try TimeStepping.gradient(
-            of: model, initialState: model.initialState(), parameters: parameters, steps: steps,
-            options: TimeSteppingOptions(strategy: strategy))
+    func gradient<M: Model>(
+        _ model: M, _ parameters: [Double], _ steps: Int, _ strategy: CheckpointStrategy = .storeAll,
+        stepsPerBlock: Int? = nil
+    ) throws -> GradientResult {
+        var options = TimeSteppingOptions(strategy: strategy)
+        options.stepsPerBlock = stepsPerBlock
+        return try TimeStepping.gradient(
+            of: model, initialState: model.initialState(), parameters: parameters, steps: steps, options: options)
     }
 
     func checkAgainstFiniteDifferences<M: Model>(_ model: M, _ parameters: [Double], _ steps: Int, tolerance: Double) throws {
@@ -81,16 +85,22 @@ struct ModelGradientTests {
     /// Every strategy and snapshot count gives the same gradient, bit for bit.
     func checkStrategiesAgree<M: Model>(_ model: M, _ parameters: [Double], _ steps: Int) throws {
         let reference = try gradient(model, parameters, steps, .storeAll)
-        let strategies: [CheckpointStrategy] = [
-            .revolve(snapshots: 1), .revolve(snapshots: 2), .revolve(snapshots: 7), .revolve(snapshots: steps),
-            .online(snapshots: 2), .online(snapshots: 5),
+        // Strategies with the block length revolve tapes together (nil: single steps, or the
+        // planner's choice for revolve without a snapshot count); blocks that divide the
+        // steps and blocks that leave a short last one.
+        let strategies: [(CheckpointStrategy, Int?)] = [
+            (.revolve(snapshots: 1), nil), (.revolve(snapshots: 2), nil), (.revolve(snapshots: 7), nil),
+            (.revolve(snapshots: steps), nil), (.online(snapshots: 2), nil), (.online(snapshots: 5), nil),
+            (.revolve(snapshots: 2), 3), (.revolve(snapshots: 3), 4), (.revolve(snapshots: 1), steps - 1),
+            (.revolve(snapshots: nil), 5), (.revolve(snapshots: nil), steps), (.revolve(snapshots: nil), nil),
         ]
-        for strategy in strategies {
-            let other = try gradient(model, parameters, steps, strategy)
+        for (strategy, stepsPerBlock) in strategies {
+            let other = try gradient(model, parameters, steps, strategy, stepsPerBlock: stepsPerBlock)
+            if let stepsPerBlock { #expect(other.report.stepsPerBlock == stepsPerBlock) }
             #expect(other.objective.bitPattern == reference.objective.bitPattern, "\(M.name) \(strategy)")
             #expect(
                 other.initialStateGradient.map(\.bitPattern) == reference.initialStateGradient.map(\.bitPattern),
-                "\(M.name) \(strategy): initial-state gradient differs")
+                "\(M.name) \(strategy), blocks of \(stepsPerBlock ?? 0): initial-state gradient differs")
             #expect(
                 other.parameterGradient.map(\.bitPattern) == reference.parameterGradient.map(\.bitPattern),
                 "\(M.name) \(strategy): \(other.parameterGradient) vs \(reference.parameterGradient)")

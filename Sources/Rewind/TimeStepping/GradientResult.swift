@@ -30,6 +30,9 @@ public struct RunReport: Sendable, Codable, Equatable {
     public var optimalForwardSteps: Int
     /// Steps recorded on a tape (each exactly once).
     public var tapedSteps: Int
+    /// Steps recorded together on one tape by a checkpointed run (its schedule runs over
+    /// blocks of this many steps); 1 for classic step-by-step revolve and for store-all.
+    public var stepsPerBlock: Int
     /// The largest tape (columns and external data) held at once.
     public var peakTapeBytes: Int
     public var spilledBytes: Int
@@ -44,6 +47,8 @@ public struct RunReport: Sendable, Codable, Equatable {
     public var recordSeconds: Double
     /// Seconds spent in reverse sweeps.
     public var reverseSeconds: Double
+    /// Seconds spent advancing (untaped primal steps from snapshots).
+    public var advanceSeconds: Double
     /// Seconds of one primal step on `Double`, timed by the planner's sample: the yardstick
     /// for the gradient's cost (`runSeconds / (primalSecondsPerStep · steps)`).
     public var primalSecondsPerStep: Double
@@ -62,6 +67,7 @@ public struct RunReport: Sendable, Codable, Equatable {
         forwardSteps = 0
         optimalForwardSteps = 0
         tapedSteps = 0
+        stepsPerBlock = 1
         peakTapeBytes = 0
         spilledBytes = 0
         compressedBytes = 0
@@ -70,6 +76,7 @@ public struct RunReport: Sendable, Codable, Equatable {
         runSeconds = 0
         recordSeconds = 0
         reverseSeconds = 0
+        advanceSeconds = 0
         primalSecondsPerStep = 0
         tapeStatements = 0
         tapeBytesInUse = 0
@@ -82,6 +89,9 @@ public struct RunReport: Sendable, Codable, Equatable {
 public enum TimeSteppingError: Error, CustomStringConvertible, Equatable {
     case invalidSteps(Int)
     case invalidSnapshots(Int)
+    case invalidStepsPerBlock(Int)
+    /// Blocks of several steps were asked of a strategy that tapes single steps.
+    case blocksNeedRevolve(strategy: String)
     case wrongLength(what: String, expected: Int, actual: Int)
     case nonFinite(what: String, index: Int, value: Double)
     case budgetTooSmall(budget: Int, minimum: Int, detail: String)
@@ -95,6 +105,11 @@ public enum TimeSteppingError: Error, CustomStringConvertible, Equatable {
             return "the number of steps must be at least 1 (got \(steps))"
         case .invalidSnapshots(let count):
             return "checkpointing needs at least 1 snapshot (got \(count)); pass --snapshots 1 or more, or auto"
+        case .invalidStepsPerBlock(let count):
+            return "a block has at least 1 step (got \(count)); pass --steps-per-block 1 or more, or auto"
+        case .blocksNeedRevolve(let strategy):
+            return "blocks of several steps are taped by revolve only, not by \(strategy); "
+                + "use --strategy revolve or auto, or drop --steps-per-block"
         case .wrongLength(let what, let expected, let actual):
             return "\(what) has \(actual) values but the problem needs \(expected)"
         case .nonFinite(let what, let index, let value):

@@ -61,6 +61,7 @@ extension CheckpointExecutor {
             try perform(action)
             return
         }
+        precondition(stepsPerBlock == 1, "a multi-seed run tapes one step at a time")
         precondition(step == currentStep, "schedule reverses step \(step) but the state is at \(currentStep)")
         precondition(step == nextReverse, "schedule reverses step \(step) out of order (expected \(nextReverse))")
         reverseStep(step)

@@ -15,6 +15,21 @@
 /// The minimum budget for a checkpointed run is `W + B` (one snapshot, of `x_0`). `auto`
 /// chooses store-all when it fits, otherwise revolve with `c = ⌊(budget − W)/B⌋` snapshots,
 /// capped at `N`.
+///
+/// Blocks (`auto` and `revolve` without a snapshot count): revolve may schedule blocks of `L`
+/// steps taped together instead of single steps (see `CheckpointExecutor`). For each `L` in
+/// 1, 2, 4, … up to `largestBlock` (the block's tape at most 256 KiB, so that it stays in cache,
+/// and its working set `W(L)` at most half the budget) the planner predicts
+/// `L·t(⌈N/L⌉, c(L))·primal + N·taped(L)` seconds, where `c(L) = ⌊(budget − W(L))/B⌋` and
+/// `taped(L)` splits the sampled cost of a taped step into a per-tape part (divided by `L`)
+/// and a per-step part, from one step and a block timed on their own tapes (`RunSample`);
+/// it takes the fastest. The chosen block's `W(L)` is then measured by recording one.
+///
+/// Fresh memory: every prediction adds the first touch of the memory it needs beyond what the
+/// workspace already holds, at the measured cost of a fresh page. Where store-all fits, `auto`
+/// still takes blocked revolve if that is predicted faster: on this project's machines a
+/// fresh page costs 1–4 µs, so Lorenz's 330 MB store-all tape takes longer than recomputing
+/// the whole primal once and taping it in blocks that stay in cache.
 @usableFromInline
 struct RunPlan {
     @usableFromInline var strategy: CheckpointStrategy
@@ -29,12 +44,17 @@ struct RunPlan {
     /// When one step's tape does not fit: the chunk size (in statements) at which the step
     /// tapes spill to disk.
     @usableFromInline var spillChunkStatements: Int?
+    /// Steps taped together; the schedule runs over blocks of this many steps.
+    @usableFromInline var stepsPerBlock = 1
 
     @usableFromInline var summary: String {
         var strategyText: String
         switch strategy {
         case .storeAll: strategyText = "store-all"
-        case .revolve: strategyText = "revolve with \(snapshots) snapshots"
+        case .revolve:
+            strategyText = stepsPerBlock == 1
+                ? "revolve with \(snapshots) snapshots"
+                : "revolve over blocks of \(stepsPerBlock) steps with \(snapshots) snapshots"
         case .online: strategyText = "online with \(snapshots) snapshots"
         case .twoLevel:
             strategyText = "two-level revolve with \(snapshots - diskSnapshots) snapshots in memory and \(diskSnapshots) on disk"
@@ -45,104 +65,14 @@ struct RunPlan {
             strategyText += ", step tapes spilled to disk in chunks of \(spillChunkStatements) statements"
         }
         return "\(strategyText): \(predictedAdvances) advances predicted, about "
-            + "\(formatSeconds(predictedSeconds)); one step's working set \(MemoryBudget.format(stepWorkingSetBytes)), "
+            + "\(formatSeconds(predictedSeconds)); one \(stepsPerBlock == 1 ? "step" : "block")'s working set "
+            + "\(MemoryBudget.format(stepWorkingSetBytes)), "
             + "snapshot \(MemoryBudget.format(snapshotBytes)), store-all \(MemoryBudget.format(storeAllBytes))"
     }
 }
 
 func formatSeconds(_ seconds: Double) -> String {
     seconds < 1 ? "\(Int((seconds * 1000).rounded())) ms" : "\((seconds * 100).rounded() / 100) s"
-}
-
-@usableFromInline
-struct RunSample {
-    @usableFromInline var primalSecondsPerStep: Double
-    @usableFromInline var tapedSecondsPerStep: Double
-    /// Tape and adjoint vector of the largest step (the last, with the objective), as reserved.
-    @usableFromInline var stepTapeReservedBytes: Int
-    @usableFromInline var stepTapeUsedBytes: Int
-    /// The largest step tape alone, without its adjoint vector.
-    @usableFromInline var stepTapeOnlyBytes: Int
-    @usableFromInline var identifiersPerStep: Int
-
-    @inlinable
-    init(
-        primalSecondsPerStep: Double, tapedSecondsPerStep: Double, stepTapeReservedBytes: Int,
-        stepTapeOnlyBytes: Int, stepTapeUsedBytes: Int, identifiersPerStep: Int
-    ) {
-        self.stepTapeOnlyBytes = stepTapeOnlyBytes
-        self.primalSecondsPerStep = primalSecondsPerStep
-        self.tapedSecondsPerStep = tapedSecondsPerStep
-        self.stepTapeReservedBytes = stepTapeReservedBytes
-        self.stepTapeUsedBytes = stepTapeUsedBytes
-        self.identifiersPerStep = identifiersPerStep
-    }
-
-    /// Records and sweeps the first step once, and times primal steps.
-    @inlinable
-    static func measure<P: TimeSteppingProblem>(
-        _ problem: P, initialState: [Double], parameters: [Double], steps: Int, tape: Tape, adjoints: AdjointVector
-    ) -> RunSample {
-        var stateAdjoint = [Double](repeating: 0, count: initialState.count)
-        var parameterAdjoint = [Double](repeating: 0, count: parameters.count)
-        var sumAdjoint = 1.0
-        // Three passes: a warm-up (the first touches new memory and would overstate the time),
-        // timed ordinary steps for the per-step figures, and the last step with the
-        // objective, whose tape is the largest of the run.
-        var tapedSeconds = 0.0
-        var stepUsedBytes = 0
-        var stepIdentifiers = 0
-        var reserved = 0
-        var tapeReserved = 0
-        var recorded = RecordedSteps(
-            stateLeaves: [], parameterLeaves: [], finalState: [], runningCosts: [], objective: nil, sumLeaf: nil,
-            positionBeforeObjective: .start, runningSum: 0)
-        for pass in 0..<3 {
-            // The timed pass repeats the step until about a millisecond has passed, so that a
-            // small step is not timed by one cold run.
-            var repetitions = 0
-            let start = monotonicSeconds()
-            repeat {
-                // Reusing the arrays, as the executor does for every taped step.
-                recorded.rerecord(
-                    problem, on: tape, state: initialState, parameters: parameters, steps: 1, runningSum: 0,
-                    endsRun: pass == 2)
-                recorded.reverse(
-                    on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
-                    parameterAdjoint: &parameterAdjoint)
-                repetitions += 1
-            } while pass == 1 && repetitions < 1000 && monotonicSeconds() - start < 1e-3
-            if pass == 1 {
-                tapedSeconds = (monotonicSeconds() - start) / Double(repetitions)
-                let statistics = tape.statistics
-                // What the arena reserves for these statements: the identifier column is as
-                // long as the partial column, whether or not every partial has an identifier.
-                stepUsedBytes = statistics.statementCount + 12 * statistics.partialCount
-                stepIdentifiers = tape.identifierCount
-            }
-            reserved = max(reserved, tape.reservedByteCount + adjoints.byteCount)
-            tapeReserved = max(tapeReserved, tape.reservedByteCount)
-        }
-        tape.reset()
-
-        var state = initialState
-        var next = initialState
-        let sampleSteps = min(steps, max(1, 400_000 / max(1, initialState.count * 25)))
-        var sum = 0.0
-        let start = monotonicSeconds()
-        for _ in 0..<sampleSteps {
-            problem.step(state, parameters: parameters, into: &next)
-            swap(&state, &next)
-            // An advance also adds the running cost the first time it reaches a state.
-            if problem.hasRunningCost { sum = sum + problem.runningCost(state, parameters: parameters) }
-        }
-        let primalSeconds = (monotonicSeconds() - start) / Double(sampleSteps)
-        withExtendedLifetime(sum) {}
-        return RunSample(
-            primalSecondsPerStep: primalSeconds, tapedSecondsPerStep: tapedSeconds,
-            stepTapeReservedBytes: reserved, stepTapeOnlyBytes: tapeReserved, stepTapeUsedBytes: stepUsedBytes,
-            identifiersPerStep: stepIdentifiers - parameters.count - initialState.count)
-    }
 }
 
 @usableFromInline
@@ -153,11 +83,51 @@ enum RunPlanner {
         stateCount * (3 * MemoryLayout<Tracked>.stride + 4 * MemoryLayout<Double>.stride)
     }
 
+    /// Bytes one taped block of `steps` steps holds while it is recorded and swept: its tape
+    /// as the arena reserves it, its adjoint vector and the state arrays. Measured for one step
+    /// and for the block the sample recorded; otherwise bounded from the per-step counts (the
+    /// arena's doubling chunks reserve at most twice what they hold, plus the first chunk).
+    @usableFromInline
+    static func blockWorkingSetBytes(steps: Int, sample: RunSample, stateCount: Int) -> Int {
+        let stateArrays = stateArrayBytes(stateCount: stateCount)
+        let oneStep = sample.stepTapeReservedBytes + stateArrays
+        if steps == 1 { return oneStep }
+        if let measured = sample.measuredBlock, measured.steps == steps { return measured.reservedBytes + stateArrays }
+        let configuration = TapeConfiguration.default
+        let arguments = configuration.argumentsPerStatement
+        let capacity = max(steps * sample.statementsPerStep, (steps * sample.partialsPerStep + arguments - 1) / arguments)
+        let arena = (2 * capacity + configuration.initialStatementCapacity) * (1 + arguments * 12)
+        let oneStepAdjoints = sample.stepTapeReservedBytes - sample.stepTapeOnlyBytes
+        let adjoints = (steps - 1) * sample.identifiersPerStep * MemoryLayout<Double>.stride + oneStepAdjoints
+        return max(oneStep, arena + adjoints + stateArrays)
+    }
+
+    /// The longest block worth considering: its tape at most 256 KiB (a quarter of a core's
+    /// L2 here: longer blocks leave the cache, and past a few hundred steps the per-tape cost
+    /// is paid off anyway) and its working set at most half the budget; a power of two, at
+    /// least 1.
+    @usableFromInline
+    static func largestBlock(sample: RunSample, budget: Int, stateCount: Int = 0) -> Int {
+        var steps = 1
+        while steps < 4096 && 2 * steps * max(1, sample.stepTapeUsedBytes) <= 1 << 18
+            && 2 * blockWorkingSetBytes(steps: 2 * steps, sample: sample, stateCount: stateCount) <= budget
+        {
+            steps *= 2
+        }
+        return steps
+    }
+
     @usableFromInline
     static func plan(
         strategy: CheckpointStrategy, budget: MemoryBudget, steps: Int, stateCount: Int, sample: RunSample,
-        diskAllowed: Bool = false
+        diskAllowed: Bool = false, stepsPerBlock requestedBlock: Int? = nil
     ) throws -> RunPlan {
+        if let requestedBlock, requestedBlock > 1 {
+            switch strategy {
+            case .auto, .revolve: break
+            default: throw TimeSteppingError.blocksNeedRevolve(strategy: strategy.description)
+            }
+        }
         // A slot holds the state (8 bytes a value), its step (8) in the pool, and a frame of
         // revolve's schedule stack (32), plus 24 bytes of allocator slack.
         let snapshotBytes = stateCount * MemoryLayout<Double>.stride + 64
@@ -176,19 +146,41 @@ enum RunPlanner {
         let minimum = workingSet + snapshotBytes
         let available = budget.bytes - workingSet
 
-        func revolvePlan(_ snapshots: Int, online: Bool) -> RunPlan {
-            let c = max(1, min(snapshots, steps))
-            let advances = RevolveSchedule.minimumAdvances(steps: steps, snapshots: c)
-            let seconds =
-                Double(advances) * sample.primalSecondsPerStep + Double(steps) * sample.tapedSecondsPerStep
+        /// Revolve over blocks of `length` steps with `requested` snapshots, or with as many
+        /// as the budget holds beside the block's working set; nil when not one fits.
+        func revolvePlan(snapshots requested: Int?, stepsPerBlock length: Int, online: Bool = false) -> RunPlan? {
+            let blockWorkingSet = blockWorkingSetBytes(steps: length, sample: sample, stateCount: stateCount)
+            let blocks = (steps + length - 1) / length
+            let snapshots = min(requested ?? (budget.bytes - blockWorkingSet) / snapshotBytes, blocks)
+            guard snapshots >= 1 else { return nil }
+            let advances = length * RevolveSchedule.minimumAdvances(steps: blocks, snapshots: snapshots)
+            let seconds = Double(advances) * sample.primalSecondsPerStep
+                + Double(steps) * sample.tapedSecondsPerStep(stepsPerBlock: length)
+                + sample.freshMemorySeconds(blockWorkingSet + snapshots * snapshotBytes)
             return RunPlan(
-                strategy: online ? .online(snapshots: c) : .revolve(snapshots: c), snapshots: c,
-                predictedAdvances: advances, predictedSeconds: seconds, stepWorkingSetBytes: workingSet,
-                snapshotBytes: snapshotBytes, storeAllBytes: storeAllBytes)
+                strategy: online ? .online(snapshots: snapshots) : .revolve(snapshots: snapshots),
+                snapshots: snapshots, predictedAdvances: advances, predictedSeconds: seconds,
+                stepWorkingSetBytes: blockWorkingSet, snapshotBytes: snapshotBytes, storeAllBytes: storeAllBytes,
+                stepsPerBlock: length)
+        }
+        /// Revolve over the requested block length, or over the one that the cost model
+        /// predicts fastest (see the type's comment): single steps when no block was sampled.
+        func fastestRevolvePlan() -> RunPlan? {
+            var lengths = [1]
+            if let requestedBlock {
+                lengths = [requestedBlock]
+            } else if sample.blockSteps > 1 {
+                let longest = min(steps, largestBlock(sample: sample, budget: budget.bytes, stateCount: stateCount))
+                while 2 * lengths.last! <= longest { lengths.append(2 * lengths.last!) }
+            }
+            return lengths.compactMap { revolvePlan(snapshots: nil, stepsPerBlock: $0) }
+                .min { $0.predictedSeconds < $1.predictedSeconds }
         }
         let storeAll = RunPlan(
             strategy: .storeAll, snapshots: 0, predictedAdvances: 0,
-            predictedSeconds: Double(steps) * sample.tapedSecondsPerStep, stepWorkingSetBytes: workingSet,
+            predictedSeconds: Double(steps) * sample.tapedSecondsPerStep(stepsPerBlock: steps)
+                + sample.freshMemorySeconds(storeAllBytes),
+            stepWorkingSetBytes: workingSet,
             snapshotBytes: snapshotBytes, storeAllBytes: storeAllBytes)
 
         /// Enough snapshots in all that no step is advanced more than twice (repetition ≤ 2).
@@ -201,7 +193,7 @@ enum RunPlanner {
                     total = min(steps, total * 2)
                 }
             }
-            var plan = revolvePlan(total, online: false)
+            var plan = revolvePlan(snapshots: total, stepsPerBlock: 1)!
             plan.strategy = .twoLevel(memorySnapshots: memory, diskSnapshots: total - memory)
             plan.snapshots = total
             plan.diskSnapshots = total - memory
@@ -246,7 +238,14 @@ enum RunPlanner {
             }
             return storeAll
         case .auto:
-            if storeAllBytes <= budget.bytes { return storeAll }
+            if storeAllBytes <= budget.bytes {
+                // Store-all records no step twice, but touches its whole tape once: where
+                // fresh pages are dear, revolve over cache-sized blocks can be faster.
+                if let blocked = fastestRevolvePlan(), blocked.predictedSeconds < storeAll.predictedSeconds {
+                    return blocked
+                }
+                return storeAll
+            }
             if budget.bytes < minimum && diskAllowed {
                 // One step's tape does not fit beside a snapshot: let the step tapes spill.
                 // Resident while spilling: about six chunks (recording, staging, reading,
@@ -264,7 +263,7 @@ enum RunPlanner {
                             + "two snapshots of \(MemoryBudget.format(snapshotBytes))")
                 }
                 let chunkBytes = max(minimumChunk, (budget.bytes - untaped - 2 * snapshotBytes) / 6)
-                var plan = revolvePlan(2, online: false)
+                var plan = revolvePlan(snapshots: 2, stepsPerBlock: 1)!
                 plan.stepWorkingSetBytes = untaped + 6 * chunkBytes
                 plan.spillChunkStatements = chunkBytes / bytesPerStatement
                 return plan
@@ -281,21 +280,26 @@ enum RunPlanner {
             if diskAllowed && inMemory < steps && RevolveSchedule.repetitionNumber(steps: steps, snapshots: inMemory) > 3 {
                 return twoLevelPlan(memory: inMemory, disk: nil)
             }
-            return revolvePlan(inMemory, online: false)
+            return fastestRevolvePlan() ?? revolvePlan(snapshots: inMemory, stepsPerBlock: 1)!
         case .revolve(let requested), .online(let requested):
             let online: Bool
             if case .online = strategy { online = true } else { online = false }
             if let requested, requested < 1 { throw TimeSteppingError.invalidSnapshots(requested) }
-            let snapshots = requested ?? max(1, available / snapshotBytes)
-            let needed = workingSet + min(snapshots, steps) * snapshotBytes
+            if requested == nil && !online, let fastest = fastestRevolvePlan() { return fastest }
+            let length = requestedBlock ?? 1
+            let blockWorkingSet = blockWorkingSetBytes(steps: length, sample: sample, stateCount: stateCount)
+            let blocks = (steps + length - 1) / length
+            let snapshots = requested ?? max(1, (budget.bytes - blockWorkingSet) / snapshotBytes)
+            let needed = blockWorkingSet + min(snapshots, blocks) * snapshotBytes
             guard budget.bytes >= needed else {
                 throw TimeSteppingError.budgetTooSmall(
-                    budget: budget.bytes, minimum: requested == nil ? minimum : needed,
-                    detail: "one recorded step needs \(MemoryBudget.format(workingSet)) and "
-                        + "\(requested == nil ? 1 : min(snapshots, steps)) snapshot(s) of "
+                    budget: budget.bytes, minimum: requested == nil && length == 1 ? minimum : needed,
+                    detail: "one recorded \(length == 1 ? "step" : "block of \(length) steps") needs "
+                        + "\(MemoryBudget.format(blockWorkingSet)) and "
+                        + "\(requested == nil ? 1 : min(snapshots, blocks)) snapshot(s) of "
                         + "\(MemoryBudget.format(snapshotBytes))")
             }
-            return revolvePlan(snapshots, online: online)
+            return revolvePlan(snapshots: snapshots, stepsPerBlock: length, online: online)!
         }
     }
 }

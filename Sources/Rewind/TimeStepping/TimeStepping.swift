@@ -19,6 +19,7 @@ public enum TimeStepping {
         try validate(
             problem, initialState: initialState, parameters: parameters, steps: steps,
             allowingNonFiniteParameters: options.checksFinite)
+        if let block = options.stepsPerBlock, block < 1 { throw TimeSteppingError.invalidStepsPerBlock(block) }
         let started = monotonicSeconds()
         if let parent = options.spillDirectory {
             // Refuse an unusable spill directory before running, not when the first spill comes.
@@ -36,18 +37,29 @@ public enum TimeStepping {
         let workspace = options.workspace ?? TimeSteppingWorkspace()
         let tape = workspace.tape
         tape.checksFinite = false
-        let sample = RunSample.measure(
+        var sample = RunSample.measure(
             problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
-            adjoints: workspace.adjoints)
-        let plan = try RunPlanner.plan(
-            strategy: options.strategy, budget: options.memoryBudget, steps: steps,
-            stateCount: problem.stateCount, sample: sample, diskAllowed: options.spillDirectory != nil)
+            adjoints: workspace.adjoints, blockBudget: options.memoryBudget.bytes)
+        func makePlan() throws -> RunPlan {
+            try RunPlanner.plan(
+                strategy: options.strategy, budget: options.memoryBudget, steps: steps,
+                stateCount: problem.stateCount, sample: sample, diskAllowed: options.spillDirectory != nil,
+                stepsPerBlock: options.stepsPerBlock)
+        }
+        var plan = try makePlan()
+        if plan.stepsPerBlock > 1 {
+            // Charge the block's memory as measured, not as estimated.
+            sample.measureBlockMemory(
+                problem, steps: plan.stepsPerBlock, initialState: initialState, parameters: parameters, tape: tape,
+                adjoints: workspace.adjoints)
+            plan = try makePlan()
+        }
         let runStarted = monotonicSeconds()
 
         func makeExecutor() -> CheckpointExecutor<P> {
             let executor = CheckpointExecutor(
                 problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
-                adjoints: workspace.adjoints, snapshotSlots: plan.snapshots)
+                adjoints: workspace.adjoints, snapshotSlots: plan.snapshots, stepsPerBlock: plan.stepsPerBlock)
             executor.progress = options.progress
             executor.checksFinite = options.checksFinite
             return executor
@@ -91,7 +103,7 @@ public enum TimeStepping {
         case .revolve(let snapshots):
             result = try withSpilledTape(plan.spillChunkStatements) {
                 let executor = makeExecutor()
-                try executor.run(RevolveSchedule(steps: steps, snapshots: snapshots ?? plan.snapshots))
+                try executor.run(RevolveSchedule(steps: executor.blocks, snapshots: snapshots ?? plan.snapshots))
                 return finish(
                     executor, strategy: plan.spillChunkStatements == nil ? "revolve" : "revolve, spilling step tapes")
             }
@@ -194,6 +206,8 @@ public enum TimeStepping {
         report.peakTapeBytes = executor.peakTapeBytes
         report.recordSeconds = executor.recordSeconds
         report.reverseSeconds = executor.reverseSeconds
+        report.advanceSeconds = executor.advanceSeconds
+        report.stepsPerBlock = executor.stepsPerBlock
         report.tapeStatements = executor.largestTapeStatements
         report.tapeBytesInUse = executor.largestTapeBytesInUse
         return GradientResult(

@@ -21,6 +21,21 @@ private struct Shrinking: TimeSteppingProblem {
     func objective<S: SimulationScalar>(finalState s: [S], runningCostSum: S, parameters: [S]) -> S { s[0] }
 }
 
+/// A small state, whose step tape costs less than the bookkeeping of a tape: where blocks pay.
+private struct Oscillator: TimeSteppingProblem {
+    var stateCount: Int { 2 }
+    var parameterCount: Int { 1 }
+    var hasRunningCost: Bool { true }
+    func step<S: SimulationScalar>(_ s: [S], parameters p: [S], into next: inout [S]) {
+        next[0] = s[0] + 0.01 * s[1]
+        next[1] = s[1] - 0.01 * p[0] * S.sin(s[0])
+    }
+    func runningCost<S: SimulationScalar>(_ s: [S], parameters: [S]) -> S { s[0] * s[0] }
+    func objective<S: SimulationScalar>(finalState s: [S], runningCostSum: S, parameters: [S]) -> S {
+        runningCostSum + s[1]
+    }
+}
+
 @Suite("Memory budget, plans and bad input")
 struct BudgetTests {
     let x0 = (0..<64).map { Double($0) / 64 }
@@ -89,6 +104,56 @@ struct BudgetTests {
     @Test func aStepThatChangesTheStateLengthTrapsWithAMessage() async {
         await #expect(processExitsWith: .failure) {
             _ = try? TimeStepping.gradient(of: Shrinking(), initialState: [1, 2], parameters: [], steps: 3)
+        }
+    }
+
+    func runOscillator(
+        _ strategy: CheckpointStrategy, budget: Int, steps: Int, stepsPerBlock: Int? = nil
+    ) throws -> GradientResult {
+        var options = TimeSteppingOptions(strategy: strategy, memoryBudget: MemoryBudget(bytes: budget))
+        options.stepsPerBlock = stepsPerBlock
+        return try TimeStepping.gradient(
+            of: Oscillator(), initialState: [0.5, 0], parameters: [4], steps: steps, options: options)
+    }
+
+    @Test func blocksAdvanceByWholeBlocksAndTapeEveryStepOnce() throws {
+        let result = try runOscillator(.revolve(snapshots: 3), budget: 1 << 30, steps: 50, stepsPerBlock: 4)
+        // 13 blocks, the last of 2 steps; revolve over blocks never advances through the last.
+        #expect(result.report.stepsPerBlock == 4)
+        #expect(result.report.forwardSteps == 4 * RevolveSchedule.minimumAdvances(steps: 13, snapshots: 3))
+        #expect(result.report.optimalForwardSteps == result.report.forwardSteps)
+        #expect(result.report.tapedSteps == 50)
+        #expect(result.report.snapshotsInMemory <= 3)
+        let reference = try runOscillator(.storeAll, budget: 1 << 30, steps: 50)
+        #expect(result.initialStateGradient == reference.initialStateGradient)
+        #expect(result.parameterGradient == reference.parameterGradient)
+        #expect(result.objective == reference.objective)
+    }
+
+    @Test func autoTapesSmallStatesInBlocksWithinTheBudget() throws {
+        // Store-all would need some 10 MB; a quarter of a mebibyte holds blocks and snapshots.
+        let budget = 256 << 10
+        let result = try runOscillator(.auto, budget: budget, steps: 100_000)
+        #expect(result.report.strategy == "revolve")
+        #expect(result.report.stepsPerBlock > 1)
+        #expect(result.report.forwardSteps == result.report.optimalForwardSteps)
+        #expect(result.report.tapedSteps == 100_000)
+        #expect(result.report.peakTapeBytes + result.report.snapshotsInMemory * (2 * 8 + 64) <= budget)
+        let reference = try runOscillator(.revolve(snapshots: 40), budget: 1 << 30, steps: 100_000, stepsPerBlock: 1)
+        #expect(result.parameterGradient == reference.parameterGradient)
+        #expect(result.initialStateGradient == reference.initialStateGradient)
+    }
+
+    @Test func blocksAreForRevolveOnly() {
+        #expect(throws: TimeSteppingError.blocksNeedRevolve(strategy: "online")) {
+            try self.runOscillator(.online(snapshots: 3), budget: 1 << 30, steps: 50, stepsPerBlock: 4)
+        }
+        #expect(throws: TimeSteppingError.invalidStepsPerBlock(0)) {
+            try self.runOscillator(.revolve(snapshots: 3), budget: 1 << 30, steps: 50, stepsPerBlock: 0)
+        }
+        // A block whose tape does not fit beside one snapshot is refused with what it needs.
+        #expect(throws: TimeSteppingError.self) {
+            try self.runOscillator(.revolve(snapshots: 3), budget: 64 << 10, steps: 50_000, stepsPerBlock: 50_000)
         }
     }
 

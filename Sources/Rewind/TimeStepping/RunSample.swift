@@ -1,0 +1,179 @@
+/// What the planner knows of a problem before a run: one step recorded and timed, a block of
+/// steps recorded and timed (when blocks can pay), and primal steps timed.
+@usableFromInline
+struct RunSample {
+    @usableFromInline var primalSecondsPerStep: Double
+    /// Recording and sweeping one step on its own tape, bookkeeping included.
+    @usableFromInline var tapedSecondsPerStep: Double
+    /// Tape and adjoint vector of the largest step (the last, with the objective), as reserved.
+    @usableFromInline var stepTapeReservedBytes: Int
+    @usableFromInline var stepTapeUsedBytes: Int
+    /// The largest step tape alone, without its adjoint vector.
+    @usableFromInline var stepTapeOnlyBytes: Int
+    @usableFromInline var identifiersPerStep: Int
+    /// Statements and partials one ordinary step records.
+    @usableFromInline var statementsPerStep = 0
+    @usableFromInline var partialsPerStep = 0
+    /// Tape and adjoint vector of a block of `steps` steps as reserved, measured by recording
+    /// one (`measureBlockMemory`), for the block length the planner chose.
+    @usableFromInline var measuredBlock: (steps: Int, reservedBytes: Int)?
+    /// Steps of the timed block (1 when no block was sampled) and the seconds per step when
+    /// that many steps share one tape: with `tapedSecondsPerStep` they split the cost of a
+    /// taped step into its per-tape bookkeeping and its per-step work (`RunPlanner`).
+    @usableFromInline var blockSteps = 1
+    @usableFromInline var blockTapedSecondsPerStep: Double
+    /// First touch of a fresh page (`ProcessMemory.secondsPerFreshPage`), and the bytes the
+    /// run's tape and adjoint vector already hold (reused, so not fresh).
+    @usableFromInline var secondsPerFreshPage = 0.0
+    @usableFromInline var reservedBeforeRunBytes = 0
+
+    /// Seconds of first touches for `bytes` of memory beyond what the workspace holds already.
+    @usableFromInline
+    func freshMemorySeconds(_ bytes: Int) -> Double {
+        Double(max(0, bytes - reservedBeforeRunBytes)) / Double(ProcessMemory.pageBytes) * secondsPerFreshPage
+    }
+
+    @inlinable
+    init(
+        primalSecondsPerStep: Double, tapedSecondsPerStep: Double, stepTapeReservedBytes: Int,
+        stepTapeOnlyBytes: Int, stepTapeUsedBytes: Int, identifiersPerStep: Int
+    ) {
+        self.stepTapeOnlyBytes = stepTapeOnlyBytes
+        self.primalSecondsPerStep = primalSecondsPerStep
+        self.tapedSecondsPerStep = tapedSecondsPerStep
+        self.stepTapeReservedBytes = stepTapeReservedBytes
+        self.stepTapeUsedBytes = stepTapeUsedBytes
+        self.identifiersPerStep = identifiersPerStep
+        blockTapedSecondsPerStep = tapedSecondsPerStep
+    }
+
+    /// Per-tape bookkeeping of a taped block (reset, leaves, seeds, reading adjoints), from the
+    /// two timings; 0 when no block was sampled.
+    @usableFromInline var secondsPerTape: Double {
+        guard blockSteps > 1 else { return 0 }
+        let perStep = (Double(blockSteps) * blockTapedSecondsPerStep - tapedSecondsPerStep) / Double(blockSteps - 1)
+        return max(0, tapedSecondsPerStep - perStep)
+    }
+
+    /// Seconds to record and sweep one step when `stepsPerBlock` steps share a tape.
+    @usableFromInline
+    func tapedSecondsPerStep(stepsPerBlock: Int) -> Double {
+        let overhead = secondsPerTape
+        return max(0, tapedSecondsPerStep - overhead) + overhead / Double(stepsPerBlock)
+    }
+
+    /// Records and sweeps the first step once, times primal steps, and — when `blockBudget`
+    /// is given and one step's tape is small beside it — times a block of steps on one tape.
+    @inlinable
+    static func measure<P: TimeSteppingProblem>(
+        _ problem: P, initialState: [Double], parameters: [Double], steps: Int, tape: Tape, adjoints: AdjointVector,
+        blockBudget: Int? = nil
+    ) -> RunSample {
+        var stateAdjoint = [Double](repeating: 0, count: initialState.count)
+        var parameterAdjoint = [Double](repeating: 0, count: parameters.count)
+        var sumAdjoint = 1.0
+        var recorded = RecordedSteps.empty
+        /// Seconds per step of recording and sweeping `count` steps on one tape; when `timed`,
+        /// the fastest of several rounds of about 0.2 ms each, so that neither one cold run nor
+        /// one preemption by another process sets the figure.
+        func tapedSeconds(steps count: Int, endsRun: Bool, timed: Bool) -> Double {
+            fastestRound(rounds: timed ? 5 : 1, seconds: timed ? 2e-4 : 0) {
+                // Reusing the arrays, as the executor does for every taped block.
+                recorded.rerecord(
+                    problem, on: tape, state: initialState, parameters: parameters, steps: count, runningSum: 0,
+                    endsRun: endsRun)
+                recorded.reverse(
+                    on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
+                    parameterAdjoint: &parameterAdjoint)
+                return count
+            }
+        }
+        // Three passes: a warm-up (the first touches new memory and would overstate the time),
+        // timed ordinary steps for the per-step figures, and the last step with the
+        // objective, whose tape is the largest of the run.
+        _ = tapedSeconds(steps: 1, endsRun: false, timed: false)
+        let taped = tapedSeconds(steps: 1, endsRun: false, timed: true)
+        let statistics = tape.statistics
+        // What the arena reserves for these statements: the identifier column is as long as
+        // the partial column, whether or not every partial has an identifier.
+        let stepUsedBytes = statistics.statementCount + 12 * statistics.partialCount
+        let stepIdentifiers = tape.identifierCount
+        var reserved = tape.reservedByteCount + adjoints.byteCount
+        var tapeReserved = tape.reservedByteCount
+        _ = tapedSeconds(steps: 1, endsRun: true, timed: false)
+        reserved = max(reserved, tape.reservedByteCount + adjoints.byteCount)
+        tapeReserved = max(tapeReserved, tape.reservedByteCount)
+
+        var sample = RunSample(
+            primalSecondsPerStep: 0, tapedSecondsPerStep: taped, stepTapeReservedBytes: reserved,
+            stepTapeOnlyBytes: tapeReserved, stepTapeUsedBytes: stepUsedBytes,
+            identifiersPerStep: stepIdentifiers - parameters.count - initialState.count)
+        if let blockBudget {
+            sample.secondsPerFreshPage = ProcessMemory.secondsPerFreshPage(timing: min(1 << 20, blockBudget / 8))
+        }
+        sample.statementsPerStep = statistics.statementCount
+        sample.partialsPerStep = statistics.partialCount
+        if let blockBudget {
+            // Timed at the longest block the planner may choose: shorter blocks are
+            // interpolated, and the longest is the one that is usually chosen.
+            let blockSteps = min(steps, RunPlanner.largestBlock(sample: sample, budget: blockBudget))
+            if blockSteps >= 2 {
+                _ = tapedSeconds(steps: blockSteps, endsRun: false, timed: false)
+                sample.blockSteps = blockSteps
+                sample.blockTapedSecondsPerStep = tapedSeconds(steps: blockSteps, endsRun: false, timed: true)
+            }
+        }
+        tape.reset()
+        // What the sample leaves reserved is reused by the run, so it is not fresh memory.
+        sample.reservedBeforeRunBytes = tape.reservedByteCount + adjoints.byteCount
+
+        var state = initialState
+        var next = initialState
+        var sum = 0.0
+        let batch = min(steps, max(1, 50_000 / max(1, initialState.count * 25)))
+        sample.primalSecondsPerStep = fastestRound(rounds: 5, seconds: 2e-4) {
+            for _ in 0..<batch {
+                problem.step(state, parameters: parameters, into: &next)
+                swap(&state, &next)
+                // An advance also adds the running cost the first time it reaches a state.
+                if problem.hasRunningCost { sum = sum + problem.runningCost(state, parameters: parameters) }
+            }
+            return batch
+        }
+        withExtendedLifetime(sum) {}
+        return sample
+    }
+
+    /// Seconds per unit of work of `body` (which does some and returns how many): the
+    /// fastest of `rounds` rounds, each repeating `body` until `seconds` have passed (one
+    /// round when that took more than 10 ms).
+    @inlinable
+    static func fastestRound(rounds: Int, seconds: Double, _ body: () -> Int) -> Double {
+        var fastest = Double.infinity
+        for _ in 0..<rounds {
+            var work = 0
+            let start = monotonicSeconds()
+            repeat { work += body() } while monotonicSeconds() - start < seconds
+            let elapsed = monotonicSeconds() - start
+            fastest = min(fastest, elapsed / Double(work))
+            // Large work (a big state's step) is its own average, and repeating it is dear.
+            if elapsed > 0.01 { break }
+        }
+        return fastest
+    }
+
+    /// Records a block of `steps` steps (with the objective, as the last block has) on the
+    /// run's tape, so that the plan charges the block's memory as the arena really reserves
+    /// it; the tape keeps those chunks for the run.
+    @inlinable
+    mutating func measureBlockMemory<P: TimeSteppingProblem>(
+        _ problem: P, steps: Int, initialState: [Double], parameters: [Double], tape: Tape, adjoints: AdjointVector
+    ) {
+        let recorded = RecordedSteps.record(
+            problem, on: tape, state: initialState, parameters: parameters, steps: steps, runningSum: 0, endsRun: true)
+        adjoints.prepare(for: tape)
+        measuredBlock = (steps, tape.reservedByteCount + adjoints.byteCount)
+        withExtendedLifetime(recorded) {}
+        tape.reset()
+    }
+}
