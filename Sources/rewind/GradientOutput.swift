@@ -17,6 +17,7 @@ struct GradientOutput: Encodable {
         var peakTapeBytes: Int
         var spilledBytes: Int
         var compressedBytes: Int
+        var spill: SpillReport?
         var peakResidentBytes: Int
         var seconds: Double
         var runSeconds: Double
@@ -51,6 +52,7 @@ struct GradientOutput: Encodable {
             strategy: r.strategy, snapshotsInMemory: r.snapshotsInMemory, snapshotsOnDisk: r.snapshotsOnDisk,
             forwardSteps: r.forwardSteps, optimalForwardSteps: r.optimalForwardSteps, tapedSteps: r.tapedSteps,
             peakTapeBytes: r.peakTapeBytes, spilledBytes: r.spilledBytes, compressedBytes: r.compressedBytes,
+            spill: r.spill,
             peakResidentBytes: r.peakResidentBytes, seconds: r.seconds, runSeconds: r.runSeconds,
             predictedSeconds: r.predictedSeconds, primalSecondsPerStep: r.primalSecondsPerStep,
             recordSeconds: r.recordSeconds, reverseSeconds: r.reverseSeconds, advanceSeconds: r.advanceSeconds,

@@ -6,12 +6,12 @@ import Darwin
 
 /// Writes and reads spill segment files: a checksummed header, then one LZ4 frame per column.
 ///
-/// File format, version 1 (all integers little-endian):
+/// File format, version 2 (all integers little-endian; version 1 had LZ4 content checksums):
 ///
 /// | offset | size | field |
 /// |---|---|---|
 /// | 0 | 8 | magic `RWNDSPL1` |
-/// | 8 | 2 | format version (1) |
+/// | 8 | 2 | format version (2) |
 /// | 10 | 2 | column count c, 1...8 |
 /// | 12 | 4 | reserved, 0 |
 /// | 16 | 8 | segment index |
@@ -327,7 +327,7 @@ struct _SpillSegmentLayout {
 /// Encoding and decoding of the header described on ``SpillSegmentCoder``.
 enum _SpillSegmentHeader {
     static let magic: [UInt8] = Array("RWNDSPL1".utf8)
-    static let version = 1
+    static let version = 2
     static let maximumColumnCount = 8
     static let fixedByteCount = 24
     static let recordByteCount = 32

@@ -37,6 +37,8 @@ public struct RunReport: Sendable, Codable, Equatable {
     public var peakTapeBytes: Int
     public var spilledBytes: Int
     public var compressedBytes: Int
+    /// Per column and per phase, when anything spilled.
+    public var spill: SpillReport?
     /// Peak resident memory of the process (`VmHWM`), measured.
     public var peakResidentBytes: Int
     /// Wall time of the whole call: sampling, planning and the run.

@@ -77,6 +77,12 @@ func formatSeconds(_ seconds: Double) -> String {
 
 @usableFromInline
 enum RunPlanner {
+    /// Chunk-sized buffers resident while a tape spills: the chunk being recorded, the
+    /// `SpillStore`'s two write staging buffers, its compressed frame and file input buffer, its
+    /// two read buffers, and the tape's buffer the sweep reads from.
+    @usableFromInline
+    static let spillBufferChunks = 8
+
     /// Recording arrays (leaves, outputs, scratch) of tracked values and the executor's states.
     @usableFromInline
     static func stateArrayBytes(stateCount: Int) -> Int {
@@ -213,13 +219,12 @@ enum RunPlanner {
             }
             return twoLevelPlan(memory: min(inMemory, steps), disk: disk)
         case .spill:
-            // Resident: the adjoint vector of the whole run, the states, and about six chunks
-            // (recording, staging, reading, prefetching).
+            // Resident: the adjoint vector of the whole run, the states, and the spill buffers.
             let bytesPerStatement = 1 + TapeConfiguration.default.argumentsPerStatement * 12
             let adjointBytes = (steps * sample.identifiersPerStep + stateCount + 64) * MemoryLayout<Double>.stride
             let resident = adjointBytes + stateArrays
             let minimumChunk = 256 * bytesPerStatement
-            let needed = resident + 6 * minimumChunk
+            let needed = resident + spillBufferChunks * minimumChunk
             guard budget.bytes >= needed else {
                 throw TimeSteppingError.budgetTooSmall(
                     budget: budget.bytes, minimum: needed,
@@ -228,9 +233,9 @@ enum RunPlanner {
             }
             var plan = storeAll
             plan.strategy = .spill
-            let chunkBytes = min(max(minimumChunk, (budget.bytes - resident) / 6), TapeConfiguration.default.maximumStatementCapacity * bytesPerStatement)
+            let chunkBytes = min(max(minimumChunk, (budget.bytes - resident) / spillBufferChunks), TapeConfiguration.default.maximumStatementCapacity * bytesPerStatement)
             plan.spillChunkStatements = chunkBytes / bytesPerStatement
-            plan.stepWorkingSetBytes = resident + 6 * chunkBytes
+            plan.stepWorkingSetBytes = resident + spillBufferChunks * chunkBytes
             return plan
         case .storeAll:
             guard storeAllBytes <= budget.bytes else {
@@ -248,13 +253,12 @@ enum RunPlanner {
             }
             if budget.bytes < minimum && diskAllowed {
                 // One step's tape does not fit beside a snapshot: let the step tapes spill.
-                // Resident while spilling: about six chunks (recording, staging, reading,
-                // prefetching), so a chunk gets a sixth of what remains after everything else
-                // and two snapshots.
+                // Resident while spilling: the spill buffers, so a chunk gets that share of
+                // what remains after everything else and two snapshots.
                 let untaped = workingSet - sample.stepTapeOnlyBytes
                 let bytesPerStatement = 1 + TapeConfiguration.default.argumentsPerStatement * 12
                 let minimumChunk = 256 * bytesPerStatement
-                let spillingMinimum = untaped + 6 * minimumChunk + 2 * snapshotBytes
+                let spillingMinimum = untaped + spillBufferChunks * minimumChunk + 2 * snapshotBytes
                 guard budget.bytes >= spillingMinimum else {
                     throw TimeSteppingError.budgetTooSmall(
                         budget: budget.bytes, minimum: spillingMinimum,
@@ -262,9 +266,9 @@ enum RunPlanner {
                             + "\(MemoryBudget.format(untaped)) for its adjoints and states, plus chunk buffers and "
                             + "two snapshots of \(MemoryBudget.format(snapshotBytes))")
                 }
-                let chunkBytes = max(minimumChunk, (budget.bytes - untaped - 2 * snapshotBytes) / 6)
+                let chunkBytes = max(minimumChunk, (budget.bytes - untaped - 2 * snapshotBytes) / spillBufferChunks)
                 var plan = revolvePlan(snapshots: 2, stepsPerBlock: 1)!
-                plan.stepWorkingSetBytes = untaped + 6 * chunkBytes
+                plan.stepWorkingSetBytes = untaped + spillBufferChunks * chunkBytes
                 plan.spillChunkStatements = chunkBytes / bytesPerStatement
                 return plan
             }

@@ -86,9 +86,10 @@ public enum TimeStepping {
             defer { tape.disableSpilling() }
             var result = try body()
             if let error = tape.spillError { throw error }
-            if let statistics = tape.spillStatistics {
+            if let statistics = tape.spillStatistics, statistics.segmentsWritten > 0 {
                 result.report.spilledBytes = statistics.rawBytesWritten
                 result.report.compressedBytes = statistics.compressedBytesWritten
+                result.report.spill = SpillReport(statistics)
             }
             return result
         }
@@ -127,6 +128,7 @@ public enum TimeStepping {
             result.report.snapshotsOnDisk = disk.peakSlots
             result.report.spilledBytes = statistics.rawBytesWritten
             result.report.compressedBytes = statistics.compressedBytesWritten
+            if statistics.segmentsWritten > 0 { result.report.spill = SpillReport(statistics) }
         case .online(let snapshots):
             let executor = makeExecutor()
             var schedule = OnlineSchedule(snapshots: snapshots ?? plan.snapshots)

@@ -106,7 +106,7 @@ struct SpillSegmentCoderTests {
                     }
                     if position < 8 { #expect(error == .badMagic(path: path)) }
                     if (8..<10).contains(position) {
-                        #expect(error == .unsupportedVersion(path: path, found: Int(bad[8]) | Int(bad[9]) << 8, supported: 1))
+                        #expect(error == .unsupportedVersion(path: path, found: Int(bad[8]) | Int(bad[9]) << 8, supported: _SpillSegmentHeader.version))
                     }
                     if (16..<headerCount).contains(position) { #expect(error == .headerChecksumMismatch(path: path)) }
                 }
