@@ -47,6 +47,8 @@ struct CLITests {
     @Test(arguments: [
         ["gradient", "navier-stokes"],
         ["gradient", "lorenz", "--steps", "0"],
+        ["gradient", "lorenz", "--steps-per-block", "0"],
+        ["gradient", "lorenz", "--strategy", "online", "--steps-per-block", "4"],
         ["gradient", "burgers", "--size", "-4"],
         ["gradient", "lorenz", "--size", "8"],
         ["gradient", "lorenz", "--parameter", "rho"],
