@@ -86,8 +86,10 @@ extension Tracked {
                     }
                 }
             }
-            for i in firstPoint..<(rows.upperBound * grid.columns) {
-                output[i] = recorder.pointee.pushLeaf(output[i].value)
+            output.withUnsafeMutableBufferPointer { out in
+                let first = out.baseAddress! + firstPoint
+                recorder.pointee.pushLeaves(
+                    count: rows.count * grid.columns, value: { first[$0].value }, store: { first[$0] = $1 })
             }
             firstRow = rows.upperBound
         }
@@ -104,8 +106,14 @@ final class _StencilInputs {
     @usableFromInline
     init(_ inputs: [Tracked]) {
         let first = inputs.first?.identifier ?? 0
-        let contiguous =
-            first != 0 && inputs.indices.allSatisfy { inputs[$0].identifier == first &+ UInt32(truncatingIfNeeded: $0) }
+        let contiguous = first != 0 && inputs.withUnsafeBufferPointer { inputs in
+            var expected = first
+            for input in inputs {
+                guard input.identifier == expected else { return false }
+                expected &+= 1
+            }
+            return true
+        }
         firstInput = contiguous ? first : 0
         identifiers = contiguous ? nil : inputs.map(\.identifier)
     }

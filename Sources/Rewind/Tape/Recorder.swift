@@ -75,6 +75,32 @@ struct _Recorder {
         return _finish(value)
     }
 
+    /// Records `count` statements with no arguments at once: `value(k)` gives the k-th value
+    /// and `store(k, tracked)` receives it. The same statements as `count` calls of `pushLeaf`,
+    /// but one capacity test and one `memset` per chunk instead of per statement: a step of a
+    /// large state registers thousands of leaves (its inputs, a stencil's outputs).
+    @inlinable @inline(__always)
+    mutating func pushLeaves(count: Int, value: (Int) -> Double, store: (Int, Tracked) -> Void) {
+        var done = 0
+        while done < count {
+            _reserve(arguments: 0, operation: "input")
+            // In check mode the capacity is held at the count, so this is one statement.
+            let batch = min(count &- done, statementCapacity &- statementCount)
+            (argumentCounts + statementCount).initialize(repeating: 0, count: batch)
+            var identifier = nextIdentifier
+            var last = lastValue
+            for k in done..<(done &+ batch) {
+                last = value(k)
+                store(k, Tracked(_value: last, identifier: identifier, tag: tag))
+                identifier &+= 1
+            }
+            lastValue = last
+            nextIdentifier = identifier
+            statementCount &+= batch
+            done &+= batch
+        }
+    }
+
     @inlinable @inline(__always)
     mutating func push(_ value: Double, _ a: UInt32, _ pa: Double, operation: StaticString = "operation") -> Tracked {
         _reserve(arguments: 1, operation: operation)

@@ -116,7 +116,21 @@ public final class Tape {
 
     /// Records `values.count` independent inputs.
     public func registerInputs(_ values: [Double]) -> [Tracked] {
-        values.map { registerInput($0) }
+        var inputs: [Tracked] = []
+        registerInputs(values, appendingTo: &inputs)
+        return inputs
+    }
+
+    /// Records `values.count` independent inputs and appends them to `inputs`.
+    @inlinable
+    public func registerInputs(_ values: [Double], appendingTo inputs: inout [Tracked]) {
+        let start = inputs.count
+        inputs.append(contentsOf: repeatElement(Tracked(0), count: values.count))
+        inputs.withUnsafeMutableBufferPointer { out in
+            values.withUnsafeBufferPointer { v in
+                _recorder.pointee.pushLeaves(count: v.count, value: { v[$0] }, store: { out[start &+ $0] = $1 })
+            }
+        }
     }
 
     /// The end of the recording so far.

@@ -74,9 +74,9 @@ struct RecordedSteps {
         let previous = tape._beginRecording()
         defer { tape._endRecording(restoring: previous) }
         parameterLeaves.removeAll(keepingCapacity: true)
-        for value in parameters { parameterLeaves.append(tape.registerInput(value)) }
+        tape.registerInputs(parameters, appendingTo: &parameterLeaves)
         stateLeaves.removeAll(keepingCapacity: true)
-        for value in state { stateLeaves.append(tape.registerInput(value)) }
+        tape.registerInputs(state, appendingTo: &stateLeaves)
         runningCosts.removeAll(keepingCapacity: true)
         stepStarts.removeAll(keepingCapacity: true)
         // `finalState` and `_next` are reused as the two state buffers of the recording.
@@ -142,15 +142,36 @@ struct RecordedSteps {
             tape.reverse(adjoints, from: tape.position, to: positionBeforeObjective)
             sumAdjoint = adjoints[sumLeaf]
         } else {
-            for (value, seed) in zip(finalState, stateAdjoint) where !value.isConstant {
-                adjoints[value] += seed
+            // Raw loops: a step of a large state seeds and reads thousands of adjoints, and
+            // through the checked subscripts that was a tenth of a Burgers step's sweep.
+            precondition(finalState.count == stateAdjoint.count)
+            let storage = adjoints.baseAddress
+            finalState.withUnsafeBufferPointer { values in
+                stateAdjoint.withUnsafeBufferPointer { seeds in
+                    for k in values.indices where !values[k].isConstant {
+                        storage[Int(values[k].identifier)] += seeds[k]
+                    }
+                }
             }
         }
         for identifier in runningCosts where identifier != 0 {
             adjoints[identifier: identifier] += sumAdjoint
         }
         tape.reverse(adjoints, from: positionBeforeObjective, to: .start)
-        for k in stateLeaves.indices { stateAdjoint[k] = adjoints[stateLeaves[k]] }
-        for k in parameterLeaves.indices { parameterAdjoint[k] = adjoints[parameterLeaves[k]] }
+        Self.readAdjoints(of: stateLeaves, from: adjoints, into: &stateAdjoint)
+        Self.readAdjoints(of: parameterLeaves, from: adjoints, into: &parameterAdjoint)
+    }
+
+    /// `result[k] = adjoint of leaves[k]`; the leaves are inputs of this tape, so in range.
+    @inlinable
+    static func readAdjoints(of leaves: [Tracked], from adjoints: AdjointVector, into result: inout [Double]) {
+        precondition(leaves.count == result.count)
+        precondition(leaves.allSatisfy { Int($0.identifier) < adjoints.count })
+        let storage = adjoints.baseAddress
+        leaves.withUnsafeBufferPointer { leaves in
+            result.withUnsafeMutableBufferPointer { out in
+                for k in leaves.indices { out[k] = storage[Int(leaves[k].identifier)] }
+            }
+        }
     }
 }

@@ -46,6 +46,8 @@ struct RunPlan {
     @usableFromInline var spillChunkStatements: Int?
     /// Steps taped together; the schedule runs over blocks of this many steps.
     @usableFromInline var stepsPerBlock = 1
+    /// Snapshots the budget would hold, when the plan takes fewer (see `revolvePlan`).
+    @usableFromInline var snapshotsThatFit: Int?
 
     @usableFromInline var summary: String {
         var strategyText: String
@@ -55,6 +57,9 @@ struct RunPlan {
             strategyText = stepsPerBlock == 1
                 ? "revolve with \(snapshots) snapshots"
                 : "revolve over blocks of \(stepsPerBlock) steps with \(snapshots) snapshots"
+            if let snapshotsThatFit, snapshotsThatFit > snapshots {
+                strategyText += " (of \(snapshotsThatFit) that fit: more would cost more in fresh pages than they save in advances)"
+            }
         case .online: strategyText = "online with \(snapshots) snapshots"
         case .twoLevel:
             strategyText = "two-level revolve with \(snapshots - diskSnapshots) snapshots in memory and \(diskSnapshots) on disk"
@@ -157,17 +162,33 @@ enum RunPlanner {
         func revolvePlan(snapshots requested: Int?, stepsPerBlock length: Int, online: Bool = false) -> RunPlan? {
             let blockWorkingSet = blockWorkingSetBytes(steps: length, sample: sample, stateCount: stateCount)
             let blocks = (steps + length - 1) / length
-            let snapshots = min(requested ?? (budget.bytes - blockWorkingSet) / snapshotBytes, blocks)
-            guard snapshots >= 1 else { return nil }
-            let advances = length * RevolveSchedule.minimumAdvances(steps: blocks, snapshots: snapshots)
-            let seconds = Double(advances) * sample.primalSecondsPerStep
-                + Double(steps) * sample.tapedSecondsPerStep(stepsPerBlock: length)
-                + sample.freshMemorySeconds(blockWorkingSet + snapshots * snapshotBytes)
+            let most = min(requested ?? (budget.bytes - blockWorkingSet) / snapshotBytes, blocks)
+            guard most >= 1 else { return nil }
+            func predictedSeconds(_ snapshots: Int) -> (advances: Int, seconds: Double) {
+                let advances = length * RevolveSchedule.minimumAdvances(steps: blocks, snapshots: snapshots)
+                let seconds = Double(advances) * sample.primalSecondsPerStep
+                    + Double(steps) * sample.tapedSecondsPerStep(stepsPerBlock: length)
+                    + sample.freshMemorySeconds(blockWorkingSet + snapshots * snapshotBytes)
+                return (advances, seconds)
+            }
+            // Fewer snapshots than fit, when their fresh pages cost more than the advances
+            // they save (large states: a Burgers snapshot of 4096 points is 8 pages): the
+            // fastest of c, c/2, c/4, … (only when the count is the planner's to choose).
+            var snapshots = most
+            var (advances, seconds) = predictedSeconds(most)
+            var candidate = most / 2
+            while requested == nil && candidate >= 1 {
+                let (candidateAdvances, candidateSeconds) = predictedSeconds(candidate)
+                if candidateSeconds < seconds {
+                    (snapshots, advances, seconds) = (candidate, candidateAdvances, candidateSeconds)
+                }
+                candidate /= 2
+            }
             return RunPlan(
                 strategy: online ? .online(snapshots: snapshots) : .revolve(snapshots: snapshots),
                 snapshots: snapshots, predictedAdvances: advances, predictedSeconds: seconds,
                 stepWorkingSetBytes: blockWorkingSet, snapshotBytes: snapshotBytes, storeAllBytes: storeAllBytes,
-                stepsPerBlock: length)
+                stepsPerBlock: length, snapshotsThatFit: most)
         }
         /// Revolve over the requested block length, or over the one that the cost model
         /// predicts fastest (see the type's comment): single steps when no block was sampled.
