@@ -17,15 +17,30 @@
 // * Otherwise, at each state x_n, A-revolve's rule: among "keep the checkpoints" and "replace the
 //   non-fixed checkpoint q by x_n", choose the set that minimises the offline reversal cost if
 //   the run ended at x_{n+1} (steps = n+2); ties are broken by the summed cost over the horizons
-//   up to the next fixed target.
+//   up to the next fixed target. When x_n is itself a fixed target it must be stored, and the
+//   remaining ties go to the latest checkpoint.
 // * Exception, one movable slot: when every checkpoint but the last is x_0 or a fixed target and
 //   the last lies after all of them (at `base + d`), the tail after `base` is a 2-slot online
 //   problem and the slot follows Stumm & Walther's online_r2 pattern for 2 slots: it moves to x_n
 //   exactly when n - base is a triangular number beta(2, k). (Against revolve.cpp's online mode
-//   this turns (50, 3) from 183 into 180 and (257, 3) from 1896 into 1881; no other reference
-//   row changes.)
+//   this turns (50, 3) from 183 into 180 and (257, 3) from 1896 into 1881.)
+// * Exception, the last left-over slot: when exactly one checkpoint is left over from an earlier
+//   level (non-fixed, before the last stored fixed target) and at most one other slot is
+//   movable, that slot is the last one that can still join the tail, and the same online_r2
+//   grid is applied to the newest segment: counting from the newest checkpoint `last`, the
+//   left-over slot may move only at n = last + beta(2, k). At such a grid point every option is
+//   judged by its worst excess over the offline optimum t(h, c) over all end times h up to the
+//   next grid point (a small lookahead to the next decision, with the run allowed to end at any
+//   of them); between grid points the other movable slot follows A-revolve's rule.
 // * At the end, the reversal runs offline revolve between consecutive checkpoints: the segment
 //   after the i-th checkpoint (in step order) gets the c - i slots not held by earlier ones.
+//
+// Against revolve.cpp's online mode (reference/online_checkpointing.csv) the schedule never does
+// more advances, and does fewer on 13 of the 56 rows. The left-over rule turns (100, 3) from 510
+// into 507 and (100, 4) from 380 into 379, the tie rule for fixed targets (257, 10) from 695
+// into 693; they move a few other lengths both ways by a few advances, since any rule trades
+// one end time against another (e.g. (100, 5) 318 -> 319, (257, 4) 1358 -> 1360,
+// (10000, 4) 158132 -> 158108).
 //
 // Convention (as in reference/README.md): the driver learns that the run has ended when it is at
 // x_{steps-1} and knows that step steps-1 is the last; it tapes that step at once, and no
@@ -33,7 +48,9 @@
 // (steps - 1) + sum_i t(gap_i, c - i), the forward sweep plus the offline reversal.
 //
 // Cost of a decision: O(c^2 * r) for c slots and repetition number r (each candidate set is
-// costed in O(c * r)); memory O(c).
+// costed in O(c * r)). A grid decision of the left-over rule costs O((c + w) * r) more for its
+// three candidate sets over the w ~ sqrt(2 (n - last)) end times to the next grid point; grid
+// points are w steps apart, so that is O(r) per step on average. Memory O(c).
 
 /// An online checkpointing schedule: checkpoints are placed during a forward run of unknown
 /// length, and the reversal is planned when the run ends.
@@ -204,38 +221,109 @@ extension OnlineSchedule {
         return lo < _targets.count && _targets[lo] == step
     }
 
+    /// What each stored checkpoint is for the current level (see the file comment).
+    @usableFromInline
+    struct _Roles {
+        /// The last stored fixed target, or 0 (x_0) if none is stored yet.
+        var base = 0
+        /// Indices of the checkpoints that are not fixed (never index 0, which holds x_0).
+        var movable: [Int] = []
+        /// The movable ones before `base`: left over from an earlier level.
+        var stale: [Int] = []
+    }
+
+    @usableFromInline
+    func _roles(of steps: [Int]) -> _Roles {
+        var roles = _Roles()
+        for q in 1..<steps.count {
+            if _isTarget(steps[q]) { roles.base = Swift.max(roles.base, steps[q]) } else { roles.movable.append(q) }
+        }
+        roles.stale = roles.movable.filter { steps[$0] < roles.base }
+        return roles
+    }
+
     // Index of the checkpoint x_n replaces, or nil to keep the set.
     @usableFromInline
     mutating func _chooseReplacement(at n: Int) -> Int? {
         // The level whose end (steps = beta(c, level+1)) is the first not yet passed.
         while _levelEnd < n + 2 { _setLevel(_level + 1) }
-        let c = snapshots
         let steps = checkpoints.map(\.step)
+
+        // A fixed target is always stored. Tied evictions cost the same for every end time up to
+        // the next target, so they only differ in what later moves can do; evicting the latest
+        // keeps the older, wider-spread checkpoints. (On its own this turns (257, 10) from 695
+        // into revolve.cpp's 693 and changes no other reference row.)
+        if _isTarget(n) {
+            return _greedyChoice(steps, at: n, allowKeep: false, frozen: nil, preferLatest: true)
+        }
+
+        let roles = _roles(of: steps)
 
         // One movable slot, already past the last stored fixed checkpoint `base` (the others are
         // x_0 and fixed targets): the tail after `base` is a 2-slot online problem, and the slot
         // follows the online_r2 pattern for 2 slots: it moves to x_n exactly when n - base is a
         // triangular number beta(2, k) = 1, 3, 6, 10, ... So for every run length the tail's
         // inner checkpoint sits at base + beta(2, k-1) when the tail is just over beta(2, k) steps.
-        if !_isTarget(n) {
-            var free = 0, freeIndex = 0, base = 0
-            for q in 1..<steps.count {
-                if _isTarget(steps[q]) { base = Swift.max(base, steps[q]) } else { free += 1; freeIndex = q }
-            }
-            if free == 1 && freeIndex == steps.count - 1 && steps[freeIndex] > base {
-                return Self._isTriangular(n - base) ? freeIndex : nil
-            }
+        if roles.movable.count == 1 && roles.stale.isEmpty {
+            return Self._isTriangular(n - roles.base) ? roles.movable[0] : nil
         }
 
+        // One checkpoint left over from an earlier level, and at most one other movable slot.
+        if roles.stale.count == 1 && roles.movable.count <= 2 {
+            return _lastStaleChoice(steps, at: n, stale: roles.stale[0], movable: roles.movable)
+        }
+
+        return _greedyChoice(steps, at: n, allowKeep: true, frozen: nil, preferLatest: false)
+    }
+
+    /// The decision while one slot still holds a checkpoint from an earlier level (`stale`, before
+    /// the last fixed checkpoint) and at most one other slot is movable.
+    ///
+    /// The left-over slot is the last one that can still join the tail, and where it joins sets
+    /// the tail's last segment, which has one slot and costs quadratically. The greedy rule moves
+    /// it the first step a move pays off for the very next end time, which is often one step
+    /// early or a few steps late for the end times after that. So the last segment gets the
+    /// online_r2 grid: the left-over slot may move only at n = last + beta(2, k), counted from the
+    /// newest checkpoint `last`, and at those grid points every option (keep, move the tail's
+    /// checkpoint, move the left-over one) is judged by its worst excess over the offline optimum
+    /// over all end times until the next grid point's decision takes effect, the run being
+    /// allowed to end at any of them (then by the summed excess; then keep, then the earlier
+    /// checkpoint). Between grid points the other movable slot still follows the greedy rule.
+    /// (This turns (100, 3) from 510 into revolve.cpp's 507 and (100, 4) from 380 into 379.)
+    @usableFromInline
+    func _lastStaleChoice(_ steps: [Int], at n: Int, stale: Int, movable: [Int]) -> Int? {
+        let last = steps[steps.count - 1]
+        guard Self._isTriangular(n - last) else {
+            return _greedyChoice(steps, at: n, allowKeep: true, frozen: stale, preferLatest: false)
+        }
+        let nextGrid = last + Self._nextTriangular(above: n - last)
+        let ends = (n + 2)...(nextGrid + 1)
+        var best = _excessOver(ends, set: steps)
+        var choice: Int? = nil
+        for q in movable {
+            let score = _excessOver(ends, set: Self._replacing(q, in: steps, with: n))
+            if score < best {
+                best = score
+                choice = q
+            }
+        }
+        return choice
+    }
+
+    /// A-revolve's rule: among "keep the checkpoints" (if `allowKeep`) and "replace the non-fixed
+    /// checkpoint q by x_n" (q != `frozen`), the set with the least offline reversal cost if the
+    /// run ended at x_{n+1} (steps = n+2); ties are broken by the summed cost over the horizons up
+    /// to the next fixed target, then by the first candidate (keep first, then the earliest q), or
+    /// the latest q if `preferLatest`.
+    @usableFromInline
+    func _greedyChoice(_ steps: [Int], at n: Int, allowKeep: Bool, frozen: Int?, preferLatest: Bool) -> Int? {
+        let c = snapshots
         let nextTarget = _targets.first(where: { $0 > n }) ?? _levelEnd
         let horizons = Swift.max(1, nextTarget - n)
 
         // Costs without the common (h - 1) forward term, as (ending at n+2, summed to the target).
         func key(_ set: [Int]) -> (Int128, Int128) {
-            var inner: Int128 = 0
-            for i in 0..<(set.count - 1) {
-                inner += Int128(RevolveSchedule.minimumAdvances(steps: set[i + 1] - set[i], snapshots: c - i))
-            }
+            let inner = Int128(Self._innerAdvances(set, snapshots: c))
             // Last gap has one slot: t(d, 1) = C(d, 2); summed over d = a..b it is C(b+1,3) - C(a,3).
             let a = Int128(n + 1 - set[set.count - 1])
             let b = a + Int128(horizons) - 1
@@ -245,17 +333,11 @@ extension OnlineSchedule {
             return (first, summed)
         }
 
-        var best: (Int128, Int128)? = nil
+        var best: (Int128, Int128)? = allowKeep ? key(steps) : nil
         var choice: Int? = nil
-        if !_isTarget(n) {
-            best = key(steps)
-        }
-        for q in 1..<steps.count where !_isTarget(steps[q]) {
-            var candidate = steps
-            candidate.remove(at: q)
-            candidate.append(n)
-            let k = key(candidate)
-            if best == nil || k < best! {
+        for q in 1..<steps.count where q != frozen && !_isTarget(steps[q]) {
+            let k = key(Self._replacing(q, in: steps, with: n))
+            if best == nil || k < best! || (preferLatest && k == best!) {
                 best = k
                 choice = q
             }
@@ -263,15 +345,68 @@ extension OnlineSchedule {
         return choice
     }
 
+    /// (worst, summed) excess of `set` over the offline optimum t(h, c) for every end `h` in
+    /// `ends` (the run ending at x_{h-1}), the set staying as it is. `set` holds all c slots, so
+    /// its last gap has one slot.
+    @usableFromInline
+    func _excessOver(_ ends: ClosedRange<Int>, set: [Int]) -> (Int128, Int128) {
+        let c = snapshots
+        let inner = Int128(Self._innerAdvances(set, snapshots: c))
+        let last = set[set.count - 1]
+        var worst = Int128.min, summed: Int128 = 0
+        for h in ends {
+            let d = Int128(h - 1 - last)
+            let advances = Int128(h - 1) + inner + d * (d - 1) / 2
+            let excess = advances - Int128(RevolveSchedule.minimumAdvances(steps: h, snapshots: c))
+            worst = Swift.max(worst, excess)
+            summed += excess
+        }
+        return (worst, summed)
+    }
+
+    /// Offline reversal advances of the gaps between the checkpoints of `set` (not the last gap).
+    @usableFromInline
+    static func _innerAdvances(_ set: [Int], snapshots c: Int) -> Int {
+        var inner = 0
+        for i in 0..<(set.count - 1) {
+            inner += RevolveSchedule.minimumAdvances(steps: set[i + 1] - set[i], snapshots: c - i)
+        }
+        return inner
+    }
+
+    /// `steps` with the checkpoint at index q dropped and x_n appended.
+    @usableFromInline
+    static func _replacing(_ q: Int, in steps: [Int], with n: Int) -> [Int] {
+        var set = steps
+        set.remove(at: q)
+        set.append(n)
+        return set
+    }
+
     /// Whether x = k(k+1)/2 for some k >= 1.
     @usableFromInline
     static func _isTriangular(_ x: Int) -> Bool {
         guard x >= 1 else { return false }
+        let k = _triangularRoot(x)
+        return k * (k + 1) / 2 == x
+    }
+
+    /// The smallest triangular number k(k+1)/2 greater than x >= 0.
+    @usableFromInline
+    static func _nextTriangular(above x: Int) -> Int {
+        var k = _triangularRoot(x)
+        while k * (k + 1) / 2 <= x { k += 1 }
+        return k * (k + 1) / 2
+    }
+
+    /// The largest k with k(k+1)/2 <= x, for x >= 0.
+    @usableFromInline
+    static func _triangularRoot(_ x: Int) -> Int {
         let d = 8 * Int128(x) + 1
-        var k = Int128(Double(d).squareRoot())
-        while k * k > d { k -= 1 }
-        while (k + 1) * (k + 1) <= d { k += 1 }
-        return k * k == d
+        var s = Int128(Double(d).squareRoot())
+        while s * s > d { s -= 1 }
+        while (s + 1) * (s + 1) <= d { s += 1 }
+        return Int((s - 1) / 2)
     }
 
     @usableFromInline

@@ -24,24 +24,15 @@ struct OnlineRow: CustomTestStringConvertible, Sendable {
         #expect(counts.advances == online.totalAdvances(steps: row.steps))
         #expect(counts.maxLiveMemory <= row.snapshots)
         #expect(counts.advances >= row.offlineOptimum)
-        if let pinned = Self.knownWorse[[row.steps, row.snapshots]] {
-            // Known shortfall (see the report): pinned exactly, so any change shows up here.
-            #expect(counts.advances == pinned)
-        } else {
-            #expect(counts.advances <= row.forwardAdvances)
-        }
+        #expect(counts.advances <= row.forwardAdvances)
     }
 
-    /// Rows where this schedule does more advances than revolve.cpp's online mode
-    /// (Online_r2/Online_r3/Moin). It does fewer in 13 rows and the same in the other 40.
-    /// (50, 3) and (257, 3) used to be here (183 and 1896); the online_r2 rule for the last
-    /// movable slot brings them to revolve.cpp's 180 and 1881, checked by the `<=` above.
-    static let knownWorse: [[Int]: Int] = [
-        [100, 3]: 510,    // revolve.cpp 507
-        [100, 4]: 380,    // revolve.cpp 379
-        [257, 10]: 695,   // revolve.cpp 693 (offline optimum)
-    ]
-
+    /// Rows where this schedule does fewer advances than revolve.cpp's online mode
+    /// (Online_r2/Online_r3/Moin): 13 of the 56; it does the same in the other 43 and more in none
+    /// (checked by the `<=` above). (50, 3) and (257, 3) came to revolve.cpp's 180 and 1881 with the
+    /// online_r2 rule for the last movable slot; (100, 3) and (100, 4) to its 507 and 379 with the
+    /// left-over rule, and (257, 10) to its 693 (the offline optimum) with the tie rule for fixed
+    /// targets (they were 183, 1896, 510, 380 and 695).
     @Test func rowsWhereThisScheduleIsBetter() throws {
         var better: [String] = []
         for row in OnlineRow.all {
