@@ -104,13 +104,29 @@ enum RunPlanner {
         let oneStep = sample.stepTapeReservedBytes + stateArrays
         if steps == 1 { return oneStep }
         if let measured = sample.measuredBlock, measured.steps == steps { return measured.reservedBytes + stateArrays }
-        let configuration = TapeConfiguration.default
-        let arguments = configuration.argumentsPerStatement
-        let capacity = max(steps * sample.statementsPerStep, (steps * sample.partialsPerStep + arguments - 1) / arguments)
-        let arena = (2 * capacity + configuration.initialStatementCapacity) * (1 + arguments * 12)
+        let arena = arenaBytes(statements: steps * sample.statementsPerStep, partials: steps * sample.partialsPerStep)
         let oneStepAdjoints = sample.stepTapeReservedBytes - sample.stepTapeOnlyBytes
         let adjoints = (steps - 1) * sample.identifiersPerStep * MemoryLayout<Double>.stride + oneStepAdjoints
         return max(oneStep, arena + adjoints + stateArrays)
+    }
+
+    /// At most what the arena reserves for a recording of `statements` statements with
+    /// `partials` partials: its doubling chunks hold at most twice that, plus the first chunk.
+    @usableFromInline
+    static func arenaBytes(statements: Int, partials: Int) -> Int {
+        let configuration = TapeConfiguration.default
+        let arguments = configuration.argumentsPerStatement
+        let capacity = max(statements, (partials + arguments - 1) / arguments)
+        return (2 * capacity + configuration.initialStatementCapacity) * (1 + arguments * 12)
+    }
+
+    /// Statements per chunk for a sample step recorded while spilling (`RunSample`): the
+    /// spill buffers within a quarter of what the budget leaves beside `floor`, since the
+    /// step's adjoint vector is not known yet and must fit there too.
+    @usableFromInline
+    static func sampleSpillChunkStatements(budget: Int, floor: Int) -> Int {
+        let bytesPerStatement = 1 + TapeConfiguration.default.argumentsPerStatement * 12
+        return max(256, (budget - floor) / (4 * spillBufferChunks) / bytesPerStatement)
     }
 
     /// The longest block worth considering: its tape at most 256 KiB (a quarter of a core's

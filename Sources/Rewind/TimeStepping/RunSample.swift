@@ -162,6 +162,16 @@ struct RunSample {
         return fastest
     }
 
+    /// After a sample recorded while spilling (so that a step too big for the budget never
+    /// sat in memory whole): charges the step's tape as the in-memory arena would reserve it,
+    /// from its statement and partial counts, for the planner's "does one step fit" test.
+    @usableFromInline
+    mutating func chargeStepAsRecordedInMemory() {
+        let adjointBytes = stepTapeReservedBytes - stepTapeOnlyBytes
+        stepTapeOnlyBytes = RunPlanner.arenaBytes(statements: statementsPerStep, partials: partialsPerStep)
+        stepTapeReservedBytes = stepTapeOnlyBytes + adjointBytes
+    }
+
     /// Records a block of `steps` steps (with the objective, as the last block has) on the
     /// run's tape, so that the plan charges the block's memory as the arena really reserves
     /// it; the tape keeps those chunks for the run.
