@@ -1,5 +1,8 @@
 #include "rewind_support.h"
 #include <stdatomic.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 _Thread_local void *rewind_active_recorder = 0;
 
@@ -12,4 +15,13 @@ uint32_t rewind_next_recording_tag(void) {
         tag = atomic_fetch_add_explicit(&recording_tag_counter, 1, memory_order_relaxed) + 1;
     }
     return tag;
+}
+
+int rewind_fix_mmap_threshold(int bytes) {
+#if defined(__GLIBC__)
+    return mallopt(M_MMAP_THRESHOLD, bytes);
+#else
+    (void)bytes;
+    return 0;
+#endif
 }

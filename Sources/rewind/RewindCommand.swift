@@ -19,6 +19,9 @@ struct RewindCommand: ParsableCommand {
     /// Runs the command; an error is one line on stderr (what is wrong and what to do),
     /// exit status 64 for a usage error and 1 for anything else, as the CLI contract says.
     static func main() {
+        // Resident memory must follow the plan: large buffers mapped on their own, returned
+        // when freed (see `ProcessMemory.keepLargeBlocksMapped`).
+        ProcessMemory.keepLargeBlocksMapped()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -23,4 +23,8 @@ static inline void rewind_set_active_recorder(void *_Nullable recorder) {
 /// from another tape, or from before a reset, can be told apart from a live one.
 uint32_t rewind_next_recording_tag(void);
 
+/// Fixes glibc's mmap threshold at `bytes` (no dynamic raising); returns whether it was set.
+/// Elsewhere a no-op returning 0.
+int rewind_fix_mmap_threshold(int bytes);
+
 #endif

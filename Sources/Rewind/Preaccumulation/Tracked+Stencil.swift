@@ -97,28 +97,81 @@ extension Tracked {
 }
 
 /// Where the adjoints of a stencil's inputs live: a contiguous identifier range (the outputs
-/// of a previous whole-grid stencil), or an explicit list.
+/// of a previous whole-grid stencil), a few contiguous runs (the outputs of a stencil that a
+/// spilling tape split into blocks: each block's marker statement takes an identifier between
+/// them), or an explicit list.
+///
+/// Why runs: an explicit list costs 4 bytes a point and lives as long as the tape, so a spilled
+/// store-all run kept a list per step in memory (39 MiB for heat2d 512²×40, over its budget).
 @usableFromInline
 final class _StencilInputs {
+    let count: Int
+    /// The first identifier when all are consecutive, else 0.
     let firstInput: UInt32
-    let identifiers: [UInt32]?
+    /// Consecutive runs: the first point of each and its identifier, ascending.
+    let runs: [(point: Int, identifier: UInt32)]?
+    let explicitIdentifiers: [UInt32]?
+
+    static let maximumRuns = 64
 
     @usableFromInline
     init(_ inputs: [Tracked]) {
-        let first = inputs.first?.identifier ?? 0
-        let contiguous = first != 0 && inputs.withUnsafeBufferPointer { inputs in
-            var expected = first
-            for input in inputs {
-                guard input.identifier == expected else { return false }
-                expected &+= 1
-            }
-            return true
+        count = inputs.count
+        let runs = Self.runs(of: inputs)
+        if runs.count == 1 && runs[0].identifier != 0 {
+            firstInput = runs[0].identifier
+            self.runs = nil
+            explicitIdentifiers = nil
+        } else if !runs.isEmpty && runs.count <= Self.maximumRuns && !runs.contains(where: { $0.identifier == 0 }) {
+            firstInput = 0
+            self.runs = runs
+            explicitIdentifiers = nil
+        } else {
+            firstInput = 0
+            self.runs = nil
+            explicitIdentifiers = inputs.map(\.identifier)
         }
-        firstInput = contiguous ? first : 0
-        identifiers = contiguous ? nil : inputs.map(\.identifier)
     }
 
-    var byteCount: Int { 32 + (identifiers?.count ?? 0) * 4 }
+    /// Maximal runs of consecutive identifiers, at most `maximumRuns + 1` of them (more means
+    /// "use a list").
+    static func runs(of inputs: [Tracked]) -> [(point: Int, identifier: UInt32)] {
+        var runs: [(point: Int, identifier: UInt32)] = []
+        inputs.withUnsafeBufferPointer { inputs in
+            var expected: UInt32 = 0
+            for point in inputs.indices {
+                let identifier = inputs[point].identifier
+                if runs.isEmpty || identifier != expected {
+                    runs.append((point, identifier))
+                    if runs.count > maximumRuns { return }
+                }
+                expected = identifier &+ 1
+            }
+        }
+        return runs
+    }
+
+    var isContiguous: Bool { firstInput != 0 }
+
+    /// The identifiers as a list for `body`, or nil when they are consecutive (then
+    /// `firstInput` says where). Runs are expanded into a temporary buffer for the call.
+    func withIdentifiers<R>(_ body: (UnsafeBufferPointer<UInt32>?) -> R) -> R {
+        if let explicitIdentifiers { return explicitIdentifiers.withUnsafeBufferPointer { body($0) } }
+        guard let runs else { return body(nil) }
+        return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: count) { buffer in
+            for (k, run) in runs.enumerated() {
+                let end = k + 1 < runs.count ? runs[k + 1].point : count
+                var identifier = run.identifier
+                for point in run.point..<end {
+                    buffer[point] = identifier
+                    identifier &+= 1
+                }
+            }
+            return body(UnsafeBufferPointer(buffer))
+        }
+    }
+
+    var byteCount: Int { 32 + (explicitIdentifiers?.count ?? 0) * 4 + (runs?.count ?? 0) * 16 }
 }
 
 /// The external statement of a recorded stencil block: the grid rows it covers, the
@@ -158,7 +211,7 @@ final class _StencilStatement: _ExternalStatement {
         let firstPoint = rows.lowerBound * grid.columns
         // Output identifier of grid point p: firstOutput + (p − firstPoint).
         let outputBase = Int(firstOutput) &- firstPoint
-        if grid.rows == 1 && inputs.identifiers == nil && offsets.allSatisfy({ $0.row == 0 }) {
+        if grid.rows == 1 && inputs.isContiguous && offsets.allSatisfy({ $0.row == 0 }) {
             reverseOneRow(outputBase: outputBase, partials: partials, adjoints: adjoints)
             return
         }
@@ -167,10 +220,10 @@ final class _StencilStatement: _ExternalStatement {
         // or split into several (as a spilling tape does), so the gradient stays bitwise equal.
         withUnsafeTemporaryAllocation(of: Double.self, capacity: max(parameterCount, 1)) { parameterAdjoints in
             let parameterSums = parameterAdjoints.baseAddress!
-            for r in rows.reversed() {
-                parameterAdjoints.initialize(repeating: 0)
-                if let identifiers = inputs.identifiers {
-                    identifiers.withUnsafeBufferPointer { ids in
+            inputs.withIdentifiers { identifiers in
+                for r in rows.reversed() {
+                    parameterAdjoints.initialize(repeating: 0)
+                    if let ids = identifiers {
                         grid.forEachPoint(offsets, rows: r..<(r + 1)) { point, shift, neighbour in
                             let a = adjoints[outputBase &+ point]
                             if a == 0 { return }
@@ -180,23 +233,23 @@ final class _StencilStatement: _ExternalStatement {
                             }
                             for j in 0..<parameterCount { parameterSums[j] += row[neighbourCount &+ j] * a }
                         }
-                    }
-                } else {
-                    // Inputs are consecutive identifiers: their adjoints are a shifted copy of the grid.
-                    let inputAdjoints = adjoints + Int(inputs.firstInput)
-                    grid.forEachPoint(offsets, rows: r..<(r + 1)) { point, shift, neighbour in
-                        let a = adjoints[outputBase &+ point]
-                        if a == 0 { return }
-                        let row = partials + (point &- firstPoint) &* lanes
-                        let target = inputAdjoints + shift
-                        for j in 0..<neighbourCount {
-                            target[neighbour[j]] += row[j] * a
+                    } else {
+                        // Inputs are consecutive identifiers: their adjoints are a shifted copy of the grid.
+                        let inputAdjoints = adjoints + Int(inputs.firstInput)
+                        grid.forEachPoint(offsets, rows: r..<(r + 1)) { point, shift, neighbour in
+                            let a = adjoints[outputBase &+ point]
+                            if a == 0 { return }
+                            let row = partials + (point &- firstPoint) &* lanes
+                            let target = inputAdjoints + shift
+                            for j in 0..<neighbourCount {
+                                target[neighbour[j]] += row[j] * a
+                            }
+                            for j in 0..<parameterCount { parameterSums[j] += row[neighbourCount &+ j] * a }
                         }
-                        for j in 0..<parameterCount { parameterSums[j] += row[neighbourCount &+ j] * a }
                     }
-                }
-                for j in 0..<parameterCount {
-                    adjoints[Int(parameterIdentifiers[j])] += parameterSums[j]
+                    for j in 0..<parameterCount {
+                        adjoints[Int(parameterIdentifiers[j])] += parameterSums[j]
+                    }
                 }
             }
         }

@@ -1,3 +1,4 @@
+import CRewindSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,6 +41,22 @@ public enum ProcessMemory {
         let sorted = groupSeconds.sorted()
         let middle = sorted[(sorted.count / 10)..<(sorted.count - sorted.count / 10)]
         return middle.reduce(0, +) / Double(middle.count) / 16
+    }
+
+    /// Makes the allocator give every block over 128 KiB its own mapping, returned to the
+    /// system when freed. Call it once at the start of a process whose resident memory must
+    /// follow the memory budget (the `rewind` CLI does).
+    ///
+    /// Why: glibc raises its mmap threshold each time a large block is freed (up to 32 MiB),
+    /// so later buffers come from the heap and stay resident after they are freed; a spilling
+    /// heat2d run ended 9 MiB over its budget that way, and within it with this call.
+    ///
+    /// ```swift
+    /// ProcessMemory.keepLargeBlocksMapped()
+    /// ```
+    @discardableResult
+    public static func keepLargeBlocksMapped() -> Bool {
+        rewind_fix_mmap_threshold(128 << 10) != 0
     }
 
     /// The page size of the machine in bytes.

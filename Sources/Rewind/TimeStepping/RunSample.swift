@@ -109,7 +109,7 @@ struct RunSample {
             stepTapeOnlyBytes: tapeReserved, stepTapeUsedBytes: stepUsedBytes,
             identifiersPerStep: stepIdentifiers - parameters.count - initialState.count)
         if let blockBudget {
-            sample.secondsPerFreshPage = ProcessMemory.secondsPerFreshPage(timing: min(4 << 20, blockBudget / 8))
+            sample.secondsPerFreshPage = ProcessMemory.secondsPerFreshPage(timing: min(1 << 20, blockBudget / 8))
         }
         sample.statementsPerStep = statistics.statementCount
         sample.partialsPerStep = statistics.partialCount
