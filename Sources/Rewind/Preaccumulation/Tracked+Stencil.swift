@@ -43,7 +43,7 @@ extension Tracked {
         let recorder = _Recorder.current(for: live.tag)
         let tape = recorder.pointee.tape.takeUnretainedValue()
         let parameterValues = (0..<parameters.count).map { parameters[$0] }
-        let inputs = _StencilInputs(input)
+        let inputs = _StencilInputs(input, columns: grid.columns)
         let seededParameters = LocalValues<Dual<D>>(count: parameters.count) {
             Dual(parameters[$0].value, tangent: D.unit(neighbourCount + $0))
         }
@@ -96,82 +96,65 @@ extension Tracked {
     }
 }
 
-/// Where the adjoints of a stencil's inputs live: a contiguous identifier range (the outputs
-/// of a previous whole-grid stencil), a few contiguous runs (the outputs of a stencil that a
-/// spilling tape split into blocks: each block's marker statement takes an identifier between
-/// them), or an explicit list.
+/// Where the adjoints of a stencil's inputs live: consecutive identifiers (the outputs of a
+/// previous whole-grid stencil), consecutive within each grid row (the outputs of a stencil that
+/// a spilling tape split into row blocks: each block's marker statement takes an identifier
+/// between them), or an explicit list.
 ///
-/// Why runs: an explicit list costs 4 bytes a point and lives as long as the tape, so a spilled
-/// store-all run kept a list per step in memory (39 MiB for heat2d 512²×40, over its budget).
+/// Why rows: an explicit list costs 4 bytes a point and lives as long as the tape, so a spilled
+/// store-all run kept a list per step in memory (39 MiB for heat2d 512²×40, over its budget),
+/// and the sweep through a list is an indirect access per neighbour. With one offset per row
+/// the sweep stays the shifted-copy loop of the consecutive case.
 @usableFromInline
 final class _StencilInputs {
-    let count: Int
     /// The first identifier when all are consecutive, else 0.
     let firstInput: UInt32
-    /// Consecutive runs: the first point of each and its identifier, ascending.
-    let runs: [(point: Int, identifier: UInt32)]?
+    /// Per grid row, identifier − point index, when each row is consecutive (and not all are).
+    let rowOffsets: [Int]?
     let explicitIdentifiers: [UInt32]?
 
-    static let maximumRuns = 64
-
     @usableFromInline
-    init(_ inputs: [Tracked]) {
-        count = inputs.count
-        let runs = Self.runs(of: inputs)
-        if runs.count == 1 && runs[0].identifier != 0 {
-            firstInput = runs[0].identifier
-            self.runs = nil
+    init(_ inputs: [Tracked], columns: Int) {
+        let runs = Self.runStarts(of: inputs)
+        let hasConstants = inputs.contains { $0.isConstant }
+        if runs.count == 1 && !hasConstants {
+            firstInput = inputs[0].identifier
+            rowOffsets = nil
             explicitIdentifiers = nil
-        } else if !runs.isEmpty && runs.count <= Self.maximumRuns && !runs.contains(where: { $0.identifier == 0 }) {
+        } else if !hasConstants && columns > 0 && inputs.count % columns == 0 && runs.allSatisfy({ $0 % columns == 0 }) {
             firstInput = 0
-            self.runs = runs
+            rowOffsets = stride(from: 0, to: inputs.count, by: columns).map { Int(inputs[$0].identifier) - $0 }
             explicitIdentifiers = nil
         } else {
             firstInput = 0
-            self.runs = nil
+            rowOffsets = nil
             explicitIdentifiers = inputs.map(\.identifier)
         }
     }
 
-    /// Maximal runs of consecutive identifiers, at most `maximumRuns + 1` of them (more means
-    /// "use a list").
-    static func runs(of inputs: [Tracked]) -> [(point: Int, identifier: UInt32)] {
-        var runs: [(point: Int, identifier: UInt32)] = []
+    /// The points where a run of consecutive identifiers starts.
+    static func runStarts(of inputs: [Tracked]) -> [Int] {
+        var starts: [Int] = []
         inputs.withUnsafeBufferPointer { inputs in
             var expected: UInt32 = 0
             for point in inputs.indices {
                 let identifier = inputs[point].identifier
-                if runs.isEmpty || identifier != expected {
-                    runs.append((point, identifier))
-                    if runs.count > maximumRuns { return }
-                }
+                if starts.isEmpty || identifier != expected { starts.append(point) }
                 expected = identifier &+ 1
             }
         }
-        return runs
+        return starts
     }
 
     var isContiguous: Bool { firstInput != 0 }
 
-    /// The identifiers as a list for `body`, or nil when they are consecutive (then
-    /// `firstInput` says where). Runs are expanded into a temporary buffer for the call.
-    func withIdentifiers<R>(_ body: (UnsafeBufferPointer<UInt32>?) -> R) -> R {
-        if let explicitIdentifiers { return explicitIdentifiers.withUnsafeBufferPointer { body($0) } }
-        guard let runs else { return body(nil) }
-        return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: count) { buffer in
-            for (k, run) in runs.enumerated() {
-                let end = k + 1 < runs.count ? runs[k + 1].point : count
-                var identifier = run.identifier
-                for point in run.point..<end {
-                    buffer[point] = identifier
-                    identifier &+= 1
-                }
-            }
-            return body(UnsafeBufferPointer(buffer))
-        }
+    /// Identifier − point index for the inputs of grid row `row`.
+    @inline(__always)
+    func offset(ofRow row: Int) -> Int {
+        rowOffsets?[row] ?? Int(firstInput)
     }
 
-    var byteCount: Int { 32 + (explicitIdentifiers?.count ?? 0) * 4 + (runs?.count ?? 0) * 16 }
+    var byteCount: Int { 32 + (explicitIdentifiers?.count ?? 0) * 4 + (rowOffsets?.count ?? 0) * 8 }
 }
 
 /// The external statement of a recorded stencil block: the grid rows it covers, the
@@ -219,11 +202,12 @@ final class _StencilStatement: _ExternalStatement {
         // own: the same additions in the same order whether the grid was recorded as one block
         // or split into several (as a spilling tape does), so the gradient stays bitwise equal.
         withUnsafeTemporaryAllocation(of: Double.self, capacity: max(parameterCount, 1)) { parameterAdjoints in
+          withUnsafeTemporaryAllocation(of: Int.self, capacity: max(neighbourCount, 1)) { neighbourOffsets in
             let parameterSums = parameterAdjoints.baseAddress!
-            inputs.withIdentifiers { identifiers in
-                for r in rows.reversed() {
-                    parameterAdjoints.initialize(repeating: 0)
-                    if let ids = identifiers {
+            for r in rows.reversed() {
+                parameterAdjoints.initialize(repeating: 0)
+                if let ids = inputs.explicitIdentifiers {
+                    ids.withUnsafeBufferPointer { ids in
                         grid.forEachPoint(offsets, rows: r..<(r + 1)) { point, shift, neighbour in
                             let a = adjoints[outputBase &+ point]
                             if a == 0 { return }
@@ -233,25 +217,32 @@ final class _StencilStatement: _ExternalStatement {
                             }
                             for j in 0..<parameterCount { parameterSums[j] += row[neighbourCount &+ j] * a }
                         }
-                    } else {
-                        // Inputs are consecutive identifiers: their adjoints are a shifted copy of the grid.
-                        let inputAdjoints = adjoints + Int(inputs.firstInput)
-                        grid.forEachPoint(offsets, rows: r..<(r + 1)) { point, shift, neighbour in
-                            let a = adjoints[outputBase &+ point]
-                            if a == 0 { return }
-                            let row = partials + (point &- firstPoint) &* lanes
-                            let target = inputAdjoints + shift
-                            for j in 0..<neighbourCount {
-                                target[neighbour[j]] += row[j] * a
-                            }
-                            for j in 0..<parameterCount { parameterSums[j] += row[neighbourCount &+ j] * a }
-                        }
                     }
-                    for j in 0..<parameterCount {
-                        adjoints[Int(parameterIdentifiers[j])] += parameterSums[j]
+                } else {
+                    // Each neighbour row's inputs are consecutive identifiers: their adjoints
+                    // are a shifted copy of that row.
+                    for j in 0..<neighbourCount {
+                        var neighbourRow = r + offsets[j].row
+                        if neighbourRow < 0 { neighbourRow += grid.rows } else if neighbourRow >= grid.rows { neighbourRow -= grid.rows }
+                        neighbourOffsets[j] = inputs.offset(ofRow: neighbourRow)
+                    }
+                    let shifts = neighbourOffsets.baseAddress!
+                    grid.forEachPoint(offsets, rows: r..<(r + 1)) { point, shift, neighbour in
+                        let a = adjoints[outputBase &+ point]
+                        if a == 0 { return }
+                        let row = partials + (point &- firstPoint) &* lanes
+                        let target = adjoints + shift
+                        for j in 0..<neighbourCount {
+                            target[neighbour[j] &+ shifts[j]] += row[j] * a
+                        }
+                        for j in 0..<parameterCount { parameterSums[j] += row[neighbourCount &+ j] * a }
                     }
                 }
+                for j in 0..<parameterCount {
+                    adjoints[Int(parameterIdentifiers[j])] += parameterSums[j]
+                }
             }
+          }
         }
     }
 

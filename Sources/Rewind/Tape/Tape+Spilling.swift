@@ -15,8 +15,48 @@
 final class _TapeSpill {
     let store: SpillStore
     var readBuffer: _TapeChunk?
+    /// How the partials column is written, chosen on the first chunk with enough partials to
+    /// tell (`choosePartialsTransform`).
+    var partialsTransform: SpillTransform?
+    /// The partials transform of each spilled chunk, by segment: chunks written before the
+    /// choice (few partials: a step's input leaves) used the default.
+    var partialsTransformOfSegment: [Int: SpillTransform] = [:]
 
     init(store: SpillStore) { self.store = store }
+
+    /// Whether byte-shuffling the partials before LZ4 pays on this tape: the first 64 Ki of
+    /// them are compressed both ways and the smaller wins, for the whole tape.
+    ///
+    /// Why not always shuffle: measured on the models' real tapes (`rewind-benchmark spill`,
+    /// docs/PERFORMANCE.md), shuffled partials are smaller only for Lorenz (0.89×); a stencil
+    /// repeats its constant weights point after point, which LZ4 matches as 40-byte runs
+    /// unshuffled and only as 5-byte runs in each byte plane shuffled (heat2d: 0.41× the size
+    /// unshuffled), and unshuffled columns decode 2–4× faster.
+    func choosePartialsTransform(_ partials: UnsafeBufferPointer<Double>) -> SpillTransform {
+        if let partialsTransform { return partialsTransform }
+        let sample = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(partials).prefix(8 << 16))
+        // Too few to tell: shuffle this chunk, decide on a later one.
+        guard sample.count >= 8 << 12 else { return .byteShuffle }
+        var chosen = SpillTransform.byteShuffle
+        if let codec = try? LZ4FrameCodec() {
+            let shuffled = UnsafeMutableRawBufferPointer.allocate(byteCount: sample.count, alignment: 64)
+            let frame = UnsafeMutableRawBufferPointer.allocate(
+                byteCount: codec.maximumFrameByteCount(contentByteCount: sample.count), alignment: 64)
+            defer {
+                shuffled.deallocate()
+                frame.deallocate()
+            }
+            ByteShuffle.shuffle(sample, into: shuffled, elementWidth: 8)
+            if let plain = try? codec.compress(sample, into: frame),
+                let shuffledSize = try? codec.compress(UnsafeRawBufferPointer(shuffled), into: frame),
+                plain <= shuffledSize
+            {
+                chosen = .none
+            }
+        }
+        partialsTransform = chosen
+        return chosen
+    }
 
     deinit { readBuffer?.deallocate() }
 
@@ -83,6 +123,9 @@ extension Tape {
     func _spillChunk(_ k: Int) {
         guard let spill = _spill, _spillError == nil else { return }
         let chunk = chunks[k]
+        let partialsTransform = spill.choosePartialsTransform(
+            UnsafeBufferPointer(start: chunk.partials, count: chunk.partialCount))
+        spill.partialsTransformOfSegment[k] = partialsTransform
         do {
             try spill.store.write(
                 segment: k,
@@ -97,7 +140,7 @@ extension Tape {
                     SpillColumn(
                         kind: .partialDerivatives,
                         elements: UnsafeBufferPointer(start: chunk.partials, count: chunk.partialCount),
-                        transform: .byteShuffle),
+                        transform: partialsTransform),
                 ])
             chunks[k].isSpilled = true
         } catch {
@@ -124,7 +167,7 @@ extension Tape {
                     SpillColumnDestination(
                         kind: .partialDerivatives,
                         elements: UnsafeMutableBufferPointer(start: buffer.partials, count: chunk.partialCount),
-                        transform: .byteShuffle),
+                        transform: spill.partialsTransformOfSegment[k] ?? .byteShuffle),
                 ])
         } catch {
             _spillError = error
