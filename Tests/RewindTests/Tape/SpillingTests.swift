@@ -33,6 +33,44 @@ struct SpillingTests {
         #expect((statistics?.segmentsRead ?? 0) == (statistics?.segmentsWritten ?? -1))
     }
 
+    /// A tape of `statements` statements with 5 arguments each, whose partials repeat with a
+    /// period (as a stencil's constant weights do) or vary in their two lowest bytes only.
+    func wideTape(statements: Int, repeating: Bool, spillingTo store: SpillStore?) -> (Tape, [Tracked], Tracked) {
+        let tape = Tape()
+        if let store { tape.enableSpilling(to: store, statementsPerChunk: 4096) }
+        var generator = SeededGenerator(seed: 11)
+        let (inputs, output) = tape.record { () -> ([Tracked], Tracked) in
+            let inputs = (0..<5).map { tape.registerInput(Double($0) + 0.5) }
+            var sum = Tracked(0)
+            for k in 0..<statements {
+                let weights = (0..<5).map { j in repeating ? [0.25, -1.0, 0.25, 0.125, 0.375][j] : 1 + Double(UInt16.random(in: 0...UInt16.max, using: &generator)) * 0x1p-52 }
+                let term = Tracked.applying(value: Double(k), partials: weights, to: inputs)
+                sum = sum + term * 1e-3
+            }
+            return (inputs, sum)
+        }
+        return (tape, inputs, output)
+    }
+
+    @Test(arguments: [true, false])
+    func partialsAreShuffledOnlyWhereThatCompressesBetter(repeating: Bool) throws {
+        let directory = try SpillDirectory()
+        defer { try? directory.remove() }
+        let (spilledTape, spilledInputs, spilledOutput) = wideTape(
+            statements: 20_000, repeating: repeating, spillingTo: try SpillStore(directory: directory))
+        let (tape, inputs, output) = wideTape(statements: 20_000, repeating: repeating, spillingTo: nil)
+        let spilledAdjoints = AdjointVector()
+        spilledTape.reverse(spilledAdjoints, seeding: [(spilledOutput, 1)])
+        let adjoints = AdjointVector()
+        tape.reverse(adjoints, seeding: [(output, 1)])
+        #expect(spilledTape.spillError == nil)
+        #expect(spilledInputs.map { spilledAdjoints[$0].bitPattern } == inputs.map { adjoints[$0].bitPattern })
+        // Repeated weights compress better as they are (LZ4 matches whole statements); varying
+        // ones better shuffled (their high bytes repeat, their low bytes do not).
+        let chosen = try #require(spilledTape._spill?.partialsTransform)
+        if case .none = chosen { #expect(repeating) } else { #expect(!repeating) }
+    }
+
     @Test func aCorruptedSpillFileIsAnErrorNotAGradient() throws {
         let tape = Tape()
         let directory = try SpillDirectory()
