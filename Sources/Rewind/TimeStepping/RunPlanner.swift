@@ -226,6 +226,36 @@ enum RunPlanner {
             stepWorkingSetBytes: workingSet,
             snapshotBytes: snapshotBytes, storeAllBytes: storeAllBytes)
 
+        /// Store-all with its tape on disk: the adjoint vector of the whole run, the states and
+        /// the spill buffers stay in memory. Predicted time: the in-memory store-all's, or the
+        /// I/O's when that is longer — the writes and reads run on the I/O queue, on the other
+        /// core, so only what they do not hide shows (`RunSample.spillSecondsPerByte`).
+        func spillPlan() -> Result<RunPlan, TimeSteppingError> {
+            let bytesPerStatement = 1 + TapeConfiguration.default.argumentsPerStatement * 12
+            let adjointBytes = (steps * sample.identifiersPerStep + stateCount + 64) * MemoryLayout<Double>.stride
+            let resident = adjointBytes + stateArrays
+            let minimumChunk = 256 * bytesPerStatement
+            let needed = resident + spillBufferChunks * minimumChunk
+            guard budget.bytes >= needed else {
+                return .failure(
+                    .budgetTooSmall(
+                        budget: budget.bytes, minimum: needed,
+                        detail: "a spilled store-all tape still keeps the adjoints of every statement in memory "
+                            + "(\(MemoryBudget.format(adjointBytes))); use --strategy revolve or two-level for less"))
+            }
+            var plan = storeAll
+            plan.strategy = .spill
+            let chunkBytes = min(
+                max(minimumChunk, (budget.bytes - resident) / spillBufferChunks),
+                TapeConfiguration.default.maximumStatementCapacity * bytesPerStatement)
+            plan.spillChunkStatements = chunkBytes / bytesPerStatement
+            plan.stepWorkingSetBytes = resident + spillBufferChunks * chunkBytes
+            let computing = Double(steps) * sample.tapedSecondsPerStep(stepsPerBlock: steps)
+            let io = Double(steps * sample.stepTapeUsedBytes) * sample.spillSecondsPerByte
+            plan.predictedSeconds = max(computing, io) + sample.freshMemorySeconds(plan.stepWorkingSetBytes)
+            return .success(plan)
+        }
+
         /// Enough snapshots in all that no step is advanced more than twice (repetition ≤ 2).
         func twoLevelPlan(memory: Int, disk requestedDisk: Int?) -> RunPlan {
             var total = memory
@@ -256,24 +286,7 @@ enum RunPlanner {
             }
             return twoLevelPlan(memory: min(inMemory, steps), disk: disk)
         case .spill:
-            // Resident: the adjoint vector of the whole run, the states, and the spill buffers.
-            let bytesPerStatement = 1 + TapeConfiguration.default.argumentsPerStatement * 12
-            let adjointBytes = (steps * sample.identifiersPerStep + stateCount + 64) * MemoryLayout<Double>.stride
-            let resident = adjointBytes + stateArrays
-            let minimumChunk = 256 * bytesPerStatement
-            let needed = resident + spillBufferChunks * minimumChunk
-            guard budget.bytes >= needed else {
-                throw TimeSteppingError.budgetTooSmall(
-                    budget: budget.bytes, minimum: needed,
-                    detail: "a spilled store-all tape still keeps the adjoints of every statement in memory "
-                        + "(\(MemoryBudget.format(adjointBytes))); use --strategy revolve or two-level for less")
-            }
-            var plan = storeAll
-            plan.strategy = .spill
-            let chunkBytes = min(max(minimumChunk, (budget.bytes - resident) / spillBufferChunks), TapeConfiguration.default.maximumStatementCapacity * bytesPerStatement)
-            plan.spillChunkStatements = chunkBytes / bytesPerStatement
-            plan.stepWorkingSetBytes = resident + spillBufferChunks * chunkBytes
-            return plan
+            return try spillPlan().get()
         case .storeAll:
             guard storeAllBytes <= budget.bytes else {
                 throw TimeSteppingError.storeAllDoesNotFit(budget: budget.bytes, needed: storeAllBytes)
@@ -316,12 +329,22 @@ enum RunPlanner {
                         + "\(MemoryBudget.format(snapshotBytes))")
             }
             let inMemory = available / snapshotBytes
+            var chosen: RunPlan
             // Threshold: with a disk at hand, spill snapshots once memory alone would advance
             // some step more than three times (repetition number > 3).
             if diskAllowed && inMemory < steps && RevolveSchedule.repetitionNumber(steps: steps, snapshots: inMemory) > 3 {
-                return twoLevelPlan(memory: inMemory, disk: nil)
+                chosen = twoLevelPlan(memory: inMemory, disk: nil)
+            } else {
+                chosen = fastestRevolvePlan() ?? revolvePlan(snapshots: inMemory, stepsPerBlock: 1)!
             }
-            return fastestRevolvePlan() ?? revolvePlan(snapshots: inMemory, stepsPerBlock: 1)!
+            // I/O against recomputation, both timed on this machine: the whole tape on disk
+            // when writing and reading it is predicted faster than recomputing.
+            if diskAllowed && sample.spillSecondsPerByte > 0, case .success(let spill) = spillPlan(),
+                spill.predictedSeconds < chosen.predictedSeconds
+            {
+                chosen = spill
+            }
+            return chosen
         case .revolve(let requested), .online(let requested):
             let online: Bool
             if case .online = strategy { online = true } else { online = false }

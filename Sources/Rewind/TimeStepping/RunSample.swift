@@ -25,6 +25,9 @@ struct RunSample {
     /// First touch of a fresh page (`ProcessMemory.secondsPerFreshPage`), and the bytes the
     /// run's tape and adjoint vector already hold (reused, so not fresh).
     @usableFromInline var secondsPerFreshPage = 0.0
+    /// Seconds per raw tape byte to stage, compress and write it and to read, decompress and
+    /// restore it, summed over both threads, measured by spilling a sample (0 without a disk).
+    @usableFromInline var spillSecondsPerByte = 0.0
     @usableFromInline var reservedBeforeRunBytes = 0
 
     /// Seconds of first touches for `bytes` of memory beyond what the workspace holds already.
@@ -160,6 +163,42 @@ struct RunSample {
             if elapsed > 0.01 { break }
         }
         return fastest
+    }
+
+    /// Takes the I/O cost per byte from a store that spilled part of a sample.
+    @usableFromInline
+    mutating func recordSpillCost(_ statistics: SpillStatistics?) {
+        guard let statistics, statistics.rawBytesWritten > 0, statistics.segmentsRead > 0 else { return }
+        let seconds = statistics.secondsStaging + statistics.secondsCompressing + statistics.secondsWriting
+            + statistics.secondsReading + statistics.secondsDecompressing + statistics.secondsRestoring
+        spillSecondsPerByte = seconds / Double(statistics.rawBytesWritten)
+    }
+
+    /// Times spilling on this machine and this problem's tape: records about a mebibyte of
+    /// steps (at most a quarter of the budget) spilling into `directory` in small chunks, and
+    /// sweeps it back (`spillSecondsPerByte`).
+    @inlinable
+    mutating func measureSpilling<P: TimeSteppingProblem>(
+        _ problem: P, initialState: [Double], parameters: [Double], steps: Int, tape: Tape, adjoints: AdjointVector,
+        budget: Int, directory: SpillDirectory
+    ) throws {
+        let bytesPerStatement = 1 + TapeConfiguration.default.argumentsPerStatement * 12
+        let rawBytes = min(1 << 20, budget / 4)
+        let sampledSteps = min(steps, max(1, rawBytes / max(1, stepTapeUsedBytes)))
+        let chunkStatements = max(256, min(1 << 14, budget / (4 * RunPlanner.spillBufferChunks * bytesPerStatement)))
+        tape.enableSpilling(to: try SpillStore(directory: directory), statementsPerChunk: chunkStatements)
+        defer { tape.disableSpilling() }
+        let recorded = RecordedSteps.record(
+            problem, on: tape, state: initialState, parameters: parameters, steps: sampledSteps, runningSum: 0,
+            endsRun: false)
+        var stateAdjoint = [Double](repeating: 0, count: initialState.count)
+        var parameterAdjoint = [Double](repeating: 0, count: parameters.count)
+        var sumAdjoint = 0.0
+        recorded.reverse(
+            on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
+            parameterAdjoint: &parameterAdjoint)
+        if let error = tape.spillError { throw error }
+        recordSpillCost(tape.spillStatistics)
     }
 
     /// After a sample recorded while spilling (so that a step too big for the budget never

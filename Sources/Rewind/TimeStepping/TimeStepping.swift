@@ -52,13 +52,23 @@ public enum TimeStepping {
                 problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
                 adjoints: workspace.adjoints, blockBudget: options.memoryBudget.bytes)
             let error = tape.spillError
+            let statistics = tape.spillStatistics
             tape.disableSpilling()
             if let error { throw error }
             sample.chargeStepAsRecordedInMemory()
+            sample.recordSpillCost(statistics)
         } else {
             sample = RunSample.measure(
                 problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
                 adjoints: workspace.adjoints, blockBudget: options.memoryBudget.bytes)
+            if options.spillDirectory != nil {
+                // So that `auto` can weigh writing the tape to disk against recomputing it.
+                let directory = try SpillDirectory(parent: options.spillDirectory, prefix: "rewind-sample")
+                defer { try? directory.remove() }
+                try sample.measureSpilling(
+                    problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
+                    adjoints: workspace.adjoints, budget: options.memoryBudget.bytes, directory: directory)
+            }
         }
         func makePlan() throws -> RunPlan {
             try RunPlanner.plan(

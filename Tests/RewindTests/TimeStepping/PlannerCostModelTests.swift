@@ -1,0 +1,57 @@
+import Testing
+
+@testable import Rewind
+
+/// The planner's choices from a sample, without running anything: the cost model itself.
+@Suite("Planner cost model")
+struct PlannerCostModelTests {
+    /// A step of 1000 values whose recording is dear (1 ms primal, 2 ms taped, 50 kB of tape).
+    func sample(spillSecondsPerByte: Double) -> RunSample {
+        var sample = RunSample(
+            primalSecondsPerStep: 1e-3, tapedSecondsPerStep: 2e-3, stepTapeReservedBytes: 100_000,
+            stepTapeOnlyBytes: 80_000, stepTapeUsedBytes: 50_000, identifiersPerStep: 1000)
+        sample.spillSecondsPerByte = spillSecondsPerByte
+        return sample
+    }
+
+    func plan(spillSecondsPerByte: Double, diskAllowed: Bool = true) throws -> RunPlan {
+        try RunPlanner.plan(
+            strategy: .auto, budget: .mebibytes(16), steps: 1000, stateCount: 1000,
+            sample: sample(spillSecondsPerByte: spillSecondsPerByte), diskAllowed: diskAllowed)
+    }
+
+    @Test func autoWritesTheTapeToDiskWhenThatIsFasterThanRecomputing() throws {
+        // 50 MB of tape at 1 ns a byte: 0.05 s of I/O, hidden behind 2 s of taping; revolve
+        // would add 999 advances (1 s).
+        let cheapIO = try plan(spillSecondsPerByte: 1e-9)
+        #expect(cheapIO.strategy == .spill)
+        #expect(cheapIO.stepWorkingSetBytes <= 16 << 20)
+        // At 100 ns a byte the I/O (5 s) costs more than recomputing.
+        let dearIO = try plan(spillSecondsPerByte: 1e-7)
+        guard case .revolve = dearIO.strategy else {
+            Issue.record("expected revolve, got \(dearIO.strategy)")
+            return
+        }
+        #expect(dearIO.predictedSeconds < 5)
+    }
+
+    @Test func withoutADiskNothingSpills() throws {
+        let plan = try plan(spillSecondsPerByte: 1e-9, diskAllowed: false)
+        guard case .revolve = plan.strategy else {
+            Issue.record("expected revolve, got \(plan.strategy)")
+            return
+        }
+    }
+
+    @Test func snapshotsStopWhereTheirFreshPagesCostMoreThanTheAdvancesTheySave() throws {
+        var dearPages = sample(spillSecondsPerByte: 0)
+        dearPages.secondsPerFreshPage = 1e-3   // 8 ms a snapshot of two pages, against 1 ms an advance
+        let plan = try RunPlanner.plan(
+            strategy: .auto, budget: .mebibytes(16), steps: 1000, stateCount: 1000, sample: dearPages)
+        #expect(plan.snapshots < plan.snapshotsThatFit ?? 0)
+        let cheap = try RunPlanner.plan(
+            strategy: .auto, budget: .mebibytes(16), steps: 1000, stateCount: 1000,
+            sample: sample(spillSecondsPerByte: 0))
+        #expect(cheap.snapshots == cheap.snapshotsThatFit)
+    }
+}
