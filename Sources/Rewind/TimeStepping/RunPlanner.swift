@@ -182,7 +182,7 @@ enum RunPlanner {
             guard most >= 1 else { return nil }
             func predictedSeconds(_ snapshots: Int) -> (advances: Int, seconds: Double) {
                 let advances = length * RevolveSchedule.minimumAdvances(steps: blocks, snapshots: snapshots)
-                let seconds = Double(advances) * sample.primalSecondsPerStep
+                let seconds = Double(advances) * sample.advanceSecondsPerStep
                     + Double(steps) * sample.tapedSecondsPerStep(stepsPerBlock: length)
                     + sample.freshMemorySeconds(blockWorkingSet + snapshots * snapshotBytes)
                 return (advances, seconds)
