@@ -284,7 +284,7 @@ let hostileRuns: [Scenario] = [
         return s.cleanRefusal(r, status: 1, mentions: ["below the minimum", "bytes"]).map { .fail($0) }
             ?? .pass(String(r.stderrLines[0].prefix(100)))
     },
-    Scenario(name: "absurd: --memory-budget 1PiB → runs (store-all) with one warning line", mode: .both) { s in
+    Scenario(name: "absurd: --memory-budget 1PiB → runs (the fastest plan) with one warning line", mode: .both) { s in
         var r = s.run(gradient("burgers", steps: 1000, budget: "1PiB"))
         let lines = r.stderrLines
         guard lines.count == 1, lines[0].hasPrefix("warning:"), lines[0].contains("exceeds this machine's memory") else {
