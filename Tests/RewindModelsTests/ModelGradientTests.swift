@@ -1,3 +1,4 @@
+import Foundation
 import Rewind
 import RewindModels
 import Testing
@@ -106,6 +107,26 @@ struct ModelGradientTests {
                 "\(M.name) \(strategy): \(other.parameterGradient) vs \(reference.parameterGradient)")
             #expect(other.report.tapedSteps == steps)
         }
+    }
+
+    /// Elementary heat2d on 256² points: one step's dense adjoint vector (about 4 MB) does not
+    /// fit a 9 MiB budget beside the states, so the step tapes spill and their adjoints are
+    /// paged; the gradient is still store-all's, bit for bit, and the directory is left empty.
+    @Test func pagedAdjointsGiveTheStoreAllGradient() throws {
+        var model = Heat2D(m: 256)
+        model.elementary = true
+        let parent = FileManager.default.temporaryDirectory.appendingPathComponent("rewind-paged-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let reference = try gradient(model, [1.0], 3)
+        let paged = try TimeStepping.gradient(
+            of: model, initialState: model.initialState(), parameters: [1.0], steps: 3,
+            options: TimeSteppingOptions(memoryBudget: .mebibytes(9), spillDirectory: parent))
+        #expect(paged.report.plan.contains("adjoints paged"), "\(paged.report.plan)")
+        #expect(paged.objective.bitPattern == reference.objective.bitPattern)
+        #expect(paged.parameterGradient.map(\.bitPattern) == reference.parameterGradient.map(\.bitPattern))
+        #expect(paged.initialStateGradient.map(\.bitPattern) == reference.initialStateGradient.map(\.bitPattern))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent).isEmpty)
     }
 
     @Test func strategiesAgreeLorenz() throws { try checkStrategiesAgree(Lorenz(), [10, 10, 8.0 / 3.0], 40) }

@@ -72,9 +72,11 @@ extension Tape {
         reverse(adjoints)
     }
 
-    static func _sweep(
+    /// Sweeps statements `lower..<upper` of `chunk` into `adjoints` (a dense vector, or pages).
+    @inline(__always)
+    static func _sweep<Adjoints: _AdjointStorage>(
         _ chunk: _TapeChunk, statementsFrom upper: Int, downTo lower: Int, identifierEnd: Int, partialEnd: Int,
-        externals: [_ExternalStatement], adjoints: UnsafeMutablePointer<Double>
+        externals: [_ExternalStatement], adjoints: Adjoints
     ) {
         let counts = chunk.argumentCounts
         let identifiers = chunk.identifiers
@@ -94,28 +96,78 @@ extension Tape {
                 k &-= 1
                 let external = externals[Int(identifiers[k])]
                 q &-= max(external.partialCount, 1)
-                external.reverse(firstOutput: UInt32(id &+ 1), partials: partials + q, adjoints: adjoints)
+                guard let dense = adjoints.denseBase else {
+                    preconditionFailure(
+                        "external statements (stencils, custom adjoints) are swept into a dense AdjointVector only")
+                }
+                external.reverse(firstOutput: UInt32(id &+ 1), partials: partials + q, adjoints: dense)
                 continue
             }
             k &-= n
             q &-= n
-            let a = adjoints[id]
+            let a = adjoints.value(at: id)
             if a == 0 { continue }
             switch n {
             case 1:
-                adjoints[Int(identifiers[k])] += partials[q] * a
+                adjoints.add(partials[q] * a, at: Int(identifiers[k]))
             case 2:
-                adjoints[Int(identifiers[k])] += partials[q] * a
-                adjoints[Int(identifiers[k &+ 1])] += partials[q &+ 1] * a
+                adjoints.add(partials[q] * a, at: Int(identifiers[k]))
+                adjoints.add(partials[q &+ 1] * a, at: Int(identifiers[k &+ 1]))
             case 3:
-                adjoints[Int(identifiers[k])] += partials[q] * a
-                adjoints[Int(identifiers[k &+ 1])] += partials[q &+ 1] * a
-                adjoints[Int(identifiers[k &+ 2])] += partials[q &+ 2] * a
+                adjoints.add(partials[q] * a, at: Int(identifiers[k]))
+                adjoints.add(partials[q &+ 1] * a, at: Int(identifiers[k &+ 1]))
+                adjoints.add(partials[q &+ 2] * a, at: Int(identifiers[k &+ 2]))
             default:
                 for j in 0..<n {
-                    adjoints[Int(identifiers[k &+ j])] += partials[q &+ j] * a
+                    adjoints.add(partials[q &+ j] * a, at: Int(identifiers[k &+ j]))
                 }
             }
         }
     }
+
+    /// Sweeps statements from `end` down to `start` into paged adjoints, releasing the pages
+    /// the sweep has passed after each chunk (`PagedAdjointVector`; not when
+    /// `releasingPages` is false, for a sweep whose results above `start` are still wanted).
+    /// The tape must hold no external statements. Same additions in the same order as the
+    /// dense sweep, so the same bits.
+    public func reverse(
+        _ adjoints: PagedAdjointVector, from end: TapePosition? = nil, to start: TapePosition = .start,
+        releasingPages: Bool = true
+    ) {
+        let end = end ?? position
+        precondition(start <= end, "a reverse sweep runs from a later position down to an earlier one")
+        precondition(!checksFinite, "check mode sweeps a dense AdjointVector")
+        let externals = self.externals
+        Tape._forEachChunk(from: end, to: start, chunk: _chunkForSweep) { c, chunk, range in
+            adjoints.sweepFloorPage = (Int(chunk.firstIdentifier) &+ range.lower) >> PagedAdjointVector.pageShift
+            Tape._sweep(
+                chunk, statementsFrom: range.upper, downTo: range.lower, identifierEnd: range.identifierEnd,
+                partialEnd: range.partialEnd, externals: externals, adjoints: adjoints)
+            if releasingPages { adjoints.releasePages(from: Int(chunk.firstIdentifier) &+ range.lower) }
+            return true
+        }
+        adjoints.sweepFloorPage = Int.max
+    }
+}
+
+/// Where a sweep keeps its adjoints: a dense vector indexed by identifier, or pages.
+@usableFromInline
+protocol _AdjointStorage {
+    func value(at identifier: Int) -> Double
+    func add(_ contribution: Double, at identifier: Int)
+    /// The dense vector external statements sweep into, if the storage is one.
+    var denseBase: UnsafeMutablePointer<Double>? { get }
+}
+
+extension UnsafeMutablePointer: _AdjointStorage where Pointee == Double {
+    @inlinable @inline(__always)
+    func value(at identifier: Int) -> Double { self[identifier] }
+    @inlinable @inline(__always)
+    func add(_ contribution: Double, at identifier: Int) { self[identifier] += contribution }
+    @inlinable
+    var denseBase: UnsafeMutablePointer<Double>? { self }
+}
+
+extension PagedAdjointVector: _AdjointStorage {
+    @usableFromInline var denseBase: UnsafeMutablePointer<Double>? { nil }
 }

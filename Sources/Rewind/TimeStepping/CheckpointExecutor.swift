@@ -57,6 +57,8 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
     @usableFromInline @exclusivity(unchecked) var largestTapeStatements = 0
     @usableFromInline @exclusivity(unchecked) var largestTapeBytesInUse = 0
     @usableFromInline var progress: ((Double) -> Void)?
+    /// Paged adjoints for the taped blocks, when a block's dense adjoint vector does not fit.
+    @usableFromInline var pagedAdjoints: PagedAdjointVector?
     /// The disk level of two-level checkpointing, when the schedule uses one.
     @usableFromInline var disk: DiskSnapshots?
     @usableFromInline @exclusivity(unchecked) var diskWrites = 0
@@ -253,9 +255,15 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
         let reverseStarted = timed ? monotonicSeconds() : 0
         recordSeconds += weight * (reverseStarted - recordStarted)
         if endsRun { objective = recording.objective!.value }
-        recording.reverse(
-            on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
-            parameterAdjoint: &parameterAdjoint)
+        if let pagedAdjoints {
+            recording.reverse(
+                on: tape, paged: pagedAdjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
+                parameterAdjoint: &parameterAdjoint)
+        } else {
+            recording.reverse(
+                on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
+                parameterAdjoint: &parameterAdjoint)
+        }
         if timed { reverseSeconds += weight * (monotonicSeconds() - reverseStarted) }
         if _slowPath(checksFinite), let found = recording.nonFinite(on: tape, firstStep: first) {
             throw TimeSteppingError.nonFiniteInRun(step: found.step, report: found.report)
@@ -264,7 +272,7 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
         // only grows, so sampling the size now and then and at the end finds the peak without
         // walking the chunks on every block.
         if timed || endsRun {
-            peakTapeBytes = max(peakTapeBytes, tape.reservedByteCount + adjoints.byteCount)
+            peakTapeBytes = max(peakTapeBytes, tape.reservedByteCount + (pagedAdjoints?.peakByteCount ?? adjoints.byteCount))
         }
         if tapedSteps == 0 || endsRun {
             let statistics = tape.statistics

@@ -162,6 +162,35 @@ struct RecordedSteps {
         Self.readAdjoints(of: parameterLeaves, from: adjoints, into: &parameterAdjoint)
     }
 
+    /// `reverse`, into paged adjoints: only the inputs' adjoints and the pages the sweep is in
+    /// stay in memory (`PagedAdjointVector`), for a step whose dense adjoint vector does not fit
+    /// the budget. The same additions in the same order, so the same bits.
+    @inlinable
+    func reverse(
+        on tape: Tape, paged adjoints: PagedAdjointVector, stateAdjoint: inout [Double], sumAdjoint: inout Double,
+        parameterAdjoint: inout [Double]
+    ) {
+        // The leaves come first on the tape: their adjoints are the result, so they are kept.
+        let lastLeaf = (parameterLeaves + stateLeaves).map { Int($0.identifier) }.max() ?? 0
+        adjoints.prepare(for: tape, keepingBelow: lastLeaf + 1)
+        for (leaf, seed) in zip(parameterLeaves, parameterAdjoint) { adjoints.seed(leaf.identifier, seed) }
+        if let objective, let sumLeaf {
+            adjoints.seed(objective.identifier, 1)
+            tape.reverse(adjoints, from: tape.position, to: positionBeforeObjective, releasingPages: false)
+            sumAdjoint = adjoints[sumLeaf.identifier]
+        } else {
+            for (value, seed) in zip(finalState, stateAdjoint) where !value.isConstant {
+                adjoints.seed(value.identifier, seed)
+            }
+        }
+        for identifier in runningCosts where identifier != 0 {
+            adjoints.seed(identifier, sumAdjoint)
+        }
+        tape.reverse(adjoints, from: positionBeforeObjective, to: .start)
+        for k in stateLeaves.indices { stateAdjoint[k] = adjoints[stateLeaves[k].identifier] }
+        for k in parameterLeaves.indices { parameterAdjoint[k] = adjoints[parameterLeaves[k].identifier] }
+    }
+
     /// `result[k] = adjoint of leaves[k]`; the leaves are inputs of this tape, so in range.
     @inlinable
     static func readAdjoints(of leaves: [Tracked], from adjoints: AdjointVector, into result: inout [Double]) {

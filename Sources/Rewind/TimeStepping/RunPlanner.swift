@@ -46,6 +46,9 @@ struct RunPlan {
     @usableFromInline var spillChunkStatements: Int?
     /// Steps taped together; the schedule runs over blocks of this many steps.
     @usableFromInline var stepsPerBlock = 1
+    /// Step tapes swept into paged adjoints (`PagedAdjointVector`): one step's dense adjoint
+    /// vector does not fit the budget.
+    @usableFromInline var pagedAdjoints = false
     /// Snapshots the budget would hold, when the plan takes fewer (see `revolvePlan`).
     @usableFromInline var snapshotsThatFit: Int?
 
@@ -69,6 +72,7 @@ struct RunPlan {
         if let spillChunkStatements {
             strategyText += ", step tapes spilled to disk in chunks of \(spillChunkStatements) statements"
         }
+        if pagedAdjoints { strategyText += ", adjoints paged" }
         return "\(strategyText): \(predictedAdvances) advances predicted, about "
             + "\(formatSeconds(predictedSeconds)); one \(stepsPerBlock == 1 ? "step" : "block")'s working set "
             + "\(MemoryBudget.format(stepWorkingSetBytes)), "
@@ -309,17 +313,34 @@ enum RunPlanner {
                 let bytesPerStatement = 1 + TapeConfiguration.default.argumentsPerStatement * 12
                 let minimumChunk = 256 * bytesPerStatement
                 let spillingMinimum = untaped + spillBufferChunks * minimumChunk + 2 * snapshotBytes
-                guard budget.bytes >= spillingMinimum else {
-                    throw TimeSteppingError.budgetTooSmall(
-                        budget: budget.bytes, minimum: spillingMinimum,
-                        detail: "even with its tape spilled to disk, one step needs "
-                            + "\(MemoryBudget.format(untaped)) for its adjoints and states, plus chunk buffers and "
-                            + "two snapshots of \(MemoryBudget.format(snapshotBytes))")
-                }
-                let chunkBytes = max(minimumChunk, (budget.bytes - untaped - 2 * snapshotBytes) / spillBufferChunks)
                 var plan = revolvePlan(snapshots: 2, stepsPerBlock: 1)!
-                plan.stepWorkingSetBytes = untaped + spillBufferChunks * chunkBytes
+                if budget.bytes >= spillingMinimum {
+                    let chunkBytes = max(minimumChunk, (budget.bytes - untaped - 2 * snapshotBytes) / spillBufferChunks)
+                    plan.stepWorkingSetBytes = untaped + spillBufferChunks * chunkBytes
+                    plan.spillChunkStatements = chunkBytes / bytesPerStatement
+                    return plan
+                }
+                // Not even the step's dense adjoint vector fits: paged adjoints keep the inputs'
+                // adjoints and the pages the sweep is in (a few pages, and at most a chunk's
+                // span of identifiers: one more chunk-sized allowance).
+                // (The inputs' adjoints, four pages, and the outputs' seeds waiting for their
+                // pages: an identifier and a value each.)
+                let pagedUntaped = stateArrays
+                    + (stateCount + 64 + 4 * PagedAdjointVector.pageSize) * MemoryLayout<Double>.stride
+                    + stateCount * 16
+                let pagedMinimum = pagedUntaped + (spillBufferChunks + 1) * minimumChunk + 2 * snapshotBytes
+                guard budget.bytes >= pagedMinimum else {
+                    throw TimeSteppingError.budgetTooSmall(
+                        budget: budget.bytes, minimum: pagedMinimum,
+                        detail: "even with its tape spilled to disk and its adjoints paged, one step needs "
+                            + "\(MemoryBudget.format(pagedUntaped)) for its states and its inputs' adjoints, plus "
+                            + "chunk buffers and two snapshots of \(MemoryBudget.format(snapshotBytes))")
+                }
+                let chunkBytes = max(
+                    minimumChunk, (budget.bytes - pagedUntaped - 2 * snapshotBytes) / (spillBufferChunks + 1))
+                plan.stepWorkingSetBytes = pagedUntaped + (spillBufferChunks + 1) * chunkBytes
                 plan.spillChunkStatements = chunkBytes / bytesPerStatement
+                plan.pagedAdjoints = true
                 return plan
             }
             guard budget.bytes >= minimum else {

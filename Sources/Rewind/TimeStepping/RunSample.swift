@@ -75,8 +75,13 @@ struct RunSample {
     @inlinable
     static func measure<P: TimeSteppingProblem>(
         _ problem: P, initialState: [Double], parameters: [Double], steps: Int, tape: Tape, adjoints: AdjointVector,
-        blockBudget: Int? = nil
+        blockBudget: Int? = nil, paged: PagedAdjointVector? = nil
     ) -> RunSample {
+        /// Bytes of the adjoints of the tape's recording: the dense vector's, also when the
+        /// sample sweeps paged (the planner decides from it whether dense adjoints fit).
+        func adjointBytes() -> Int {
+            paged == nil ? adjoints.byteCount : tape.identifierCount * MemoryLayout<Double>.stride
+        }
         var stateAdjoint = [Double](repeating: 0, count: initialState.count)
         var parameterAdjoint = [Double](repeating: 0, count: parameters.count)
         var sumAdjoint = 1.0
@@ -90,9 +95,15 @@ struct RunSample {
                 recorded.rerecord(
                     problem, on: tape, state: initialState, parameters: parameters, steps: count, runningSum: 0,
                     endsRun: endsRun)
-                recorded.reverse(
-                    on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
-                    parameterAdjoint: &parameterAdjoint)
+                if let paged {
+                    recorded.reverse(
+                        on: tape, paged: paged, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
+                        parameterAdjoint: &parameterAdjoint)
+                } else {
+                    recorded.reverse(
+                        on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
+                        parameterAdjoint: &parameterAdjoint)
+                }
                 return count
             }
         }
@@ -106,10 +117,10 @@ struct RunSample {
         // the partial column, whether or not every partial has an identifier.
         let stepUsedBytes = statistics.statementCount + 12 * statistics.partialCount
         let stepIdentifiers = tape.identifierCount
-        var reserved = tape.reservedByteCount + adjoints.byteCount
+        var reserved = tape.reservedByteCount + adjointBytes()
         var tapeReserved = tape.reservedByteCount
         _ = tapedSeconds(steps: 1, endsRun: true, timed: false)
-        reserved = max(reserved, tape.reservedByteCount + adjoints.byteCount)
+        reserved = max(reserved, tape.reservedByteCount + adjointBytes())
         tapeReserved = max(tapeReserved, tape.reservedByteCount)
 
         var sample = RunSample(

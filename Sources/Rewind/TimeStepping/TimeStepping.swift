@@ -48,9 +48,10 @@ public enum TimeStepping {
             tape.enableSpilling(
                 to: try SpillStore(directory: directory),
                 statementsPerChunk: RunPlanner.sampleSpillChunkStatements(budget: options.memoryBudget.bytes, floor: floor))
+            // Paged adjoints too: the step's dense adjoint vector may not fit either.
             sample = RunSample.measure(
                 problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
-                adjoints: workspace.adjoints, blockBudget: options.memoryBudget.bytes)
+                adjoints: workspace.adjoints, blockBudget: options.memoryBudget.bytes, paged: PagedAdjointVector())
             let error = tape.spillError
             let statistics = tape.spillStatistics
             tape.disableSpilling()
@@ -92,6 +93,7 @@ public enum TimeStepping {
                 adjoints: workspace.adjoints, snapshotSlots: plan.snapshots, stepsPerBlock: plan.stepsPerBlock)
             executor.progress = options.progress
             executor.checksFinite = options.checksFinite
+            if plan.pagedAdjoints && !options.checksFinite { executor.pagedAdjoints = PagedAdjointVector() }
             return executor
         }
         func runStoreAll() throws -> GradientResult {
