@@ -129,6 +129,24 @@ struct ModelGradientTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: parent).isEmpty)
     }
 
+    /// heat2d on 384² points under 20 MiB with a spill directory: its states are large beside
+    /// the budget, so the planner's sample step spills (stencil statements: dense adjoints),
+    /// and so do the step tapes; the gradient is store-all's, bit for bit.
+    @Test func aSpilledSampleOfAStencilModelGivesTheStoreAllGradient() throws {
+        let model = Heat2D(m: 384)
+        let parent = FileManager.default.temporaryDirectory.appendingPathComponent("rewind-sample-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let reference = try gradient(model, [1.0], 2)
+        let spilled = try TimeStepping.gradient(
+            of: model, initialState: model.initialState(), parameters: [1.0], steps: 2,
+            options: TimeSteppingOptions(memoryBudget: .mebibytes(20), spillDirectory: parent))
+        #expect(spilled.report.spilledBytes > 0, "\(spilled.report.plan)")
+        #expect(spilled.parameterGradient.map(\.bitPattern) == reference.parameterGradient.map(\.bitPattern))
+        #expect(spilled.initialStateGradient.map(\.bitPattern) == reference.initialStateGradient.map(\.bitPattern))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent).isEmpty)
+    }
+
     @Test func strategiesAgreeLorenz() throws { try checkStrategiesAgree(Lorenz(), [10, 10, 8.0 / 3.0], 40) }
     @Test func strategiesAgreeBurgers() throws { try checkStrategiesAgree(Burgers(n: 16), [0.01], 23) }
     @Test func strategiesAgreeHeat() throws { try checkStrategiesAgree(Heat2D(m: 6), [1.0], 17) }

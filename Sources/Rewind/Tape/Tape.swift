@@ -35,6 +35,9 @@ public final class Tape {
     @exclusivity(unchecked) var chunks: [_TapeChunk] = []
     @exclusivity(unchecked) var currentChunk = 0
     @exclusivity(unchecked) var externals: [_ExternalStatement] = []
+    /// Whether the recording holds external statements (stencils, custom adjoints), which
+    /// sweep into a dense `AdjointVector` only.
+    @usableFromInline var _hasExternalStatements: Bool { !externals.isEmpty }
     let _diagnostics = _TapeDiagnostics()
     public internal(set) var configuration: TapeConfiguration
     var _spill: _TapeSpill?

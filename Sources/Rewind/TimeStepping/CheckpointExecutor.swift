@@ -255,7 +255,9 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
         let reverseStarted = timed ? monotonicSeconds() : 0
         recordSeconds += weight * (reverseStarted - recordStarted)
         if endsRun { objective = recording.objective!.value }
-        if let pagedAdjoints {
+        // Paged adjoints take statements with partials only; a tape with stencils or custom
+        // adjoints (whose dense adjoint vector is small beside its states) sweeps dense.
+        if let pagedAdjoints, !tape._hasExternalStatements {
             recording.reverse(
                 on: tape, paged: pagedAdjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
                 parameterAdjoint: &parameterAdjoint)
