@@ -255,17 +255,9 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
         let reverseStarted = timed ? monotonicSeconds() : 0
         recordSeconds += weight * (reverseStarted - recordStarted)
         if endsRun { objective = recording.objective!.value }
-        // Paged adjoints take statements with partials only; a tape with stencils or custom
-        // adjoints (whose dense adjoint vector is small beside its states) sweeps dense.
-        if let pagedAdjoints, !tape._hasExternalStatements {
-            recording.reverse(
-                on: tape, paged: pagedAdjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
-                parameterAdjoint: &parameterAdjoint)
-        } else {
-            recording.reverse(
-                on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
-                parameterAdjoint: &parameterAdjoint)
-        }
+        recording.reverse(
+            on: tape, adjoints: adjoints, paged: pagedAdjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
+            parameterAdjoint: &parameterAdjoint)
         if timed { reverseSeconds += weight * (monotonicSeconds() - reverseStarted) }
         if _slowPath(checksFinite), let found = recording.nonFinite(on: tape, firstStep: first) {
             throw TimeSteppingError.nonFiniteInRun(step: found.step, report: found.report)

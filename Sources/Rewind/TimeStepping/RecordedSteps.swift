@@ -162,6 +162,25 @@ struct RecordedSteps {
         Self.readAdjoints(of: parameterLeaves, from: adjoints, into: &parameterAdjoint)
     }
 
+    /// `reverse` into `paged` adjoints when they are given and the tape can use them (no
+    /// external statements: stencils and custom adjoints sweep dense, and their dense adjoint
+    /// vector is small beside their states), else into the dense `adjoints`.
+    @inlinable
+    func reverse(
+        on tape: Tape, adjoints: AdjointVector, paged: PagedAdjointVector?, stateAdjoint: inout [Double],
+        sumAdjoint: inout Double, parameterAdjoint: inout [Double]
+    ) {
+        if let paged, !tape._hasExternalStatements {
+            reverse(
+                on: tape, paged: paged, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
+                parameterAdjoint: &parameterAdjoint)
+        } else {
+            reverse(
+                on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
+                parameterAdjoint: &parameterAdjoint)
+        }
+    }
+
     /// `reverse`, into paged adjoints: only the inputs' adjoints and the pages the sweep is in
     /// stay in memory (`PagedAdjointVector`), for a step whose dense adjoint vector does not fit
     /// the budget. The same additions in the same order, so the same bits.

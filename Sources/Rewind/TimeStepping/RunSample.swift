@@ -96,15 +96,9 @@ struct RunSample {
                 recorded.rerecord(
                     problem, on: tape, state: initialState, parameters: parameters, steps: count, runningSum: 0,
                     endsRun: endsRun)
-                if let paged, !tape._hasExternalStatements {
-                    recorded.reverse(
-                        on: tape, paged: paged, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
-                        parameterAdjoint: &parameterAdjoint)
-                } else {
-                    recorded.reverse(
-                        on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
-                        parameterAdjoint: &parameterAdjoint)
-                }
+                recorded.reverse(
+                    on: tape, adjoints: adjoints, paged: paged, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
+                    parameterAdjoint: &parameterAdjoint)
                 return count
             }
         }
