@@ -25,3 +25,9 @@ int rewind_fix_mmap_threshold(int bytes) {
     return 0;
 #endif
 }
+
+void rewind_trim_heap(void) {
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}

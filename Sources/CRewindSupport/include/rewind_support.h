@@ -27,4 +27,7 @@ uint32_t rewind_next_recording_tag(void);
 /// Elsewhere a no-op returning 0.
 int rewind_fix_mmap_threshold(int bytes);
 
+/// Returns freed heap memory to the system (glibc `malloc_trim`); elsewhere a no-op.
+void rewind_trim_heap(void);
+
 #endif

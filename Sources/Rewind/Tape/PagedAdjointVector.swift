@@ -1,3 +1,5 @@
+import CRewindSupport
+
 /// Adjoints kept in pages allocated on first write and released once the sweep has passed
 /// them: memory in proportion to the adjoints alive at once, not to the tape's length.
 ///
@@ -38,6 +40,13 @@ public final class PagedAdjointVector {
     /// Pages allocated now, and at most at once since `prepare`.
     public private(set) var livePages = 0
     public private(set) var peakLivePages = 0
+
+    /// Hands the heap memory of the sweep's waiting lists back to the system: they are many
+    /// small arrays, which the allocator would otherwise keep resident after the sweep.
+    public func returnFreedMemory() {
+        pending = [:]
+        rewind_trim_heap()
+    }
 
     public init() {
         pages = .allocate(capacity: 1)

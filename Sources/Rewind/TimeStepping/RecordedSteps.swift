@@ -208,6 +208,7 @@ struct RecordedSteps {
         tape.reverse(adjoints, from: positionBeforeObjective, to: .start)
         for k in stateLeaves.indices { stateAdjoint[k] = adjoints[stateLeaves[k].identifier] }
         for k in parameterLeaves.indices { parameterAdjoint[k] = adjoints[parameterLeaves[k].identifier] }
+        adjoints.returnFreedMemory()
     }
 
     /// `result[k] = adjoint of leaves[k]`; the leaves are inputs of this tape, so in range.
