@@ -18,12 +18,13 @@
 ///
 /// Blocks (`auto` and `revolve` without a snapshot count): revolve may schedule blocks of `L`
 /// steps taped together instead of single steps (see `CheckpointExecutor`). For each `L` in
-/// 1, 2, 4, … up to `largestBlock` (the block's tape at most 256 KiB, so that it stays in cache,
+/// 1, 2, 4, … up to `largestBlock` (the block's tape at most 1 MiB, a core's L2,
 /// and its working set `W(L)` at most half the budget) the planner predicts
-/// `L·t(⌈N/L⌉, c(L))·primal + N·taped(L)` seconds, where `c(L) = ⌊(budget − W(L))/B⌋` and
-/// `taped(L)` splits the sampled cost of a taped step into a per-tape part (divided by `L`)
-/// and a per-step part, from one step and a block timed on their own tapes (`RunSample`);
-/// it takes the fastest. The chosen block's `W(L)` is then measured by recording one.
+/// `L·t(⌈N/L⌉, c(L))·advance + N·taped(L)` seconds, where `c(L) = ⌊(budget − W(L))/B⌋` and
+/// `taped(L)` is interpolated between one step and blocks timed on their own tapes at a
+/// quarter of the cache and at all of it (`RunSample.tapedSecondsPerStep(stepsPerBlock:)`:
+/// a per-tape part divided by `L` plus a per-step part on each segment); it takes the
+/// fastest. The chosen block's `W(L)` is then measured by recording one.
 ///
 /// Fresh memory: every prediction adds the first touch of the memory it needs beyond what the
 /// workspace already holds, at the measured cost of a fresh page. Where store-all fits, `auto`
@@ -133,14 +134,19 @@ enum RunPlanner {
         return max(256, (budget - floor) / (4 * spillBufferChunks) / bytesPerStatement)
     }
 
-    /// The longest block worth considering: its tape at most 256 KiB (a quarter of a core's
-    /// L2 here: longer blocks leave the cache, and past a few hundred steps the per-tape cost
-    /// is paid off anyway) and its working set at most half the budget; a power of two, at
-    /// least 1.
+    /// Tape sizes at which the sample times a block: a quarter of a core's L2 here and all of
+    /// it. Past the first, a block starts to leave the cache; up to the second it may still
+    /// pay (a Burgers step's tape is 135 KB, so only the second allows blocks at all: 4 steps
+    /// run 10.4× the primal against 12.3× one step a tape). Which wins is measured.
     @usableFromInline
-    static func largestBlock(sample: RunSample, budget: Int, stateCount: Int = 0) -> Int {
+    static let blockCacheBytes = [1 << 18, 1 << 20]
+
+    /// The longest block worth considering: its tape at most `cacheBytes` and its working set
+    /// at most half the budget; a power of two, at least 1, at most 4096 steps.
+    @usableFromInline
+    static func largestBlock(sample: RunSample, budget: Int, stateCount: Int = 0, cacheBytes: Int) -> Int {
         var steps = 1
-        while steps < 4096 && 2 * steps * max(1, sample.stepTapeUsedBytes) <= 1 << 18
+        while steps < 4096 && 2 * steps * max(1, sample.stepTapeUsedBytes) <= cacheBytes
             && 2 * blockWorkingSetBytes(steps: 2 * steps, sample: sample, stateCount: stateCount) <= budget
         {
             steps *= 2
@@ -216,8 +222,12 @@ enum RunPlanner {
             var lengths = [1]
             if let requestedBlock {
                 lengths = [requestedBlock]
-            } else if sample.blockSteps > 1 {
-                let longest = min(steps, largestBlock(sample: sample, budget: budget.bytes, stateCount: stateCount))
+            } else if sample.longestTimedBlock > 1 {
+                let longest = min(
+                    steps,
+                    largestBlock(
+                        sample: sample, budget: budget.bytes, stateCount: stateCount,
+                        cacheBytes: blockCacheBytes.last!))
                 while 2 * lengths.last! <= longest { lengths.append(2 * lengths.last!) }
             }
             return lengths.compactMap { revolvePlan(snapshots: nil, stepsPerBlock: $0) }

@@ -21,11 +21,10 @@ struct RunSample {
     /// Tape and adjoint vector of a block of `steps` steps as reserved, measured by recording
     /// one (`measureBlockMemory`), for the block length the planner chose.
     @usableFromInline var measuredBlock: (steps: Int, reservedBytes: Int)?
-    /// Steps of the timed block (1 when no block was sampled) and the seconds per step when
-    /// that many steps share one tape: with `tapedSecondsPerStep` they split the cost of a
-    /// taped step into its per-tape bookkeeping and its per-step work (`RunPlanner`).
-    @usableFromInline var blockSteps = 1
-    @usableFromInline var blockTapedSecondsPerStep: Double
+    /// Seconds per taped step measured with several steps on one tape (block lengths
+    /// ascending, one step excluded): with `tapedSecondsPerStep` they are the points of the
+    /// cost model `tapedSecondsPerStep(stepsPerBlock:)`.
+    @usableFromInline var blockTimings: [(steps: Int, secondsPerStep: Double)] = []
     /// First touch of a fresh page (`ProcessMemory.secondsPerFreshPage`), and the bytes the
     /// run's tape and adjoint vector already hold (reused, so not fresh).
     @usableFromInline var secondsPerFreshPage = 0.0
@@ -52,22 +51,30 @@ struct RunSample {
         self.stepTapeReservedBytes = stepTapeReservedBytes
         self.stepTapeUsedBytes = stepTapeUsedBytes
         self.identifiersPerStep = identifiersPerStep
-        blockTapedSecondsPerStep = tapedSecondsPerStep
     }
 
-    /// Per-tape bookkeeping of a taped block (reset, leaves, seeds, reading adjoints), from the
-    /// two timings; 0 when no block was sampled.
-    @usableFromInline var secondsPerTape: Double {
-        guard blockSteps > 1 else { return 0 }
-        let perStep = (Double(blockSteps) * blockTapedSecondsPerStep - tapedSecondsPerStep) / Double(blockSteps - 1)
-        return max(0, tapedSecondsPerStep - perStep)
-    }
+    /// The longest block that was timed (1 when none was).
+    @usableFromInline var longestTimedBlock: Int { blockTimings.last?.steps ?? 1 }
 
     /// Seconds to record and sweep one step when `stepsPerBlock` steps share a tape.
+    ///
+    /// Between two measured block lengths `L₁ < L₂` the cost per step is `α + β/L` through
+    /// both points: `β/L` is the per-tape bookkeeping (reset, leaves, seeds, reading adjoints)
+    /// shared by the block's steps, `α` the per-step work; a longer block that leaves the cache
+    /// shows as a higher `α` on its segment. Beyond the longest measured block, its cost.
     @usableFromInline
     func tapedSecondsPerStep(stepsPerBlock: Int) -> Double {
-        let overhead = secondsPerTape
-        return max(0, tapedSecondsPerStep - overhead) + overhead / Double(stepsPerBlock)
+        var lower = (steps: 1, secondsPerStep: tapedSecondsPerStep)
+        for upper in blockTimings {
+            if stepsPerBlock <= upper.steps {
+                let beta = (lower.secondsPerStep - upper.secondsPerStep)
+                    / (1 / Double(lower.steps) - 1 / Double(upper.steps))
+                let alpha = lower.secondsPerStep - beta / Double(lower.steps)
+                return max(0, alpha + beta / Double(stepsPerBlock))
+            }
+            lower = upper
+        }
+        return lower.secondsPerStep
     }
 
     /// Records and sweeps the first step once, times primal steps, and — when `blockBudget`
@@ -128,13 +135,17 @@ struct RunSample {
         sample.statementsPerStep = statistics.statementCount
         sample.partialsPerStep = statistics.partialCount
         if let blockBudget {
-            // Timed at the longest block the planner may choose: shorter blocks are
-            // interpolated, and the longest is the one that is usually chosen.
-            let blockSteps = min(steps, RunPlanner.largestBlock(sample: sample, budget: blockBudget))
-            if blockSteps >= 2 {
-                _ = tapedSeconds(steps: blockSteps, endsRun: false, timed: false)
-                sample.blockSteps = blockSteps
-                sample.blockTapedSecondsPerStep = tapedSeconds(steps: blockSteps, endsRun: false, timed: true)
+            // Timed at the longest block that stays in a quarter of the cache and at the
+            // longest that fills it (`RunPlanner.blockCacheBytes`): shorter blocks are
+            // interpolated between the points, and the choice between the two is measured.
+            var lengths: [Int] = []
+            for cacheBytes in RunPlanner.blockCacheBytes {
+                let length = min(steps, RunPlanner.largestBlock(sample: sample, budget: blockBudget, cacheBytes: cacheBytes))
+                if length >= 2 && !lengths.contains(length) { lengths.append(length) }
+            }
+            for length in lengths {
+                _ = tapedSeconds(steps: length, endsRun: false, timed: false)
+                sample.blockTimings.append((length, tapedSeconds(steps: length, endsRun: false, timed: true)))
             }
         }
         tape.reset()
