@@ -55,6 +55,7 @@ public final class PagedAdjointVector {
     }
 
     deinit {
+        keptBelow = 0
         releasePages(from: 0)
         pages.deallocate()
     }
@@ -66,7 +67,10 @@ public final class PagedAdjointVector {
     }
 
     public func prepare(identifierCount: Int, keepingBelow: Int) {
+        // Everything goes, the kept pages of the last sweep too.
+        keptBelow = 0
         releasePages(from: 0)
+        assert(livePages == 0, "a page outlived its release")
         let needed = (identifierCount + Self.pageSize - 1) >> Self.pageShift + 1
         if needed > pageCount {
             pages.deallocate()

@@ -44,6 +44,19 @@ struct PagedAdjointTests {
         #expect(paged.livePages <= (inputs.count + 1) / PagedAdjointVector.pageSize + 1)
     }
 
+    @Test func preparingAgainFreesEveryPageTheKeptOnesToo() {
+        let tape = Tape(configuration: .init(initialStatementCapacity: 1024, maximumStatementCapacity: 8192))
+        let (inputs, outputs) = record(on: tape, width: 40_000, steps: 2, seed: 3)
+        let paged = PagedAdjointVector()
+        paged.prepare(for: tape, keepingBelow: inputs.count + 1)
+        for value in outputs { paged.seed(value.identifier, 1) }
+        tape.reverse(paged)
+        #expect(paged.livePages > 0)   // the inputs' pages, kept for reading
+        paged.prepare(for: tape, keepingBelow: inputs.count + 1)
+        let allocated = (0..<paged.pageCount).filter { paged.pages[$0] != nil }.count
+        #expect(allocated == 0 && paged.livePages == 0, "\(allocated) pages left from the last sweep")
+    }
+
     @Test func aSpilledTapeSweptIntoPagesGivesTheDenseGradient() throws {
         let directory = try SpillDirectory()
         defer { try? directory.remove() }
