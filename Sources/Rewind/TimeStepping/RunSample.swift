@@ -259,3 +259,52 @@ struct RunSample {
         tape.reset()
     }
 }
+
+extension RunSample {
+    /// The sample a gradient run plans from, taken as its options ask: on the run's tape, with
+    /// the budget's block lengths, and — with a spill directory — with the cost of spilling.
+    ///
+    /// A large state under a tight budget (`floor`, its state arrays, over 8 MiB and over an
+    /// eighth of the budget) is sampled while spilling, with paged adjoints: one step's tape
+    /// or adjoint vector may not fit, and the sample must not hold them in memory whole to
+    /// find out; the step's in-memory size is then bounded from its counts. Small states are
+    /// sampled in memory: their overshoot is small and the measured size exact.
+    @inlinable
+    static func measure<P: TimeSteppingProblem>(
+        _ problem: P, initialState: [Double], parameters: [Double], steps: Int, options: TimeSteppingOptions,
+        workspace: TimeSteppingWorkspace, floor: Int
+    ) throws -> RunSample {
+        let tape = workspace.tape
+        let budget = options.memoryBudget.bytes
+        guard options.spillDirectory != nil else {
+            return measure(
+                problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
+                adjoints: workspace.adjoints, blockBudget: budget)
+        }
+        let directory = try SpillDirectory(parent: options.spillDirectory, prefix: "rewind-sample")
+        defer { try? directory.remove() }
+        if floor > 8 << 20 && floor > budget / 8 {
+            tape.enableSpilling(
+                to: try SpillStore(directory: directory),
+                statementsPerChunk: RunPlanner.sampleSpillChunkStatements(budget: budget, floor: floor))
+            var sample = measure(
+                problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
+                adjoints: workspace.adjoints, blockBudget: budget, paged: PagedAdjointVector())
+            let error = tape.spillError
+            let statistics = tape.spillStatistics
+            tape.disableSpilling()
+            if let error { throw error }
+            sample.chargeStepAsRecordedInMemory()
+            sample.recordSpillCost(statistics)
+            return sample
+        }
+        var sample = measure(
+            problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
+            adjoints: workspace.adjoints, blockBudget: budget)
+        // So that `auto` can weigh writing the tape to disk against recomputing it.
+        try sample.measureSpilling(
+            problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
+            adjoints: workspace.adjoints, budget: budget, directory: directory)
+        return sample
+    }
+}

@@ -37,40 +37,9 @@ public enum TimeStepping {
         let workspace = options.workspace ?? TimeSteppingWorkspace()
         let tape = workspace.tape
         tape.checksFinite = false
-        var sample: RunSample
-        if options.spillDirectory != nil && floor > 8 << 20 && floor > options.memoryBudget.bytes / 8 {
-            // A large state under a tight budget: one step's tape may not fit, and the sample
-            // must not hold it in memory whole to find out. With a disk at hand it spills, and
-            // the step's in-memory size is bounded from its counts. (Small states sample in
-            // memory: their overshoot is small, and the measured size is exact.)
-            let directory = try SpillDirectory(parent: options.spillDirectory, prefix: "rewind-sample")
-            defer { try? directory.remove() }
-            tape.enableSpilling(
-                to: try SpillStore(directory: directory),
-                statementsPerChunk: RunPlanner.sampleSpillChunkStatements(budget: options.memoryBudget.bytes, floor: floor))
-            // Paged adjoints too: the step's dense adjoint vector may not fit either.
-            sample = RunSample.measure(
-                problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
-                adjoints: workspace.adjoints, blockBudget: options.memoryBudget.bytes, paged: PagedAdjointVector())
-            let error = tape.spillError
-            let statistics = tape.spillStatistics
-            tape.disableSpilling()
-            if let error { throw error }
-            sample.chargeStepAsRecordedInMemory()
-            sample.recordSpillCost(statistics)
-        } else {
-            sample = RunSample.measure(
-                problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
-                adjoints: workspace.adjoints, blockBudget: options.memoryBudget.bytes)
-            if options.spillDirectory != nil {
-                // So that `auto` can weigh writing the tape to disk against recomputing it.
-                let directory = try SpillDirectory(parent: options.spillDirectory, prefix: "rewind-sample")
-                defer { try? directory.remove() }
-                try sample.measureSpilling(
-                    problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
-                    adjoints: workspace.adjoints, budget: options.memoryBudget.bytes, directory: directory)
-            }
-        }
+        var sample = try RunSample.measure(
+            problem, initialState: initialState, parameters: parameters, steps: steps, options: options,
+            workspace: workspace, floor: floor)
         func makePlan() throws -> RunPlan {
             try RunPlanner.plan(
                 strategy: options.strategy, budget: options.memoryBudget, steps: steps,
