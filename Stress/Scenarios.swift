@@ -84,6 +84,26 @@ let longRuns: [Scenario] = [
                 expectStrategy: "revolve",
                 reference: gradient("burgers", steps: 1_000_000, size: 4096, budget: "128MiB"), referenceBudget: 128 * MiB)
     },
+    Scenario(name: "heat2d 512² × 40, whole tape on disk at 160 MiB = store-all (bitwise), RSS ≤ budget+baseline, dir empty", mode: .both) { s in
+        let spill = s.freshDirectory("spilled-store-all")
+        let outcome = longRun(
+            s, run: gradient("heat2d", steps: 40, size: 512, budget: "160MiB", ["--strategy", "spill", "--spill-dir", spill]),
+            budget: 160 * MiB, expectStrategy: "store-all, spilled",
+            reference: gradient("heat2d", steps: 40, size: 512, budget: "8GiB", ["--strategy", "store-all"]),
+            referenceBudget: nil)
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: spill)) ?? []
+        return left.isEmpty ? outcome : .fail("spill directory not empty: \(left)")
+    },
+    Scenario(name: "heat2d 512² × 3 elementary at 40 MiB (step tapes spilled, adjoints paged) = store-all (bitwise), RSS ≤ budget+baseline", mode: .full) { s in
+        let spill = s.freshDirectory("paged")
+        let outcome = longRun(
+            s, run: gradient("heat2d", steps: 3, size: 512, budget: "40MiB", ["--elementary", "--spill-dir", spill]),
+            budget: 40 * MiB, expectStrategy: "revolve, spilling step tapes",
+            reference: gradient("heat2d", steps: 3, size: 512, budget: "8GiB", ["--elementary", "--strategy", "store-all"]),
+            referenceBudget: nil)
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: spill)) ?? []
+        return left.isEmpty ? outcome : .fail("spill directory not empty: \(left)")
+    },
     Scenario(name: "burgers 1024 × 2000: store-all, revolve, online, two-level give the same gradient (bitwise)", mode: .both) { s in
         let spill = s.freshDirectory("strategies")
         let runs: [(String, [String], Int)] = [
