@@ -16,7 +16,7 @@ struct GradientCommand: ParsableCommand {
     @Option(help: "Snapshots for checkpointing: auto or a number.")
     var snapshots: String = "auto"
 
-    @Option(help: "Steps taped together by revolve: auto (the planner chooses from the budget and a timed sample) or a number.")
+    @Option(help: "Steps taped together by revolve and online: auto (the planner chooses from the budget and a timed sample) or a number.")
     var stepsPerBlock: String = "auto"
 
     @Option(help: "auto, store-all, revolve, online, two-level (revolve with snapshots on disk) or spill (store-all with its tape on disk).")
@@ -56,8 +56,8 @@ struct GradientCommand: ParsableCommand {
             guard let count = Int(stepsPerBlock), count >= 1 else {
                 throw ValidationError("--steps-per-block must be auto or a whole number of at least 1 (got '\(stepsPerBlock)')")
             }
-            if count > 1 && !["auto", "revolve"].contains(strategy) {
-                throw ValidationError("--steps-per-block applies to --strategy revolve or auto only (got '\(strategy)')")
+            if count > 1 && !["auto", "revolve", "online"].contains(strategy) {
+                throw ValidationError("--steps-per-block applies to --strategy auto, revolve or online only (got '\(strategy)')")
             }
         }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1 (got \(threads))") }

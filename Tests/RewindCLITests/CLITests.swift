@@ -48,7 +48,7 @@ struct CLITests {
         ["gradient", "navier-stokes"],
         ["gradient", "lorenz", "--steps", "0"],
         ["gradient", "lorenz", "--steps-per-block", "0"],
-        ["gradient", "lorenz", "--strategy", "online", "--steps-per-block", "4"],
+        ["gradient", "lorenz", "--strategy", "two-level", "--steps-per-block", "4"],
         ["gradient", "burgers", "--size", "-4"],
         ["gradient", "lorenz", "--size", "8"],
         ["gradient", "lorenz", "--parameter", "rho"],

@@ -172,14 +172,33 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
         return scratch
     }
 
-    /// Ends the forward phase of an online run at `steps` steps (the current state is
-    /// `x_{steps-1}`).
+    /// Ends the forward phase of an online run at `steps` steps (the current state is the
+    /// start of the last block: `x_{steps-1}` for single steps).
     @inlinable
     func endForward(steps: Int) {
-        precondition(stepsPerBlock == 1, "an online run tapes one step at a time")
-        precondition(currentStep == steps - 1, "an online run ends at its last state but one")
         self.steps = steps
-        nextReverse = steps - 1
+        precondition(currentStep == firstStep(ofBlock: blocks - 1), "an online run ends at the start of its last block")
+        nextReverse = blocks - 1
+    }
+
+    /// Online runs over blocks: the state of block `block`'s start, kept while the block is
+    /// advanced step by step (the stopping condition may end the run inside it), is stored in
+    /// `slot` once the block is known not to be the last.
+    @inlinable
+    func storeBlockStart(_ state: [Double], slot: Int, block: Int) {
+        slots.store(state, slot: slot, step: block)
+        peakSlots = max(peakSlots, slots.peakLiveCount)
+    }
+
+    /// Online runs over blocks: moves back to the start of the last block, whose state and
+    /// running sum were kept, to tape it.
+    @inlinable
+    func returnToBlockStart(_ state: [Double], step: Int, runningSum sum: Double) {
+        current = state
+        currentStep = step
+        runningSum = sum
+        summedThrough = step
+        scratchHoldsStateAfter = Int.min
     }
 
     /// Runs the primal from the current state to `x_target`, adding running costs the first

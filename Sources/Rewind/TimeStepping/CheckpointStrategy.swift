@@ -70,7 +70,7 @@ public struct TimeSteppingOptions {
     /// adjoint) and report the statement and the time step. Non-finite parameters are then
     /// accepted, so that where they lead can be shown.
     public var checksFinite = false
-    /// Steps taped together by revolve (its schedule then runs over blocks of this many
+    /// Steps taped together by revolve and online (their schedules then run over blocks of this many
     /// steps); nil lets the planner choose from the budget and a timed sample (`RunPlanner`).
     public var stepsPerBlock: Int?
 

@@ -110,8 +110,8 @@ public enum TimeSteppingError: Error, CustomStringConvertible, Equatable {
         case .invalidStepsPerBlock(let count):
             return "a block has at least 1 step (got \(count)); pass --steps-per-block 1 or more, or auto"
         case .blocksNeedRevolve(let strategy):
-            return "blocks of several steps are taped by revolve only, not by \(strategy); "
-                + "use --strategy revolve or auto, or drop --steps-per-block"
+            return "blocks of several steps are taped by revolve and online only, not by \(strategy); "
+                + "use --strategy auto, revolve or online, or drop --steps-per-block"
         case .wrongLength(let what, let expected, let actual):
             return "\(what) has \(actual) values but the problem needs \(expected)"
         case .nonFinite(let what, let index, let value):

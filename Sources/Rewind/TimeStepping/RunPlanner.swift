@@ -161,7 +161,7 @@ enum RunPlanner {
     ) throws -> RunPlan {
         if let requestedBlock, requestedBlock > 1 {
             switch strategy {
-            case .auto, .revolve: break
+            case .auto, .revolve, .online: break
             default: throw TimeSteppingError.blocksNeedRevolve(strategy: strategy.description)
             }
         }
@@ -218,7 +218,7 @@ enum RunPlanner {
         }
         /// Revolve over the requested block length, or over the one that the cost model
         /// predicts fastest (see the type's comment): single steps when no block was sampled.
-        func fastestRevolvePlan() -> RunPlan? {
+        func fastestRevolvePlan(online: Bool = false) -> RunPlan? {
             var lengths = [1]
             if let requestedBlock {
                 lengths = [requestedBlock]
@@ -230,7 +230,7 @@ enum RunPlanner {
                         cacheBytes: blockCacheBytes.last!))
                 while 2 * lengths.last! <= longest { lengths.append(2 * lengths.last!) }
             }
-            return lengths.compactMap { revolvePlan(snapshots: nil, stepsPerBlock: $0) }
+            return lengths.compactMap { revolvePlan(snapshots: nil, stepsPerBlock: $0, online: online) }
                 .min { $0.predictedSeconds < $1.predictedSeconds }
         }
         let storeAll = RunPlan(
@@ -380,7 +380,7 @@ enum RunPlanner {
             let online: Bool
             if case .online = strategy { online = true } else { online = false }
             if let requested, requested < 1 { throw TimeSteppingError.invalidSnapshots(requested) }
-            if requested == nil && !online, let fastest = fastestRevolvePlan() { return fastest }
+            if requested == nil, let fastest = fastestRevolvePlan(online: online) { return fastest }
             let length = requestedBlock ?? 1
             let blockWorkingSet = blockWorkingSetBytes(steps: length, sample: sample, stateCount: stateCount)
             let blocks = (steps + length - 1) / length

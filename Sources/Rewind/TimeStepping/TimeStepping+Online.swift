@@ -27,8 +27,8 @@ extension TimeStepping {
         let started = monotonicSeconds()
         let workspace = options.workspace ?? TimeSteppingWorkspace()
         let sample = RunSample.measure(
-            problem, initialState: initialState, parameters: parameters, steps: 1, tape: workspace.tape,
-            adjoints: workspace.adjoints)
+            problem, initialState: initialState, parameters: parameters, steps: maximumSteps, tape: workspace.tape,
+            adjoints: workspace.adjoints, blockBudget: options.memoryBudget.bytes)
         let requested: Int?
         switch options.strategy {
         case .online(let snapshots): requested = snapshots
@@ -39,27 +39,55 @@ extension TimeStepping {
         // The number of steps is unknown: plan as if it were the maximum, which bounds memory.
         let plan = try RunPlanner.plan(
             strategy: .online(snapshots: requested), budget: options.memoryBudget, steps: maximumSteps,
-            stateCount: problem.stateCount, sample: sample)
+            stateCount: problem.stateCount, sample: sample, stepsPerBlock: options.stepsPerBlock)
         let runStarted = monotonicSeconds()
+        let blockLength = plan.stepsPerBlock
         let executor = CheckpointExecutor(
             problem: problem, initialState: initialState, parameters: parameters, steps: maximumSteps,
-            tape: workspace.tape, adjoints: workspace.adjoints)
+            tape: workspace.tape, adjoints: workspace.adjoints, snapshotSlots: plan.snapshots,
+            stepsPerBlock: blockLength)
         executor.progress = options.progress
         executor.checksFinite = options.checksFinite
         var schedule = OnlineSchedule(snapshots: plan.snapshots)
+        // The forward sweep goes step by step, asking the stopping condition at each state;
+        // the schedule hears of block `b` once the run has passed its end (so `b` is not the
+        // last), and its snapshot is the block's start, kept until then.
         var n = 0
+        var block = 0
+        var blockStart = initialState
+        var blockStartSum = 0.0
         while true {
             let next = executor.peekNext()
             if stop(next, n + 1) || n + 1 == maximumSteps { break }
-            for action in schedule.forwardActions(atStep: n) { try executor.perform(action) }
+            try executor.advance(to: n + 1)
             n += 1
+            if n % blockLength == 0 {
+                for action in schedule.forwardActions(atStep: block) {
+                    switch action {
+                    case let .store(slot, step, _): executor.storeBlockStart(blockStart, slot: slot, block: step)
+                    case let .free(slot, _): executor.slots.free(slot: slot)
+                    case .advance: break   // done step by step above
+                    default: preconditionFailure("unexpected online action \(action)")
+                    }
+                }
+                block += 1
+                blockStart = executor.current
+                blockStartSum = executor.runningSum
+            }
         }
         let steps = n + 1
+        if blockLength > 1 {
+            executor.returnToBlockStart(blockStart, step: block * blockLength, runningSum: blockStartSum)
+        }
         executor.endForward(steps: steps)
-        try executor.run(schedule.reversal(steps: steps))
+        try executor.run(schedule.reversal(steps: block + 1))
         var result = finish(executor, strategy: "online")
-        result.report.optimalForwardSteps = RevolveSchedule.minimumAdvances(steps: steps, snapshots: plan.snapshots)
-        result.report.plan = "online with \(plan.snapshots) snapshots; \(steps) steps decided by the stopping condition"
+        result.report.optimalForwardSteps =
+            blockLength * RevolveSchedule.minimumAdvances(steps: block + 1, snapshots: plan.snapshots)
+        result.report.stepsPerBlock = blockLength
+        result.report.plan = "online with \(plan.snapshots) snapshots"
+            + (blockLength > 1 ? " over blocks of \(blockLength) steps" : "")
+            + "; \(steps) steps decided by the stopping condition"
         result.report.runSeconds = monotonicSeconds() - runStarted
         result.report.seconds = monotonicSeconds() - started
         result.report.peakResidentBytes = ProcessMemory.peakResidentBytes

@@ -133,10 +133,10 @@ public enum TimeStepping {
         case .online(let snapshots):
             let executor = makeExecutor()
             var schedule = OnlineSchedule(snapshots: snapshots ?? plan.snapshots)
-            for n in 0..<(steps - 1) {
-                for action in schedule.forwardActions(atStep: n) { try executor.perform(action) }
+            for block in 0..<(executor.blocks - 1) {
+                for action in schedule.forwardActions(atStep: block) { try executor.perform(action) }
             }
-            try executor.run(schedule.reversal(steps: steps))
+            try executor.run(schedule.reversal(steps: executor.blocks))
             result = finish(executor, strategy: "online")
             result.report.optimalForwardSteps = plan.predictedAdvances
         }

@@ -144,9 +144,10 @@ struct BudgetTests {
         #expect(result.initialStateGradient == reference.initialStateGradient)
     }
 
-    @Test func blocksAreForRevolveOnly() {
-        #expect(throws: TimeSteppingError.blocksNeedRevolve(strategy: "online")) {
-            try self.runOscillator(.online(snapshots: 3), budget: 1 << 30, steps: 50, stepsPerBlock: 4)
+    @Test func blocksAreForRevolveAndOnlineOnly() {
+        #expect(throws: TimeSteppingError.blocksNeedRevolve(strategy: "two-level")) {
+            try self.runOscillator(
+                .twoLevel(memorySnapshots: 2, diskSnapshots: 2), budget: 1 << 30, steps: 50, stepsPerBlock: 4)
         }
         #expect(throws: TimeSteppingError.invalidStepsPerBlock(0)) {
             try self.runOscillator(.revolve(snapshots: 3), budget: 1 << 30, steps: 50, stepsPerBlock: 0)

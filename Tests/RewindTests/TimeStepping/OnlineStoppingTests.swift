@@ -46,6 +46,40 @@ struct OnlineStoppingTests {
         #expect(online.report.forwardSteps >= online.report.optimalForwardSteps)
     }
 
+    /// Blocks of steps under online checkpointing: the condition is still asked at every state,
+    /// the run may end inside a block, and the gradient is the offline run's, bit for bit.
+    @Test(arguments: [(3, 2), (4, 5), (7, 3), (64, 2)])
+    func blocksEndWhereTheConditionHolds(stepsPerBlock: Int, snapshots: Int) throws {
+        let stop: ([Double], Int) -> Bool = { state, _ in state[0] * state[0] + state[1] * state[1] < 0.5 }
+        var options = TimeSteppingOptions(strategy: .online(snapshots: snapshots))
+        options.stepsPerBlock = stepsPerBlock
+        let online = try TimeStepping.gradient(
+            of: problem, initialState: x0, parameters: p, until: stop, maximumSteps: 10_000, options: options)
+        #expect(online.report.stepsPerBlock == stepsPerBlock)
+        let steps = online.report.tapedSteps
+        let final = problem.primal(initialState: x0, parameters: p, steps: steps).finalState
+        let before = problem.primal(initialState: x0, parameters: p, steps: steps - 1).finalState
+        #expect(final[0] * final[0] + final[1] * final[1] < 0.5)
+        #expect(before[0] * before[0] + before[1] * before[1] >= 0.5)
+        let offline = try TimeStepping.gradient(
+            of: problem, initialState: x0, parameters: p, steps: steps, options: TimeSteppingOptions(strategy: .storeAll))
+        #expect(online.objective.bitPattern == offline.objective.bitPattern)
+        #expect(online.initialStateGradient.map(\.bitPattern) == offline.initialStateGradient.map(\.bitPattern))
+        #expect(online.parameterGradient.map(\.bitPattern) == offline.parameterGradient.map(\.bitPattern))
+        #expect(online.report.snapshotsInMemory <= snapshots)
+    }
+
+    @Test func anOnlineRunOfASmallStateChoosesBlocksItself() throws {
+        let result = try TimeStepping.gradient(
+            of: problem, initialState: x0, parameters: p, until: { _, n in n == 50_000 }, maximumSteps: 100_000,
+            options: TimeSteppingOptions(strategy: .online(snapshots: nil), memoryBudget: .mebibytes(1)))
+        #expect(result.report.tapedSteps == 50_000)
+        #expect(result.report.stepsPerBlock > 1, "\(result.report.plan)")
+        let offline = try TimeStepping.gradient(
+            of: problem, initialState: x0, parameters: p, steps: 50_000, options: TimeSteppingOptions(strategy: .storeAll))
+        #expect(result.parameterGradient.map(\.bitPattern) == offline.parameterGradient.map(\.bitPattern))
+    }
+
     @Test func theMaximumStepCountEndsARunWhoseConditionNeverHolds() throws {
         let result = try TimeStepping.gradient(
             of: problem, initialState: x0, parameters: p, until: { _, _ in false }, maximumSteps: 37,
