@@ -56,7 +56,15 @@ extension TimeStepping {
         var block = 0
         var blockStart = initialState
         var blockStartSum = 0.0
-        while true {
+        while blockLength == 1 {
+            // Single steps: the state is its own block start, stored (or not) before it moves.
+            let next = executor.peekNext()
+            if stop(next, n + 1) || n + 1 == maximumSteps { break }
+            for action in schedule.forwardActions(atStep: n) { try executor.perform(action) }
+            n += 1
+            block += 1
+        }
+        while blockLength > 1 {
             let next = executor.peekNext()
             if stop(next, n + 1) || n + 1 == maximumSteps { break }
             try executor.advance(to: n + 1)
