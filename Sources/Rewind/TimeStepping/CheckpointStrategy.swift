@@ -3,14 +3,14 @@
 /// - `storeAll`: record every step on one tape (fastest while it fits).
 /// - `revolve`: keep `snapshots` states and re-run steps from them (binomial checkpointing,
 ///   optimal in recomputations for a known number of steps); only the step being reversed
-///   is recorded.
+///   is recorded — or a block of small steps (`TimeSteppingOptions.stepsPerBlock`).
 /// - `online`: like revolve, for runs whose length is only known when they end.
 /// - `twoLevel`: revolve with some snapshots on disk (LZ4-compressed, in a private spill
 ///   directory): for runs where the budget holds too few snapshots in memory.
 /// - `spill`: store-all whose tape goes to disk, LZ4-compressed, chunk by chunk, and comes back
 ///   in reverse (what ADOL-C does, compressed): no recomputation, I/O instead; the adjoint
 ///   vector of the whole run must fit in memory.
-/// - `auto`: pick from the memory budget (see `RunPlanner`).
+/// - `auto`: the fastest predicted plan that fits the memory budget (see `RunPlanner`).
 public enum CheckpointStrategy: Hashable, Sendable, CustomStringConvertible {
     case auto
     case storeAll

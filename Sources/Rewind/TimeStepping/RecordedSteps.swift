@@ -1,7 +1,7 @@
 /// Steps of a time-stepping problem recorded on a tape, ready to be reversed.
 ///
 /// Every strategy reverses through this one type: store-all records all steps in one
-/// `RecordedSteps`, checkpointing records one step at a time. Because both record the same
+/// `RecordedSteps`, checkpointing one step or block at a time. Because both record the same
 /// statements and add adjoint contributions in the same order — the parameters' adjoint is
 /// carried from segment to segment as a seed rather than summed afterwards — the gradient is
 /// bitwise the same whatever the strategy.

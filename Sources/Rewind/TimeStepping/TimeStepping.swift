@@ -7,8 +7,8 @@
 /// result.objective; result.initialStateGradient; result.parameterGradient; result.report
 /// ```
 ///
-/// The advances run on `Double`; only the step being reversed is recorded (store-all
-/// records every step). The gradient is bitwise the same for every strategy and snapshot
+/// The advances run on `Double`; only the step (or block of steps) being reversed is
+/// recorded (store-all records every step). The gradient is bitwise the same for every strategy and snapshot
 /// count (see `RecordedSteps`).
 public enum TimeStepping {
     @inlinable
