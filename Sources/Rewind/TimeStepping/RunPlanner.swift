@@ -1,4 +1,4 @@
-/// Chooses how to run a time-stepping gradient inside a memory budget, from a measured
+/// Chooses how to run a time-stepping gradient inside a memory budget (a `RunPlan`), from a measured
 /// sample of the problem: one step recorded and timed, and a few primal steps timed.
 ///
 /// The memory model (all bytes, all measured on the sample except the snapshot size):
@@ -12,9 +12,10 @@
 ///   adjoint vector for all of them.
 /// The sample step is recorded with the objective, as the last step is, so that `W` covers the
 /// largest step tape of the run.
-/// The minimum budget for a checkpointed run is `W + B` (one snapshot, of `x_0`). `auto`
-/// chooses store-all when it fits, otherwise revolve with `c = ⌊(budget − W)/B⌋` snapshots,
-/// capped at `N`.
+/// The minimum budget for a checkpointed run is `W + B` (one snapshot, of `x_0`). `auto` takes
+/// the fastest predicted plan among those that fit: store-all, revolve with up to
+/// `c = ⌊(budget − W)/B⌋` snapshots (capped at `N`), and with a spill directory two-level
+/// revolve, spilled step tapes or the whole tape on disk.
 ///
 /// Blocks (`auto` and `revolve` without a snapshot count): revolve may schedule blocks of `L`
 /// steps taped together instead of single steps (see `CheckpointExecutor`). For each `L` in
@@ -31,60 +32,6 @@
 /// still takes blocked revolve if that is predicted faster: on this project's machines a
 /// fresh page costs 1–4 µs, so Lorenz's 330 MB store-all tape takes longer than recomputing
 /// the whole primal once and taping it in blocks that stay in cache.
-@usableFromInline
-struct RunPlan {
-    @usableFromInline var strategy: CheckpointStrategy
-    @usableFromInline var snapshots: Int
-    /// Of `snapshots`, how many live on disk.
-    @usableFromInline var diskSnapshots: Int = 0
-    @usableFromInline var predictedAdvances: Int
-    @usableFromInline var predictedSeconds: Double
-    @usableFromInline var stepWorkingSetBytes: Int
-    @usableFromInline var snapshotBytes: Int
-    @usableFromInline var storeAllBytes: Int
-    /// When one step's tape does not fit: the chunk size (in statements) at which the step
-    /// tapes spill to disk.
-    @usableFromInline var spillChunkStatements: Int?
-    /// Steps taped together; the schedule runs over blocks of this many steps.
-    @usableFromInline var stepsPerBlock = 1
-    /// Step tapes swept into paged adjoints (`PagedAdjointVector`): one step's dense adjoint
-    /// vector does not fit the budget.
-    @usableFromInline var pagedAdjoints = false
-    /// Snapshots the budget would hold, when the plan takes fewer (see `revolvePlan`).
-    @usableFromInline var snapshotsThatFit: Int?
-
-    @usableFromInline var summary: String {
-        var strategyText: String
-        switch strategy {
-        case .storeAll: strategyText = "store-all"
-        case .revolve:
-            strategyText = stepsPerBlock == 1
-                ? "revolve with \(snapshots) snapshots"
-                : "revolve over blocks of \(stepsPerBlock) steps with \(snapshots) snapshots"
-            if let snapshotsThatFit, snapshotsThatFit > snapshots {
-                strategyText += " (of \(snapshotsThatFit) that fit: more would cost more in fresh pages than they save in advances)"
-            }
-        case .online: strategyText = "online with \(snapshots) snapshots"
-        case .twoLevel:
-            strategyText = "two-level revolve with \(snapshots - diskSnapshots) snapshots in memory and \(diskSnapshots) on disk"
-        case .spill: strategyText = "store-all with its tape spilled to disk"
-        case .auto: strategyText = "auto"
-        }
-        if let spillChunkStatements {
-            strategyText += ", step tapes spilled to disk in chunks of \(spillChunkStatements) statements"
-        }
-        if pagedAdjoints { strategyText += ", adjoints paged" }
-        return "\(strategyText): \(predictedAdvances) advances predicted, about "
-            + "\(formatSeconds(predictedSeconds)); one \(stepsPerBlock == 1 ? "step" : "block")'s working set "
-            + "\(MemoryBudget.format(stepWorkingSetBytes)), "
-            + "snapshot \(MemoryBudget.format(snapshotBytes)), store-all \(MemoryBudget.format(storeAllBytes))"
-    }
-}
-
-func formatSeconds(_ seconds: Double) -> String {
-    seconds < 1 ? "\(Int((seconds * 1000).rounded())) ms" : "\((seconds * 100).rounded() / 100) s"
-}
-
 @usableFromInline
 enum RunPlanner {
     /// Chunk-sized buffers resident while a tape spills: the chunk being recorded, the
