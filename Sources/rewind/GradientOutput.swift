@@ -74,7 +74,8 @@ struct GradientOutput: Encodable {
         for i in 0..<shown {
             lines.append("  \(model.stateName(i).padding(8)) \(gradient.initialState[i])")
         }
-        lines.append("run: \(run.strategy); \(run.tapedSteps) taped steps, \(run.forwardSteps) advances (optimum \(run.optimalForwardSteps)), \(run.snapshotsInMemory) snapshots in memory")
+        let blocks = run.stepsPerBlock > 1 ? " in blocks of \(run.stepsPerBlock)" : ""
+        lines.append("run: \(run.strategy); \(run.tapedSteps) taped steps\(blocks), \(run.forwardSteps) advances (optimum \(run.optimalForwardSteps)), \(run.snapshotsInMemory) snapshots in memory")
         lines.append("     peak tape \(MemoryBudget.format(run.peakTapeBytes)), peak resident \(MemoryBudget.format(run.peakResidentBytes)), \(seconds(run.seconds)) in all, run \(seconds(run.runSeconds)) (predicted \(seconds(run.predictedSeconds)))")
         lines.append("plan: \(run.plan)")
         return lines.joined(separator: "\n")
