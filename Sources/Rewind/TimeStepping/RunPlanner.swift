@@ -141,7 +141,7 @@ enum RunPlanner {
                 let advances = length * RevolveSchedule.minimumAdvances(steps: blocks, snapshots: snapshots)
                 let seconds = Double(advances) * sample.advanceSecondsPerStep
                     + Double(steps) * sample.tapedSecondsPerStep(stepsPerBlock: length)
-                    + sample.freshMemorySeconds(blockWorkingSet + snapshots * snapshotBytes)
+                    + sample.freshMemorySeconds(blockWorkingSet, plus: snapshots * snapshotBytes)
                 return (advances, seconds)
             }
             // Fewer snapshots than fit, when their fresh pages cost more than the advances

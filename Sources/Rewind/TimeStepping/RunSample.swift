@@ -33,10 +33,13 @@ struct RunSample {
     @usableFromInline var spillSecondsPerByte = 0.0
     @usableFromInline var reservedBeforeRunBytes = 0
 
-    /// Seconds of first touches for `bytes` of memory beyond what the workspace holds already.
+    /// Seconds of first touches for a run that needs `workspaceBytes` of tape and adjoints
+    /// (of which the workspace already holds `reservedBeforeRunBytes`) and `newBytes` more
+    /// (snapshots: a fresh allocation, whatever the workspace holds).
     @usableFromInline
-    func freshMemorySeconds(_ bytes: Int) -> Double {
-        Double(max(0, bytes - reservedBeforeRunBytes)) / Double(ProcessMemory.pageBytes) * secondsPerFreshPage
+    func freshMemorySeconds(_ workspaceBytes: Int, plus newBytes: Int = 0) -> Double {
+        Double(max(0, workspaceBytes - reservedBeforeRunBytes) + newBytes) / Double(ProcessMemory.pageBytes)
+            * secondsPerFreshPage
     }
 
     @inlinable
