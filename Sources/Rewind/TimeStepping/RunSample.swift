@@ -169,6 +169,7 @@ struct RunSample {
             return batch
         }
         withExtendedLifetime(sum) {}
+        sample.advanceSecondsPerStep = sample.primalSecondsPerStep
         // The executor's loop costs per step, which only shows for small states; for large
         // ones its state copies would only add resident memory to the sample.
         if initialState.count <= 1 << 14 {

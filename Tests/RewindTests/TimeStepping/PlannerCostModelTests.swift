@@ -43,6 +43,25 @@ struct PlannerCostModelTests {
         }
     }
 
+    /// A large state (its executor loop is not timed separately): advances cost a primal step,
+    /// never nothing — a zero here once made the planner keep one snapshot and recompute
+    /// everything.
+    @Test func advancesOfALargeStateCostAPrimalStep() {
+        struct Wide: TimeSteppingProblem {
+            var stateCount: Int { 40_000 }
+            var parameterCount: Int { 1 }
+            func step<S: SimulationScalar>(_ s: [S], parameters p: [S], into next: inout [S]) {
+                for i in s.indices { next[i] = s[i] * p[0] }
+            }
+            func objective<S: SimulationScalar>(finalState s: [S], runningCostSum: S, parameters: [S]) -> S { s[0] }
+        }
+        let sample = RunSample.measure(
+            Wide(), initialState: [Double](repeating: 1, count: 40_000), parameters: [0.5], steps: 100, tape: Tape(),
+            adjoints: AdjointVector(), blockBudget: 64 << 20)
+        #expect(sample.primalSecondsPerStep > 0)
+        #expect(sample.advanceSecondsPerStep == sample.primalSecondsPerStep)
+    }
+
     @Test func snapshotsStopWhereTheirFreshPagesCostMoreThanTheAdvancesTheySave() throws {
         var dearPages = sample(spillSecondsPerByte: 0)
         dearPages.secondsPerFreshPage = 1e-3   // 8 ms a snapshot of two pages, against 1 ms an advance
