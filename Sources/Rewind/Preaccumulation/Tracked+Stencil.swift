@@ -42,56 +42,79 @@ extension Tracked {
         }
         let recorder = _Recorder.current(for: live.tag)
         let tape = recorder.pointee.tape.takeUnretainedValue()
-        let parameterValues = (0..<parameters.count).map { parameters[$0] }
+        let parameterIdentifiers = (0..<parameters.count).map { parameters[$0].identifier }
         let inputs = _StencilInputs(input, columns: grid.columns)
         let seededParameters = LocalValues<Dual<D>>(count: parameters.count) {
             Dual(parameters[$0].value, tangent: D.unit(neighbourCount + $0))
         }
-        let units = (0..<max(neighbourCount, 1)).map { D.unit($0) }
-        let identity = Array(0..<max(neighbourCount, 1))
-        let seeded = UnsafeMutablePointer<Dual<D>>.allocate(capacity: max(neighbourCount, 1))
-        seeded.initialize(repeating: Dual(0), count: max(neighbourCount, 1))
-        defer { seeded.deallocate() }
         // One block of rows per external statement: the whole grid, unless the tape spills and
         // a block must fit its chunk.
         let rowsPerBlock = tape._spillBlockLimit.map { max(1, $0 / max(1, grid.columns * lanes)) } ?? grid.rows
-        var firstRow = 0
-        while firstRow < grid.rows {
-            let rows = firstRow..<min(grid.rows, firstRow + rowsPerBlock)
-            let firstPoint = rows.lowerBound * grid.columns
-            let statement = _StencilStatement(
-                grid: grid, rows: rows, offsets: offsets, inputs: inputs, parameterIdentifiers: parameterValues.map(\.identifier))
-            _ = tape._pushExternal(statement) { partials in
-                input.withUnsafeBufferPointer { u in
-                    output.withUnsafeMutableBufferPointer { out in
-                        units.withUnsafeBufferPointer { unit in
-                            identity.withUnsafeBufferPointer { indices in
-                                grid.forEachPoint(offsets, rows: rows) { point, shift, neighbour in
-                                    for j in 0..<neighbourCount {
-                                        seeded[j] = Dual(u[shift &+ neighbour[j]].value, tangent: unit[j])
-                                    }
-                                    let y = kernel(
-                                        StencilNeighbourhood(values: UnsafePointer(seeded), indices: indices.baseAddress!),
-                                        seededParameters)
-                                    out[point] = Tracked(y.value)
-                                    let row = partials + (point &- firstPoint) &* lanes
-                                    if lanes == D.laneCount {
-                                        UnsafeMutableRawPointer(row).storeBytes(of: y.tangent, as: D.self)
-                                    } else {
-                                        for j in 0..<lanes { row[j] = y.tangent[lane: j] }
-                                    }
-                                }
-                            }
+        // Scratch on the stack: a small grid records a stencil every step, and heap arrays here
+        // were most of its mallocs (burgers on 256 points: 9 a step).
+        let width = max(neighbourCount, 1)
+        withUnsafeTemporaryAllocation(of: D.self, capacity: width) { units in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: width) { indices in
+                withUnsafeTemporaryAllocation(of: Dual<D>.self, capacity: width) { seeded in
+                    for j in 0..<width {
+                        units[j] = D.unit(j)
+                        indices[j] = j
+                        seeded[j] = Dual(0)
+                    }
+                    var firstRow = 0
+                    while firstRow < grid.rows {
+                        let rows = firstRow..<min(grid.rows, firstRow + rowsPerBlock)
+                        _recordStencilBlock(
+                            kernel, grid, rows: rows, input: input, output: &output, tape: tape, recorder: recorder,
+                            statement: _StencilStatement(
+                                grid: grid, rows: rows, offsets: offsets, inputs: inputs,
+                                parameterIdentifiers: parameterIdentifiers),
+                            offsets: offsets, parameters: seededParameters, units: UnsafeBufferPointer(units),
+                            indices: UnsafeBufferPointer(indices), seeded: seeded.baseAddress!)
+                        firstRow = rows.upperBound
+                    }
+                }
+            }
+        }
+    }
+
+    /// Records the rows `rows` of a stencil as one external statement: the kernel evaluated on
+    /// `Dual`s seeded with unit tangents (`units`), each point's tangent lanes stored as its
+    /// row of partials, then the block's outputs as leaves.
+    @inlinable @inline(__always)
+    static func _recordStencilBlock<K: StencilKernel, D: TangentDirections>(
+        _ kernel: K, _ grid: StencilGrid, rows: Range<Int>, input: [Tracked], output: inout [Tracked], tape: Tape,
+        recorder: UnsafeMutablePointer<_Recorder>, statement: _StencilStatement, offsets: [GridOffset],
+        parameters: LocalValues<Dual<D>>,
+        units: UnsafeBufferPointer<D>, indices: UnsafeBufferPointer<Int>, seeded: UnsafeMutablePointer<Dual<D>>
+    ) {
+        let neighbourCount = offsets.count
+        let lanes = neighbourCount + parameters.count
+        let firstPoint = rows.lowerBound * grid.columns
+        _ = tape._pushExternal(statement) { partials in
+            input.withUnsafeBufferPointer { u in
+                output.withUnsafeMutableBufferPointer { out in
+                    grid.forEachPoint(offsets, rows: rows) { point, shift, neighbour in
+                        for j in 0..<neighbourCount {
+                            seeded[j] = Dual(u[shift &+ neighbour[j]].value, tangent: units[j])
+                        }
+                        let y = kernel(
+                            StencilNeighbourhood(values: UnsafePointer(seeded), indices: indices.baseAddress!), parameters)
+                        out[point] = Tracked(y.value)
+                        let row = partials + (point &- firstPoint) &* lanes
+                        if lanes == D.laneCount {
+                            UnsafeMutableRawPointer(row).storeBytes(of: y.tangent, as: D.self)
+                        } else {
+                            for j in 0..<lanes { row[j] = y.tangent[lane: j] }
                         }
                     }
                 }
             }
-            output.withUnsafeMutableBufferPointer { out in
-                let first = out.baseAddress! + firstPoint
-                recorder.pointee.pushLeaves(
-                    count: rows.count * grid.columns, value: { first[$0].value }, store: { first[$0] = $1 })
-            }
-            firstRow = rows.upperBound
+        }
+        output.withUnsafeMutableBufferPointer { out in
+            let first = out.baseAddress! + firstPoint
+            recorder.pointee.pushLeaves(
+                count: rows.count * grid.columns, value: { first[$0].value }, store: { first[$0] = $1 })
         }
     }
 }
@@ -115,6 +138,18 @@ final class _StencilInputs {
 
     @usableFromInline
     init(_ inputs: [Tracked], columns: Int) {
+        // The common case first, without allocating: one run of consecutive identifiers.
+        let consecutive = inputs.withUnsafeBufferPointer { inputs in
+            guard let first = inputs.first?.identifier, first != 0 else { return false }
+            for k in inputs.indices where inputs[k].identifier != first &+ UInt32(truncatingIfNeeded: k) { return false }
+            return true
+        }
+        if consecutive {
+            firstInput = inputs[0].identifier
+            rowOffsets = nil
+            explicitIdentifiers = nil
+            return
+        }
         let runs = Self.runStarts(of: inputs)
         let hasConstants = inputs.contains { $0.isConstant }
         if runs.count == 1 && !hasConstants {
