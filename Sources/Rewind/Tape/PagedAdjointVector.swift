@@ -70,7 +70,6 @@ public final class PagedAdjointVector {
         // Everything goes, the kept pages of the last sweep too.
         keptBelow = 0
         releasePages(from: 0)
-        assert(livePages == 0, "a page outlived its release")
         let needed = (identifierCount + Self.pageSize - 1) >> Self.pageShift + 1
         if needed > pageCount {
             pages.deallocate()
@@ -79,8 +78,7 @@ public final class PagedAdjointVector {
         }
         pages.initialize(repeating: nil, count: pageCount)
         keptBelow = keepingBelow
-        livePages = 0
-        peakLivePages = 0
+        peakLivePages = livePages
         pending.removeAll()
         sweepFloorPage = Int.max
     }

@@ -162,6 +162,20 @@ struct RecordedSteps {
         Self.readAdjoints(of: parameterLeaves, from: adjoints, into: &parameterAdjoint)
     }
 
+    /// Reverses a recording that carries no adjoints in (the parameters' start at zero, the
+    /// state's and the running sum's too, the objective's is 1 when it is recorded here):
+    /// the adjoints of the initial state and the parameters.
+    @inlinable
+    func reversedFromScratch(on tape: Tape, adjoints: AdjointVector) -> (state: [Double], parameters: [Double]) {
+        var stateAdjoint = [Double](repeating: 0, count: stateLeaves.count)
+        var parameterAdjoint = [Double](repeating: 0, count: parameterLeaves.count)
+        var sumAdjoint = 0.0
+        reverse(
+            on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
+            parameterAdjoint: &parameterAdjoint)
+        return (stateAdjoint, parameterAdjoint)
+    }
+
     /// `reverse` into `paged` adjoints when they are given and the tape can use them (no
     /// external statements: stencils and custom adjoints sweep dense, and their dense adjoint
     /// vector is small beside their states), else into the dense `adjoints`.
@@ -189,8 +203,9 @@ struct RecordedSteps {
         on tape: Tape, paged adjoints: PagedAdjointVector, stateAdjoint: inout [Double], sumAdjoint: inout Double,
         parameterAdjoint: inout [Double]
     ) {
-        // The leaves come first on the tape: their adjoints are the result, so they are kept.
-        let lastLeaf = (parameterLeaves + stateLeaves).map { Int($0.identifier) }.max() ?? 0
+        // The leaves come first on the tape, parameters then state, each in identifier order:
+        // their adjoints are the result, so they are kept.
+        let lastLeaf = Int(max(parameterLeaves.last?.identifier ?? 0, stateLeaves.last?.identifier ?? 0))
         adjoints.prepare(for: tape, keepingBelow: lastLeaf + 1)
         for (leaf, seed) in zip(parameterLeaves, parameterAdjoint) { adjoints.seed(leaf.identifier, seed) }
         if let objective, let sumLeaf {

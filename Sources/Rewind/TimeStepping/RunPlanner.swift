@@ -40,6 +40,11 @@ enum RunPlanner {
     @usableFromInline
     static let spillBufferChunks = 8
 
+    /// States whose recording arrays (`stateArrayBytes`) take more than this are "large": a
+    /// budget below them is refused before any sample, and a tight budget samples them spilling.
+    @usableFromInline
+    static let largeStateBytes = 8 << 20
+
     /// Recording arrays (leaves, outputs, scratch) of tracked values and the executor's states.
     @usableFromInline
     static func stateArrayBytes(stateCount: Int) -> Int {
@@ -91,7 +96,7 @@ enum RunPlanner {
     /// The longest block worth considering: its tape at most `cacheBytes` and its working set
     /// at most half the budget; a power of two, at least 1, at most 4096 steps.
     @usableFromInline
-    static func largestBlock(sample: RunSample, budget: Int, stateCount: Int = 0, cacheBytes: Int) -> Int {
+    static func largestBlock(sample: RunSample, budget: Int, stateCount: Int, cacheBytes: Int) -> Int {
         var steps = 1
         while steps < 4096 && 2 * steps * max(1, sample.stepTapeUsedBytes) <= cacheBytes
             && 2 * blockWorkingSetBytes(steps: 2 * steps, sample: sample, stateCount: stateCount) <= budget

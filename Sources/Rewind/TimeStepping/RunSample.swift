@@ -143,7 +143,10 @@ struct RunSample {
             // interpolated between the points, and the choice between the two is measured.
             var lengths: [Int] = []
             for cacheBytes in RunPlanner.blockCacheBytes {
-                let length = min(steps, RunPlanner.largestBlock(sample: sample, budget: blockBudget, cacheBytes: cacheBytes))
+                let length = min(
+                    steps,
+                    RunPlanner.largestBlock(
+                        sample: sample, budget: blockBudget, stateCount: initialState.count, cacheBytes: cacheBytes))
                 if length >= 2 && !lengths.contains(length) { lengths.append(length) }
             }
             for length in lengths {
@@ -225,15 +228,10 @@ struct RunSample {
         let chunkStatements = max(256, min(1 << 14, budget / (4 * RunPlanner.spillBufferChunks * bytesPerStatement)))
         tape.enableSpilling(to: try SpillStore(directory: directory), statementsPerChunk: chunkStatements)
         defer { tape.disableSpilling() }
-        let recorded = RecordedSteps.record(
+        _ = RecordedSteps.record(
             problem, on: tape, state: initialState, parameters: parameters, steps: sampledSteps, runningSum: 0,
-            endsRun: false)
-        var stateAdjoint = [Double](repeating: 0, count: initialState.count)
-        var parameterAdjoint = [Double](repeating: 0, count: parameters.count)
-        var sumAdjoint = 0.0
-        recorded.reverse(
-            on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
-            parameterAdjoint: &parameterAdjoint)
+            endsRun: false
+        ).reversedFromScratch(on: tape, adjoints: adjoints)
         if let error = tape.spillError { throw error }
         recordSpillCost(tape.spillStatistics)
     }
@@ -268,7 +266,8 @@ extension RunSample {
     /// The sample a gradient run plans from, taken as its options ask: on the run's tape, with
     /// the budget's block lengths, and — with a spill directory — with the cost of spilling.
     ///
-    /// A large state under a tight budget (`floor`, its state arrays, over 8 MiB and over an
+    /// A large state under a tight budget (`floor`, its state arrays, over
+    /// `RunPlanner.largeStateBytes` and over an
     /// eighth of the budget) is sampled while spilling, with paged adjoints: one step's tape
     /// or adjoint vector may not fit, and the sample must not hold them in memory whole to
     /// find out; the step's in-memory size is then bounded from its counts. Small states are
@@ -287,7 +286,7 @@ extension RunSample {
         }
         let directory = try SpillDirectory(parent: options.spillDirectory, prefix: "rewind-sample")
         defer { try? directory.remove() }
-        if floor > 8 << 20 && floor > budget / 8 {
+        if floor > RunPlanner.largeStateBytes && floor > budget / 8 {
             tape.enableSpilling(
                 to: try SpillStore(directory: directory),
                 statementsPerChunk: RunPlanner.sampleSpillChunkStatements(budget: budget, floor: floor))
@@ -305,7 +304,12 @@ extension RunSample {
         var sample = measure(
             problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
             adjoints: workspace.adjoints, blockBudget: budget)
-        // So that `auto` can weigh writing the tape to disk against recomputing it.
+        // So that `auto` can weigh writing the tape to disk against recomputing it, and `spill`
+        // predict its time; the other strategies have no use for it, so no disk work for them.
+        switch options.strategy {
+        case .auto, .spill: break
+        default: return sample
+        }
         try sample.measureSpilling(
             problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
             adjoints: workspace.adjoints, budget: budget, directory: directory)

@@ -29,7 +29,7 @@ public enum TimeStepping {
         // floor is large and the budget below it, refuse before allocating a sample step that
         // would itself blow the budget; small problems are sampled, which gives the exact minimum.
         let floor = RunPlanner.stateArrayBytes(stateCount: problem.stateCount)
-        if options.memoryBudget.bytes < floor && floor > 8 << 20 {
+        if options.memoryBudget.bytes < floor && floor > RunPlanner.largeStateBytes {
             throw TimeSteppingError.budgetTooSmall(
                 budget: options.memoryBudget.bytes, minimum: floor,
                 detail: "the states and leaves of one recorded step alone need that much, so the minimum is higher still")
@@ -178,12 +178,7 @@ public enum TimeStepping {
         let recorded = RecordedSteps.record(
             problem, on: tape, state: initialState, parameters: parameters, steps: steps, runningSum: 0, endsRun: true)
         let reverseStarted = monotonicSeconds()
-        var stateAdjoint = [Double](repeating: 0, count: initialState.count)
-        var parameterAdjoint = [Double](repeating: 0, count: parameters.count)
-        var sumAdjoint = 0.0
-        recorded.reverse(
-            on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
-            parameterAdjoint: &parameterAdjoint)
+        let (stateAdjoint, parameterAdjoint) = recorded.reversedFromScratch(on: tape, adjoints: adjoints)
         var report = RunReport(strategy: "store-all")
         let nonFinite = tape.checksFinite ? recorded.nonFinite(on: tape, firstStep: 0) : nil
         report.recordSeconds = reverseStarted - recordStarted

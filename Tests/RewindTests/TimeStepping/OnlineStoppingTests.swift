@@ -24,19 +24,17 @@ struct OnlineStoppingTests {
     let x0 = [1.0, 0.5]
     let p = [0.01, 0.05]
 
-    @Test(arguments: [1, 2, 3, 5, 9])
-    func gradientEqualsTheOfflineRunOfTheSameLength(snapshots: Int) throws {
-        // Stop when the squared norm first drops below 0.5.
-        let stop: ([Double], Int) -> Bool = { state, _ in state[0] * state[0] + state[1] * state[1] < 0.5 }
+    /// Stop when the squared norm first drops below 0.5.
+    let stop: ([Double], Int) -> Bool = { state, _ in state[0] * state[0] + state[1] * state[1] < 0.5 }
+
+    /// Runs online with `options` until `stop`, and checks that the run stopped where the
+    /// condition first held and that its gradient is the offline store-all run's, bit for bit.
+    func checkOnlineRun(_ options: TimeSteppingOptions, snapshots: Int) throws -> GradientResult {
         let online = try TimeStepping.gradient(
-            of: problem, initialState: x0, parameters: p, until: stop, maximumSteps: 10_000,
-            options: TimeSteppingOptions(strategy: .online(snapshots: snapshots)))
+            of: problem, initialState: x0, parameters: p, until: stop, maximumSteps: 10_000, options: options)
         let steps = online.report.tapedSteps
-        // The run really stopped where the condition first held.
-        let final = problem.primal(initialState: x0, parameters: p, steps: steps).finalState
-        let before = problem.primal(initialState: x0, parameters: p, steps: steps - 1).finalState
-        #expect(final[0] * final[0] + final[1] * final[1] < 0.5)
-        #expect(before[0] * before[0] + before[1] * before[1] >= 0.5)
+        #expect(stop(problem.primal(initialState: x0, parameters: p, steps: steps).finalState, steps))
+        #expect(!stop(problem.primal(initialState: x0, parameters: p, steps: steps - 1).finalState, steps - 1))
         let offline = try TimeStepping.gradient(
             of: problem, initialState: x0, parameters: p, steps: steps, options: TimeSteppingOptions(strategy: .storeAll))
         #expect(online.objective.bitPattern == offline.objective.bitPattern)
@@ -44,29 +42,22 @@ struct OnlineStoppingTests {
         #expect(online.parameterGradient.map(\.bitPattern) == offline.parameterGradient.map(\.bitPattern))
         #expect(online.report.snapshotsInMemory <= snapshots)
         #expect(online.report.forwardSteps >= online.report.optimalForwardSteps)
+        return online
+    }
+
+    @Test(arguments: [1, 2, 3, 5, 9])
+    func gradientEqualsTheOfflineRunOfTheSameLength(snapshots: Int) throws {
+        _ = try checkOnlineRun(TimeSteppingOptions(strategy: .online(snapshots: snapshots)), snapshots: snapshots)
     }
 
     /// Blocks of steps under online checkpointing: the condition is still asked at every state,
     /// the run may end inside a block, and the gradient is the offline run's, bit for bit.
     @Test(arguments: [(3, 2), (4, 5), (7, 3), (64, 2)])
     func blocksEndWhereTheConditionHolds(stepsPerBlock: Int, snapshots: Int) throws {
-        let stop: ([Double], Int) -> Bool = { state, _ in state[0] * state[0] + state[1] * state[1] < 0.5 }
         var options = TimeSteppingOptions(strategy: .online(snapshots: snapshots))
         options.stepsPerBlock = stepsPerBlock
-        let online = try TimeStepping.gradient(
-            of: problem, initialState: x0, parameters: p, until: stop, maximumSteps: 10_000, options: options)
+        let online = try checkOnlineRun(options, snapshots: snapshots)
         #expect(online.report.stepsPerBlock == stepsPerBlock)
-        let steps = online.report.tapedSteps
-        let final = problem.primal(initialState: x0, parameters: p, steps: steps).finalState
-        let before = problem.primal(initialState: x0, parameters: p, steps: steps - 1).finalState
-        #expect(final[0] * final[0] + final[1] * final[1] < 0.5)
-        #expect(before[0] * before[0] + before[1] * before[1] >= 0.5)
-        let offline = try TimeStepping.gradient(
-            of: problem, initialState: x0, parameters: p, steps: steps, options: TimeSteppingOptions(strategy: .storeAll))
-        #expect(online.objective.bitPattern == offline.objective.bitPattern)
-        #expect(online.initialStateGradient.map(\.bitPattern) == offline.initialStateGradient.map(\.bitPattern))
-        #expect(online.parameterGradient.map(\.bitPattern) == offline.parameterGradient.map(\.bitPattern))
-        #expect(online.report.snapshotsInMemory <= snapshots)
     }
 
     @Test func anOnlineRunOfASmallStateChoosesBlocksItself() throws {
