@@ -54,9 +54,7 @@ struct RecordedSteps {
         _ problem: P, on tape: Tape, state: [Double], parameters: [Double], steps: Int,
         runningSum: Double, endsRun: Bool
     ) -> RecordedSteps {
-        var recorded = RecordedSteps(
-            stateLeaves: [], parameterLeaves: [], finalState: [], runningCosts: [], objective: nil, sumLeaf: nil,
-            positionBeforeObjective: .start, runningSum: 0)
+        var recorded = RecordedSteps.empty
         recorded.rerecord(
             problem, on: tape, state: state, parameters: parameters, steps: steps, runningSum: runningSum,
             endsRun: endsRun)
