@@ -47,6 +47,10 @@ public enum SpillError: Error, CustomStringConvertible, Equatable, Sendable {
     case corruptFrame(path: String, segment: Int, column: Int, detail: String)
     /// LZ4 refused to compress (out of memory or an internal error).
     case compressionFailed(path: String, detail: String)
+    /// The file is intact but is not the last one written under its name (an older copy put
+    /// back, or a file from another run): its write number `foundWrite` (nil: another writer)
+    /// where `expectedWrite` was written.
+    case replayedFile(path: String, expectedWrite: Int, foundWrite: Int?)
     /// A segment was read that was never written to this store.
     case segmentNotWritten(segment: Int, directory: String)
     /// The spill directory was already removed.
@@ -109,6 +113,10 @@ public enum SpillError: Error, CustomStringConvertible, Equatable, Sendable {
                 + "rerun, preferably on another --spill-dir"
         case let .compressionFailed(path, detail):
             return "compressing spill file '\(path)' failed: \(detail); free memory or raise --memory-budget"
+        case let .replayedFile(path, expectedWrite, foundWrite):
+            let found = foundWrite.map { "write \($0) of this run" } ?? "another run or process"
+            return "spill file '\(path)' is an intact but stale copy (from \(found), where write \(expectedWrite) "
+                + "was expected): another process put an old file back; rerun with a private --spill-dir"
         case let .segmentNotWritten(segment, directory):
             return "segment \(segment) was never spilled to '\(directory)' (a bug in the caller, please report it)"
         case let .directoryRemoved(path):

@@ -6,23 +6,34 @@ import Darwin
 
 /// Writes and reads spill segment files: a checksummed header, then one LZ4 frame per column.
 ///
-/// File format, version 2 (all integers little-endian; version 1 had LZ4 content checksums):
+/// File format, version 3 (all integers little-endian; version 1 had LZ4 content checksums,
+/// version 2 no write identity):
 ///
 /// | offset | size | field |
 /// |---|---|---|
 /// | 0 | 8 | magic `RWNDSPL1` |
-/// | 8 | 2 | format version (2) |
+/// | 8 | 2 | format version (3) |
 /// | 10 | 2 | column count c, 1...8 |
 /// | 12 | 4 | reserved, 0 |
 /// | 16 | 8 | segment index |
-/// | 24 | 32·c | column table: kind u8, element width u8, transform u8, reserved u8 + u32 (0), element count u64, raw byte count u64, compressed byte count u64 |
-/// | 24+32c | 4 | CRC-32C of bytes 0..<24+32c |
-/// | 28+32c | Σ compressed | the columns' LZ4 frames, in table order |
+/// | 24 | 8 | writer identity: a random number drawn by each coder |
+/// | 32 | 8 | write sequence number: 1, 2, 3, … for each file the coder writes |
+/// | 40 | 32·c | column table: kind u8, element width u8, transform u8, reserved u8 + u32 (0), element count u64, raw byte count u64, compressed byte count u64 |
+/// | 40+32c | 4 | CRC-32C of bytes 0..<40+32c |
+/// | 44+32c | Σ compressed | the columns' LZ4 frames, in table order |
 ///
-/// Each frame carries its content size, block checksums and a content checksum (``LZ4FrameCodec``).
+/// Each frame carries its content size and block checksums (``LZ4FrameCodec``).
+///
+/// Why a write identity: checksums prove a file is intact, not that it is the *latest* file of
+/// its name. A segment is rewritten many times in a run (a step tape's chunk k at every step, a
+/// snapshot slot at every store), so an older copy put back in place — or a file from another
+/// run — would pass every checksum and give a wrong gradient. The coder remembers the sequence
+/// number of the last file it wrote under each name and accepts only that file, from itself.
+///
 /// Reading checks, and throws a ``SpillError`` naming the path for the first that fails: the
 /// file is long enough, magic, version, column count, header CRC, reserved fields, the segment
-/// index the caller expects, every column's kind, width, count and transform against the caller's
+/// index the caller expects, the writer identity and sequence number (``SpillError/replayedFile(path:expectedWrite:foundWrite:)``),
+/// every column's kind, width, count and transform against the caller's
 /// destinations, compressed sizes plausible, the file's exact length, then each frame's header,
 /// size and checksums while decompressing. The transform is undone into the caller's memory only
 /// after its column decoded cleanly, and nothing is ever written outside a destination.
@@ -42,6 +53,12 @@ public final class SpillSegmentCoder {
     /// Whether each file is `fsync`ed before it counts as written. Off by default: spill files do not
     /// outlive the process, so durability across a crash buys nothing.
     public var synchronizesWrites: Bool
+
+    /// Drawn once per coder; every file it writes carries it (see the format above).
+    let writerIdentity = UInt64.random(in: 1...UInt64.max)
+    private var lastSequence: UInt64 = 0
+    /// The sequence number of the last file written under each name: the only one accepted.
+    private var sequenceOfFile: [String: UInt64] = [:]
 
     // Reused between calls; they grow to the largest segment seen and stay.
     private let image = _SpillByteBuffer()
@@ -114,7 +131,11 @@ public final class SpillSegmentCoder {
                 throw SpillError.compressionFailed(path: path, detail: error.description)
             }
         }
-        _SpillSegmentHeader.encode(segment: segment, records: records, into: image.bytes(0..<headerCount))
+        lastSequence += 1
+        let identity = _SpillWriteIdentity(writer: writerIdentity, sequence: lastSequence)
+        sequenceOfFile[name] = nil   // the old file is replaced; until the new one is whole, neither counts
+        _SpillSegmentHeader.encode(
+            segment: segment, identity: identity, records: records, into: image.bytes(0..<headerCount))
         let compressed = _spillNow() - started
 
         let fd = try directory.createFile(named: name)
@@ -133,6 +154,7 @@ public final class SpillSegmentCoder {
             try? directory.removeFile(named: name)
             throw SpillError.from(e, operation: "close", path: path)
         }
+        sequenceOfFile[name] = identity.sequence
         let summary = SpillSegmentSummary(
             segment: segment, fileByteCount: offset,
             columns: records.map { SpillColumnSummary(kind: SpillColumnKind(rawValue: $0.kind),
@@ -175,6 +197,14 @@ public final class SpillSegmentCoder {
 
         guard header.segment == segment else {
             throw SpillError.unexpectedSegment(path: path, expected: segment, found: header.segment)
+        }
+        guard let expectedSequence = sequenceOfFile[name] else {
+            throw SpillError.segmentNotWritten(segment: segment, directory: directory.path)
+        }
+        guard header.identity == _SpillWriteIdentity(writer: writerIdentity, sequence: expectedSequence) else {
+            throw SpillError.replayedFile(
+                path: path, expectedWrite: Int(expectedSequence),
+                foundWrite: header.identity.writer == writerIdentity ? Int(truncatingIfNeeded: header.identity.sequence) : nil)
         }
         try layout.check(against: header.records, segment: segment, path: path)
         var payloadCount = 0
@@ -324,19 +354,27 @@ struct _SpillSegmentLayout {
     }
 }
 
+/// Who wrote a spill file and which of its writes it is (see ``SpillSegmentCoder``).
+struct _SpillWriteIdentity: Equatable {
+    var writer: UInt64
+    var sequence: UInt64
+}
+
 /// Encoding and decoding of the header described on ``SpillSegmentCoder``.
 enum _SpillSegmentHeader {
     static let magic: [UInt8] = Array("RWNDSPL1".utf8)
-    static let version = 2
+    static let version = 3
     static let maximumColumnCount = 8
-    static let fixedByteCount = 24
+    static let fixedByteCount = 40
     static let recordByteCount = 32
     /// Far above any real segment, far below an overflow: a sanity limit for element counts.
     static let maximumElementCount = 1 << 48
 
     static func byteCount(columnCount: Int) -> Int { fixedByteCount + recordByteCount * columnCount + 4 }
 
-    static func encode(segment: Int, records: [_SpillColumnRecord], into bytes: UnsafeMutableRawBufferPointer) {
+    static func encode(
+        segment: Int, identity: _SpillWriteIdentity, records: [_SpillColumnRecord], into bytes: UnsafeMutableRawBufferPointer
+    ) {
         precondition(bytes.count == byteCount(columnCount: records.count))
         precondition(segment >= 0, "segment indices are non-negative")
         for (i, byte) in magic.enumerated() { bytes[i] = byte }
@@ -344,6 +382,8 @@ enum _SpillSegmentHeader {
         put(UInt16(records.count), bytes, 10)
         put(UInt32(0), bytes, 12)
         put(UInt64(segment), bytes, 16)
+        put(identity.writer, bytes, 24)
+        put(identity.sequence, bytes, 32)
         for (i, record) in records.enumerated() {
             let base = fixedByteCount + i * recordByteCount
             bytes[base] = record.kind
@@ -375,9 +415,10 @@ enum _SpillSegmentHeader {
         return count
     }
 
-    /// Checks the CRC, then reserved fields and sizes; returns the segment index and column table.
+    /// Checks the CRC, then reserved fields and sizes; returns the segment index, the write
+    /// identity and the column table.
     static func parse(_ bytes: UnsafeRawBufferPointer, columnCount: Int, path: String) throws
-        -> (segment: Int, records: [_SpillColumnRecord])
+        -> (segment: Int, identity: _SpillWriteIdentity, records: [_SpillColumnRecord])
     {
         let end = byteCount(columnCount: columnCount) - 4
         guard _CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<end])) == get(UInt32.self, bytes, end) else {
@@ -411,7 +452,8 @@ enum _SpillSegmentHeader {
             records.append(_SpillColumnRecord(kind: bytes[base], elementWidth: width, transform: bytes[base + 2],
                                               elementCount: Int(count), compressedByteCount: Int(compressed)))
         }
-        return (Int(segment), records)
+        let identity = _SpillWriteIdentity(writer: get(UInt64.self, bytes, 24), sequence: get(UInt64.self, bytes, 32))
+        return (Int(segment), identity, records)
     }
 
     @inline(__always)

@@ -25,7 +25,7 @@ extension Tape {
                 + "call adjoints.prepare(for: tape)")
         let externals = self.externals
         let adjointBase = adjoints.baseAddress
-        Tape._forEachChunk(from: end, to: start, chunk: _chunkForSweep) { c, chunk, range in
+        let complete = Tape._forEachChunk(from: end, to: start, chunk: _chunkForSweep) { c, chunk, range in
             if _slowPath(checksFinite) {
                 return _sweepChecked(
                     chunk, chunkIndex: c, statementsFrom: range.upper, downTo: range.lower,
@@ -37,26 +37,30 @@ extension Tape {
                 partialEnd: range.partialEnd, externals: externals, adjoints: adjointBase)
             return true
         }
+        if !complete { _poisonUnfinishedSweep(adjoints) }
     }
 
     /// The part of each chunk between two positions, from the last chunk down: the one walk
     /// every sweep (scalar, checked, vector, parallel) makes. `chunk(c)` supplies chunk `c`
-    /// (nil stops the walk, as does `body` returning false).
+    /// (nil stops the walk, as does `body` returning false). Returns false when a chunk could
+    /// not be had (a spill read failed), so that the caller can poison what it did not sweep.
+    @discardableResult
     static func _forEachChunk(
         from end: TapePosition, to start: TapePosition, chunk: (Int) -> _TapeChunk?,
         _ body: (Int, _TapeChunk, (upper: Int, lower: Int, identifierEnd: Int, partialEnd: Int)) -> Bool
-    ) {
+    ) -> Bool {
         var c = end.chunk
         while c >= start.chunk {
-            guard let current = chunk(c) else { return }
+            guard let current = chunk(c) else { return false }
             let upper =
                 c == end.chunk
                 ? (end.statement, end.identifier, end.partial)
                 : (current.statementCount, current.identifierCount, current.partialCount)
             let lower = c == start.chunk ? start.statement : 0
-            guard body(c, current, (upper.0, lower, upper.1, upper.2)) else { return }
+            guard body(c, current, (upper.0, lower, upper.1, upper.2)) else { return true }
             c -= 1
         }
+        return true
     }
 
     /// Zeroes `adjoints`, sets the given seeds and sweeps the whole tape.

@@ -99,6 +99,7 @@ extension Tape {
         }
         currentChunk = 0
         reset()
+        _spillError = nil
     }
 
     /// Stops spilling: the tape records in memory again, with the default chunk sizes.
@@ -106,6 +107,7 @@ extension Tape {
         guard _spill != nil else { return }
         reset()
         _spill = nil
+        _spillError = nil
         configuration = .default
     }
 
@@ -113,6 +115,11 @@ extension Tape {
     public var isSpilling: Bool { _spill != nil }
 
     /// The first error met while writing or reading spilled chunks, if any.
+    ///
+    /// It stays set across `reset()` until spilling is enabled or disabled again: a run that
+    /// lost a chunk must fail as a whole. Every sweep after it stops at once and leaves NaN in
+    /// the adjoints it could not finish, so a caller that forgets to look still gets no
+    /// finite gradient.
     public var spillError: Error? { _spillError }
 
     /// The statistics of the spill store (bytes written raw and compressed, seconds per phase).
@@ -121,7 +128,10 @@ extension Tape {
     /// Spills the finished chunk `k` and returns the metadata of the next chunk, recorded into
     /// the same memory.
     func _spillChunk(_ k: Int) {
-        guard let spill = _spill, _spillError == nil else { return }
+        guard let spill = _spill, _spillError == nil else {
+            chunks[k].isSpilled = true
+            return
+        }
         let chunk = chunks[k]
         let partialsTransform = spill.choosePartialsTransform(
             UnsafeBufferPointer(start: chunk.partials, count: chunk.partialCount))
@@ -142,14 +152,19 @@ extension Tape {
                         elements: UnsafeBufferPointer(start: chunk.partials, count: chunk.partialCount),
                         transform: partialsTransform),
                 ])
-            chunks[k].isSpilled = true
         } catch {
             _spillError = error
         }
+        // Spilled or not, the chunk's memory now records the next chunk: it is only readable
+        // from its file, and a sweep after a failed write stops at `_spillError`.
+        chunks[k].isSpilled = true
     }
 
     /// Chunk `k` ready to sweep: in memory, or read back (and verified) from its spill file.
+    /// Nil after any spill error: the sweep stops and its caller poisons what it could not
+    /// finish (`_poisonUnfinishedSweep`).
     func _chunkForSweep(_ k: Int) -> _TapeChunk? {
+        guard _spillError == nil else { return nil }
         let chunk = _chunkAsRecorded(k)
         guard chunk.isSpilled, let spill = _spill else { return chunk }
         let buffer = spill.buffer(for: chunk)
@@ -174,6 +189,13 @@ extension Tape {
             return nil
         }
         return chunk.reading(from: buffer)
+    }
+
+    /// A sweep that stopped because a chunk could not be read leaves partial sums, which look
+    /// like a gradient; NaN everywhere cannot be mistaken for one.
+    func _poisonUnfinishedSweep(_ adjoints: AdjointVector) {
+        let storage = adjoints.baseAddress
+        for k in 0..<adjoints.count { storage[k] = .nan }
     }
 
     /// Partials a stencil block may hold while the tape spills (nil: no limit).

@@ -157,7 +157,8 @@ public final class Tape {
             for chunk in chunks.dropFirst() { chunk.deallocate() }
             chunks.removeSubrange(1...)
             chunks[0].isSpilled = false
-            _spillError = nil
+            // `_spillError` stays: a failed write or read poisons the whole run, not one
+            // recording (it is cleared only by enabling or disabling spilling).
         }
         for k in chunks.indices {
             chunks[k].statementCount = 0

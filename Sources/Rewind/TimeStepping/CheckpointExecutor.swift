@@ -279,6 +279,8 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
             on: tape, adjoints: adjoints, paged: pagedAdjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
             parameterAdjoint: &parameterAdjoint)
         if timed { reverseSeconds += weight * (monotonicSeconds() - reverseStarted) }
+        // A lost spilled chunk ends the run here, not after recomputing the rest of it.
+        if let error = tape.spillError { throw error }
         if _slowPath(checksFinite), let found = recording.nonFinite(on: tape, firstStep: first) {
             throw TimeSteppingError.nonFiniteInRun(step: found.step, report: found.report)
         }

@@ -171,6 +171,7 @@ struct RecordedSteps {
         reverse(
             on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
             parameterAdjoint: &parameterAdjoint)
+        if _slowPath(tape.spillError != nil) { Self.poison(&stateAdjoint, &parameterAdjoint, &sumAdjoint) }
         return (stateAdjoint, parameterAdjoint)
     }
 
@@ -191,6 +192,16 @@ struct RecordedSteps {
                 on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
                 parameterAdjoint: &parameterAdjoint)
         }
+        if _slowPath(tape.spillError != nil) { Self.poison(&stateAdjoint, &parameterAdjoint, &sumAdjoint) }
+    }
+
+    /// A sweep that lost a spilled chunk has not finished: its adjoints become NaN, so that
+    /// nothing downstream can mistake them for a gradient even before the error is thrown.
+    @inlinable
+    static func poison(_ state: inout [Double], _ parameters: inout [Double], _ sum: inout Double) {
+        for k in state.indices { state[k] = .nan }
+        for k in parameters.indices { parameters[k] = .nan }
+        sum = .nan
     }
 
     /// `reverse`, into paged adjoints: only the inputs' adjoints and the pages the sweep is in
