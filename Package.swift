@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .library(name: "Rewind", targets: ["Rewind"]),
         .library(name: "RewindModels", targets: ["RewindModels"]),
+        .library(name: "RewindReference", targets: ["RewindReference"]),
         .executable(name: "rewind", targets: ["rewind"]),
     ],
     dependencies: [
