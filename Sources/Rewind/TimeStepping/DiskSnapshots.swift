@@ -13,8 +13,8 @@ final class DiskSnapshots {
     @usableFromInline var peakSlots = 0
 
     @usableFromInline
-    init(parent: String?) throws {
-        directory = try SpillDirectory(parent: parent, prefix: "rewind-snapshots")
+    init(parent: String?, io: SpillIO = .system) throws {
+        directory = try SpillDirectory(parent: parent, prefix: "rewind-snapshots", io: io)
         // Snapshots are restored in no particular order, so prefetching the previous
         // segment would only read files that are not needed next.
         store = try SpillStore(

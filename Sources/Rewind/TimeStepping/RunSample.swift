@@ -284,7 +284,7 @@ extension RunSample {
                 problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
                 adjoints: workspace.adjoints, blockBudget: budget)
         }
-        let directory = try SpillDirectory(parent: options.spillDirectory, prefix: "rewind-sample")
+        let directory = try SpillDirectory(parent: options.spillDirectory, prefix: "rewind-sample", io: options._spillIO)
         defer { try? directory.remove() }
         if floor > RunPlanner.largeStateBytes && floor > budget / 8 {
             tape.enableSpilling(

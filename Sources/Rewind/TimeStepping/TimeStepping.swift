@@ -81,7 +81,7 @@ public enum TimeStepping {
             _ chunkStatements: Int?, _ body: () throws -> GradientResult
         ) throws -> GradientResult {
             guard let chunkStatements else { return try body() }
-            let directory = try SpillDirectory(parent: options.spillDirectory, prefix: "rewind-tape")
+            let directory = try SpillDirectory(parent: options.spillDirectory, prefix: "rewind-tape", io: options._spillIO)
             defer { try? directory.remove() }
             tape.enableSpilling(to: try SpillStore(directory: directory), statementsPerChunk: chunkStatements)
             defer { tape.disableSpilling() }
@@ -112,7 +112,7 @@ public enum TimeStepping {
             result.report.optimalForwardSteps = plan.predictedAdvances
         case .twoLevel:
             let executor = makeExecutor()
-            let disk = try DiskSnapshots(parent: options.spillDirectory)
+            let disk = try DiskSnapshots(parent: options.spillDirectory, io: options._spillIO)
             executor.disk = disk
             do {
                 try executor.run(
