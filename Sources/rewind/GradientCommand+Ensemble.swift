@@ -9,11 +9,12 @@ extension GradientCommand {
     /// concurrently, each with its own tape and an equal share of --memory-budget.
     func runEnsemble(
         _ model: any Model, parameters: [Double], steps: Int, count: Int, strategy: CheckpointStrategy,
-        budget: MemoryBudget
+        budget: MemoryBudget, maximumPredictedSeconds: Double?
     ) throws {
         let members = EnsembleMember.scalingFirstParameter(
             initialState: model.initialState(), parameters: parameters, count: count)
-        let options = TimeSteppingOptions(strategy: strategy, memoryBudget: budget)
+        var options = TimeSteppingOptions(strategy: strategy, memoryBudget: budget)
+        options.maximumPredictedSeconds = maximumPredictedSeconds
         let started = Date()
         let results: [GradientResult]
         do {
@@ -37,6 +38,14 @@ extension GradientCommand {
                 print(member.text(for: model))
             }
             print("ensemble: \(count) members on \(threads) thread(s) in \(String(format: "%.3f", output.seconds)) s; \(output.rule)")
+        }
+        for (m, result) in results.enumerated() {
+            if let warning = NonFiniteWarning.gradient(
+                objective: result.objective, initialState: result.initialStateGradient,
+                parameters: result.parameterGradient, model: model)
+            {
+                fputs("warning: member \(m): \(warning)\n", stderr)
+            }
         }
     }
 }

@@ -10,13 +10,15 @@ struct GradientCommand: ParsableCommand {
 
     @OptionGroup var selection: ModelSelection
 
-    @Option(help: "Memory Rewind may use for the run, e.g. 64MiB, 4MB, 1GiB.")
+    // `.unconditional`: the next word is the value even when it starts with a dash, so that
+    // `-1KiB` or `-3` is refused for what it is rather than as "missing value".
+    @Option(parsing: .unconditional, help: "Memory Rewind may use for the run, e.g. 64MiB, 4MB, 1GiB.")
     var memoryBudget: String = "1GiB"
 
-    @Option(help: "Snapshots for checkpointing: auto or a number.")
+    @Option(parsing: .unconditional, help: "Snapshots for checkpointing: auto or a number.")
     var snapshots: String = "auto"
 
-    @Option(help: "Steps taped together by revolve and online: auto (the planner chooses from the budget and a timed sample) or a number.")
+    @Option(parsing: .unconditional, help: "Steps taped together by revolve and online: auto (the planner chooses from the budget and a timed sample) or a number.")
     var stepsPerBlock: String = "auto"
 
     @Option(help: "auto, store-all, revolve, online, two-level (revolve with snapshots on disk) or spill (store-all with its tape on disk).")
@@ -30,11 +32,18 @@ struct GradientCommand: ParsableCommand {
     @Flag(help: "Stop at the first NaN or infinity and name the statement and the time step where it entered.")
     var checkFinite = false
 
-    @Option(help: "Threads: --ensemble members run concurrently (a single gradient is one sweep).")
+    @Option(parsing: .unconditional, help: "Threads: --ensemble members run concurrently (a single gradient is one sweep).")
     var threads: Int = 1
 
-    @Option(help: "Differentiate K runs at once; member m scales the first parameter by (1 + 0.01·m).")
+    @Option(parsing: .unconditional, help: "Differentiate K runs at once; member m scales the first parameter by (1 + 0.01·m).")
     var ensemble: Int?
+
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Refuse, before it starts, a run the plan predicts to take longer than this (default one week; inf for no limit).",
+            valueName: "SECONDS"))
+    var maxPredictedSeconds: Double = CommandLimits.defaultMaximumPredictedSeconds
 
     @Flag(help: "Print one JSON object on stdout and nothing else.")
     var json = false
@@ -43,25 +52,34 @@ struct GradientCommand: ParsableCommand {
         do { _ = try MemoryBudget(parsing: memoryBudget) } catch let error as MemoryBudgetError {
             throw ValidationError(error.description)
         }
+        try CommandLimits.validateMaximumPredictedSeconds(maxPredictedSeconds)
         guard ["auto", "store-all", "revolve", "online", "two-level", "spill"].contains(strategy) else {
-            throw ValidationError("--strategy must be auto, store-all, revolve, online, two-level or spill (got '\(strategy)')")
+            throw ValidationError(
+                "--strategy must be auto, store-all, revolve, online, two-level or spill (got '\(CommandLineChecks.shortened(strategy))')")
         }
         if snapshots != "auto" {
             guard let count = Int(snapshots), count >= 1 else {
-                throw ValidationError("--snapshots must be auto or a whole number of at least 1 (got '\(snapshots)')")
+                throw ValidationError(
+                    "--snapshots must be auto or a whole number of at least 1 (got '\(CommandLineChecks.shortened(snapshots))')")
             }
             if strategy == "store-all" { throw ValidationError("--snapshots does not apply to --strategy store-all") }
         }
         if stepsPerBlock != "auto" {
             guard let count = Int(stepsPerBlock), count >= 1 else {
-                throw ValidationError("--steps-per-block must be auto or a whole number of at least 1 (got '\(stepsPerBlock)')")
+                throw ValidationError(
+                    "--steps-per-block must be auto or a whole number of at least 1 (got '\(CommandLineChecks.shortened(stepsPerBlock))')")
             }
             if count > 1 && !["auto", "revolve", "online"].contains(strategy) {
                 throw ValidationError("--steps-per-block applies to --strategy auto, revolve or online only (got '\(strategy)')")
             }
         }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1 (got \(threads))") }
-        if let ensemble, ensemble < 1 { throw ValidationError("--ensemble must be at least 1 (got \(ensemble))") }
+        try CommandLimits.validateThreads(threads)
+        if let ensemble {
+            guard (1...CommandLimits.maximumEnsemble).contains(ensemble) else {
+                throw ValidationError(
+                    "--ensemble must be from 1 to \(CommandLimits.maximumEnsemble) members (got \(ensemble))")
+            }
+        }
     }
 
     func run() throws {
@@ -84,15 +102,23 @@ struct GradientCommand: ParsableCommand {
         case "spill": chosen = .spill
         default: chosen = count.map { .revolve(snapshots: $0) } ?? .auto
         }
+        do {
+            // Before the initial state is built: a heat2d 32768² state alone is 8 GiB.
+            try TimeStepping.checkBudgetHoldsStates(budget, stateCount: model.stateCount)
+        } catch let error as TimeSteppingError {
+            throw CommandFailure(error.description)
+        }
         if let ensemble {
             return try runEnsemble(
-                model, parameters: parameters, steps: steps, count: ensemble, strategy: chosen, budget: budget)
+                model, parameters: parameters, steps: steps, count: ensemble, strategy: chosen, budget: budget,
+                maximumPredictedSeconds: CommandLimits.limit(maxPredictedSeconds))
         }
         let progress = ProgressBar(enabled: isatty(2) != 0, label: "\(selection.model) reverse sweep")
         var options = TimeSteppingOptions(
             strategy: chosen, memoryBudget: budget, spillDirectory: spillDir, progress: progress.update)
         options.checksFinite = checkFinite
         options.stepsPerBlock = Int(stepsPerBlock)
+        options.maximumPredictedSeconds = CommandLimits.limit(maxPredictedSeconds)
         let result: GradientResult
         do {
             result = try runGradient(model, parameters: parameters, steps: steps, options: options)
@@ -106,9 +132,15 @@ struct GradientCommand: ParsableCommand {
         progress.finish()
         let output = GradientOutput(model: model, parameters: parameters, steps: steps, result: result)
         if json {
-            print(try JSONOutput.encode(output))
+            try output.streamJSON()
         } else {
             print(output.text(for: model))
+        }
+        if let warning = NonFiniteWarning.gradient(
+            objective: result.objective, initialState: result.initialStateGradient,
+            parameters: result.parameterGradient, model: model)
+        {
+            fputs("warning: \(warning)\n", stderr)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Rewind
 import RewindModels
 
@@ -57,6 +58,16 @@ struct GradientOutput: Encodable {
             predictedSeconds: r.predictedSeconds, primalSecondsPerStep: r.primalSecondsPerStep,
             recordSeconds: r.recordSeconds, reverseSeconds: r.reverseSeconds, advanceSeconds: r.advanceSeconds,
             stepsPerBlock: r.stepsPerBlock, plan: r.plan)
+    }
+
+    /// Prints the JSON object on stdout as `JSONOutput.encode` would, with the initial-state
+    /// gradient streamed number by number (heat2d 2048² has 4 Mi of them).
+    func streamJSON() throws {
+        var skeleton = self
+        skeleton.gradient.initialState = []
+        guard try JSONOutput.stream(skeleton, array: gradient.initialState, at: "{\"gradient\":{\"initialState\":") else {
+            throw CommandFailure("cannot write the JSON output to stdout: \(String(cString: strerror(errno)))")
+        }
     }
 
     /// The readable summary printed without --json.

@@ -19,11 +19,18 @@ struct JacobianCommand: ParsableCommand {
         valueName: "LIST"))
     var rows: String?
 
-    @Option(help: "Threads for the reverse sweeps.")
+    @Option(parsing: .unconditional, help: "Threads for the reverse sweeps.")
     var threads: Int = 1
 
-    @Option(help: "Memory Rewind may use for the run, e.g. 64MiB, 4MB, 1GiB.")
+    @Option(parsing: .unconditional, help: "Memory Rewind may use for the run, e.g. 64MiB, 4MB, 1GiB.")
     var memoryBudget: String = "1GiB"
+
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Refuse, before it starts, a run the plan predicts to take longer than this (default one week; inf for no limit).",
+            valueName: "SECONDS"))
+    var maxPredictedSeconds: Double = CommandLimits.defaultMaximumPredictedSeconds
 
     @Option(help: "auto, store-all, revolve or online.")
     var strategy: String = "auto"
@@ -35,15 +42,18 @@ struct JacobianCommand: ParsableCommand {
     var json = false
 
     mutating func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1 (got \(threads))") }
+        try CommandLimits.validateThreads(threads)
         do { _ = try MemoryBudget(parsing: memoryBudget) } catch let error as MemoryBudgetError {
             throw ValidationError(error.description)
         }
+        try CommandLimits.validateMaximumPredictedSeconds(maxPredictedSeconds)
         guard ["auto", "store-all", "revolve", "online"].contains(strategy) else {
-            throw ValidationError("--strategy must be auto, store-all, revolve or online (got '\(strategy)')")
+            throw ValidationError(
+                "--strategy must be auto, store-all, revolve or online (got '\(CommandLineChecks.shortened(strategy))')")
         }
         guard SweepMode(rawValue: sweep) != nil else {
-            throw ValidationError("--sweep must be auto, scalar, simd4 or simd8 (got '\(sweep)')")
+            throw ValidationError(
+                "--sweep must be auto, scalar, simd4 or simd8 (got '\(CommandLineChecks.shortened(sweep))')")
         }
         if let rows {
             let model = try selection.make().model
@@ -53,7 +63,18 @@ struct JacobianCommand: ParsableCommand {
 
     func run() throws {
         let (model, parameters, steps) = try selection.make()
-        let rowIndices = try rows.map { try JacobianCommand.parseRows($0, of: model) }
+        let rowRanges = try rows.map { try JacobianCommand.parseRows($0, of: model) }
+        do {
+            // Before the initial state and the row list exist: the rows' carried adjoints
+            // alone can exceed any budget (every row of heat2d 4096² is 4.5 PB).
+            try TimeStepping.checkJacobianBudget(
+                try MemoryBudget(parsing: memoryBudget), stateCount: model.stateCount,
+                parameterCount: model.parameterCount,
+                rows: rowRanges.map(JacobianCommand.rowCount) ?? model.stateCount)
+        } catch let error as TimeSteppingError {
+            throw CommandFailure(error.description)
+        }
+        let rowIndices = rowRanges.map(JacobianCommand.expand)
         let chosen: CheckpointStrategy
         switch strategy {
         case "store-all": chosen = .storeAll
@@ -62,8 +83,9 @@ struct JacobianCommand: ParsableCommand {
         default: chosen = .auto
         }
         let progress = ProgressBar(enabled: isatty(2) != 0, label: "\(selection.model) jacobian")
-        let options = TimeSteppingOptions(
+        var options = TimeSteppingOptions(
             strategy: chosen, memoryBudget: try MemoryBudget(parsing: memoryBudget), progress: progress.update)
+        options.maximumPredictedSeconds = CommandLimits.limit(maxPredictedSeconds)
         let parallel = ParallelOptions(threads: threads, sweepMode: SweepMode(rawValue: sweep)!)
         let result: JacobianResult
         do {
@@ -83,40 +105,67 @@ struct JacobianCommand: ParsableCommand {
         } else {
             print(output.text())
         }
+        if let warning = NonFiniteWarning.jacobian(result.jacobian) { fputs("warning: \(warning)\n", stderr) }
     }
 
     /// Rows from `0,2,5-7,x,u[17]`: indices, inclusive ranges, or names as `Model.stateName`
     /// spells them. Names are tried first, so a name containing `-` or digits still works.
-    static func parseRows(_ text: String, of model: any Model) throws -> [Int] {
+    ///
+    /// The rows come back as ranges, so that their count can be checked against the budget
+    /// before a list of a billion indices is built (`rowCount`, `expand`).
+    static func parseRows(_ text: String, of model: any Model) throws -> [ClosedRange<Int>] {
         let n = model.stateCount
-        var names: [String: Int] = [:]
-        // Looking names up costs a pass over the state; only large grids make it matter.
-        for i in 0..<n { names[model.stateName(i)] = i }
-        var rows: [Int] = []
+        var rows: [ClosedRange<Int>] = []
         for item in JacobianCommand.splitList(text) {
             let item = item.trimmingCharacters(in: .whitespaces)
-            if let index = names[item] {
-                rows.append(index)
+            if let index = stateIndex(named: item, of: model) {
+                rows.append(index...index)
             } else if let index = Int(item) {
                 guard (0..<n).contains(index) else {
                     throw ValidationError("--rows: \(index) is not a state index (0 to \(n - 1))")
                 }
-                rows.append(index)
+                rows.append(index...index)
             } else if let dash = item.firstIndex(of: "-"), let low = Int(item[..<dash]),
                 let high = Int(item[item.index(after: dash)...])
             {
                 guard low <= high, low >= 0, high < n else {
-                    throw ValidationError("--rows: \(item) is not a range of state indices (0 to \(n - 1))")
+                    throw ValidationError(
+                        "--rows: \(CommandLineChecks.shortened(item)) is not a range of state indices (0 to \(n - 1))")
                 }
-                rows.append(contentsOf: low...high)
+                rows.append(low...high)
             } else {
                 throw ValidationError(
-                    "--rows: '\(item)' is neither a state index, a range a-b nor a state name "
+                    "--rows: '\(CommandLineChecks.shortened(item))' is neither a state index, a range a-b nor a state name "
                         + "(such as \(model.stateName(0)))")
             }
         }
         guard !rows.isEmpty else { throw ValidationError("--rows needs at least one row") }
         return rows
+    }
+
+    /// How many rows the ranges hold (saturating: a repeated huge range cannot overflow).
+    static func rowCount(_ ranges: [ClosedRange<Int>]) -> Int {
+        ranges.reduce(0) { total, range in
+            let (sum, overflow) = total.addingReportingOverflow(range.count)
+            return overflow ? .max : sum
+        }
+    }
+
+    static func expand(_ ranges: [ClosedRange<Int>]) -> [Int] { ranges.flatMap { Array($0) } }
+
+    /// The index whose `Model.stateName` is `name`, found from the digits in the name
+    /// (`u[17]` → 17, `u[3,4]` → 3·m + 4) and confirmed by spelling that index's name, so no
+    /// table of every name is built (heat2d 32768² has a billion); small states are searched.
+    static func stateIndex(named name: String, of model: any Model) -> Int? {
+        let n = model.stateCount
+        if n <= 64 { return (0..<n).first { model.stateName($0) == name } }
+        let numbers = name.split(whereSeparator: { !$0.isASCII || !$0.isNumber }).compactMap { Int($0) }
+        var candidates = numbers
+        if numbers.count == 2, let m = model.size {
+            let (product, overflow) = numbers[0].multipliedReportingOverflow(by: m)
+            if !overflow { candidates.append(product &+ numbers[1]) }
+        }
+        return candidates.first { (0..<n).contains($0) && model.stateName($0) == name }
     }
 
     /// Splits on commas that are not inside brackets, so `u[3,4]` (heat2d) stays one item.

@@ -6,10 +6,11 @@ struct ModelSelection: ParsableArguments {
     @Argument(help: "The model: lorenz, burgers or heat2d (see `rewind models`).")
     var model: String
 
-    @Option(help: "Time steps (default: the model's).")
+    // `.unconditional`: `--steps -1` is refused as a step count, not as a missing value.
+    @Option(parsing: .unconditional, help: "Time steps (default: the model's).")
     var steps: Int?
 
-    @Option(help: "Grid size: n for burgers, m for heat2d (default: the model's).")
+    @Option(parsing: .unconditional, help: "Grid size: n for burgers, m for heat2d (default: the model's).")
     var size: Int?
 
     @Option(name: .customLong("parameter"), help: ArgumentHelp("Override a parameter, e.g. rho=10 (repeatable).", valueName: "NAME=VALUE"))
@@ -20,7 +21,7 @@ struct ModelSelection: ParsableArguments {
 
     mutating func validate() throws {
         guard let type = ModelCatalog.type(named: model) else {
-            throw ValidationError(ModelError.unknownModel(model).description)
+            throw ValidationError(ModelError.unknownModel(CommandLineChecks.shortened(model)).description)
         }
         if let steps, steps < 1 {
             throw ValidationError("--steps must be at least 1 (got \(steps))")

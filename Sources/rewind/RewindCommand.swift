@@ -22,9 +22,19 @@ struct RewindCommand: ParsableCommand {
         // Resident memory must follow the plan: large buffers mapped on their own, returned
         // when freed (see `ProcessMemory.keepLargeBlocksMapped`).
         ProcessMemory.keepLargeBlocksMapped()
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let json = CommandLineChecks.asksForJSON(arguments)
         do {
-            var command = try parseAsRoot()
+            if let repeated = CommandLineChecks.firstRepeatedOption(in: arguments) {
+                // ArgumentParser would keep the last value without a word.
+                throw ValidationError(CommandLineChecks.repeatedOptionMessage(repeated))
+            }
+            var command = try parseAsRoot(arguments)
             try command.run()
+            // Output that could not be written (a full disk, a closed pipe) is a failure.
+            if fflush(stdout) != 0 || ferror(stdout) != 0 {
+                throw CommandFailure("cannot write to standard output: \(String(cString: strerror(errno)))")
+            }
         } catch {
             if let signo = SpillDirectory.terminatingSignal {
                 // SIGINT/SIGTERM removed the spill directories and is about to end the process
@@ -38,11 +48,34 @@ struct RewindCommand: ParsableCommand {
                 print(fullMessage(for: error))
                 Glibc.exit(0)
             }
-            let message = self.message(for: error)
-                .split(separator: "\n", omittingEmptySubsequences: true)
-                .joined(separator: "; ")
-            fputs("Error: \(message)\n", stderr)
-            Glibc.exit(status.rawValue == 0 ? 1 : status.rawValue)
+            let code = status.rawValue == 0 ? 1 : status.rawValue
+            // ExitCode alone (`check` found a failing check) follows a report already printed.
+            if !(error is ExitCode) {
+                let message = self.message(for: error)
+                    .split(separator: "\n", omittingEmptySubsequences: true)
+                    .joined(separator: "; ")
+                fputs("Error: \(message)\n", stderr)
+                if json { ErrorOutput.print(message: message, exitCode: code) }
+            }
+            Glibc.exit(code)
         }
+    }
+}
+
+/// The JSON object a command given `--json` prints on stdout when it fails, so that a script
+/// reading stdout always gets one object: `{"error":{"exitCode":64,"message":"..."}}`.
+struct ErrorOutput: Encodable {
+    struct Detail: Encodable {
+        var exitCode: Int32
+        var message: String
+    }
+    var error: Detail
+
+    static func print(message: String, exitCode: Int32) {
+        guard let text = try? JSONOutput.encode(ErrorOutput(error: Detail(exitCode: exitCode, message: message))) else {
+            return
+        }
+        Swift.print(text)
+        fflush(stdout)
     }
 }

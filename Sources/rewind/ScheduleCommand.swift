@@ -7,10 +7,10 @@ struct ScheduleCommand: ParsableCommand {
         commandName: "schedule",
         abstract: "Show revolve's binomial checkpointing schedule: advances, optimum, repetitions, a picture.")
 
-    @Option(help: "Time steps to reverse.")
+    @Option(parsing: .unconditional, help: "Time steps to reverse.")
     var steps: Int
 
-    @Option(help: "Snapshot slots (the one holding the initial state included).")
+    @Option(parsing: .unconditional, help: "Snapshot slots (the one holding the initial state included).")
     var snapshots: Int
 
     @Option(help: "Write the schedule as an SVG picture to this file.")
@@ -24,23 +24,34 @@ struct ScheduleCommand: ParsableCommand {
         guard snapshots >= 1 else { throw ValidationError("--snapshots must be at least 1 (got \(snapshots))") }
     }
 
+    /// Schedules up to this many step evaluations are walked to count their advances.
+    static let countedEvaluations = 50_000_000
+
     func run() throws {
         let schedule = RevolveSchedule(steps: steps, snapshots: snapshots)
-        let optimum = schedule.advances
+        // The closed form in checked arithmetic: 10^18 steps with 3 snapshots need ~1.8·10^24
+        // advances, which no Int holds; say what these snapshots can do instead.
+        guard let optimum = RevolveSchedule.checkedMinimumAdvances(steps: steps, snapshots: snapshots),
+            case (let evaluations, false) = optimum.addingReportingOverflow(steps)
+        else {
+            let largest = RevolveSchedule.largestSteps(snapshots: snapshots, evaluations: .max)
+            throw CommandFailure(
+                "reversing \(steps) steps with \(snapshots) snapshot(s) takes more than \(Int.max) step evaluations, "
+                    + "more than can be counted; \(snapshots) snapshot(s) reverse at most \(largest) steps within that")
+        }
         // Count the schedule's own advances when that is affordable, so the figure is
         // measured rather than restated from the formula.
         var advances = optimum
         var counted = false
-        if optimum + steps <= 50_000_000 {
+        if evaluations <= Self.countedEvaluations {
             advances = schedule.reduce(0) { $0 + $1.advanceCount }
             counted = true
         }
         if let svg {
-            let picture = ScheduleDiagram.svg(for: schedule)
             do {
-                try picture.write(toFile: svg, atomically: true, encoding: .utf8)
-            } catch {
-                throw CommandFailure("cannot write the SVG to '\(svg)': \(error.localizedDescription)")
+                try OutputFile.write(ScheduleDiagram.svg(for: schedule), to: svg)
+            } catch let error as OutputFile.Failure {
+                throw CommandFailure("the SVG picture: \(error.description)")
             }
         }
         let output = Output(
@@ -52,7 +63,7 @@ struct ScheduleCommand: ParsableCommand {
             print("revolve: \(steps) steps, \(snapshots) snapshots")
             print("advances: \(advances)\(counted ? "" : " (from the closed form)") — optimum \(optimum)")
             print("repetition number: \(schedule.repetitions) (no step is advanced more often)")
-            print("total step evaluations: \(advances + steps) (\(steps) taped)")
+            print("total step evaluations: \(evaluations) (\(steps) taped)")
             if let svg { print("picture: \(svg)") }
         }
     }

@@ -49,7 +49,7 @@ public struct RevolveSchedule: Sequence, Sendable {
     public var repetitions: Int { Self.repetitionNumber(steps: steps, snapshots: snapshots) }
 
     public func makeIterator() -> Iterator {
-        Iterator(start: 0, end: steps, snapshots: snapshots, storeStart: true)
+        Iterator(start: 0, end: steps, snapshots: Swift.min(snapshots, steps), storeStart: true)
     }
 
     /// Produces the actions one at a time; O(snapshots) state.
@@ -123,68 +123,141 @@ public struct RevolveSchedule: Sequence, Sendable {
 }
 
 // MARK: - Closed forms
+//
+// Every count here is exact and never traps, whatever `Int` the caller passes: binomials are
+// built in `Int128` with overflow checks and stop as soon as they pass the number they are
+// compared with, the repetition number is found by a search whose cost does not grow with
+// the step count (O(log l) binomials of O(100) factors each), and a count that does not fit
+// in `Int` comes back as nil from the `checked…` forms. Slot counts above the step count are
+// the step count: slots beyond one a step are never used.
 
 extension RevolveSchedule {
     /// beta(c, r) = C(c+r, c), or nil once it exceeds `limit` (so callers never overflow).
+    ///
+    /// O(min(c, r, ~100)): the partial products C(n, i) at least double while i < 2·min/3, so
+    /// they pass any 64-bit limit within about a hundred factors.
     @usableFromInline
     static func _beta(_ c: Int, _ r: Int, limit: Int = Int.max) -> Int? {
+        guard let value = _beta128(c, r, limit: Int128(limit)) else { return nil }
+        return Int(value)
+    }
+
+    /// beta(c, r) in `Int128`, or nil once it exceeds `limit` or a partial product would
+    /// overflow `Int128` (then it exceeds every 64-bit count by far).
+    @usableFromInline
+    static func _beta128(_ c: Int, _ r: Int, limit: Int128) -> Int128? {
         if c < 0 || r < 0 { return 0 }
         let k = Swift.min(c, r)
-        let n = c + r
+        let n = Int128(c) + Int128(r)
         var value: Int128 = 1
         var i = 0
         while i < k {
-            // value * (n - i) / (i + 1) stays an integer: value is C(n, i) * ... a binomial.
-            value = value * Int128(n - i) / Int128(i + 1)
-            if value > Int128(limit) { return nil }
+            // value · (n − i) / (i + 1) stays an integer: value is C(n, i).
+            let (product, overflow) = value.multipliedReportingOverflow(by: n - Int128(i))
+            if overflow { return nil }
+            value = product / Int128(i + 1)
+            if value > limit { return nil }
             i += 1
         }
-        return Int(value)
+        return value
+    }
+
+    /// Whether beta(c, r) >= l.
+    @usableFromInline
+    static func _betaReaches(_ c: Int, _ r: Int, _ l: Int) -> Bool {
+        _beta128(c, r, limit: Int128(l) - 1) == nil
     }
 
     /// The repetition number r: the smallest integer with beta(snapshots, r) >= steps.
     ///
-    /// No step is advanced more than r times by an optimal schedule. O(r).
+    /// No step is advanced more than r times by an optimal schedule. O(log steps), for any
+    /// `Int` inputs.
     public static func repetitionNumber(steps: Int, snapshots: Int) -> Int {
         precondition(steps >= 1 && snapshots >= 1)
         return _repetition(steps: steps, snapshots: snapshots).r
     }
 
-    // Returns r and beta(c, r) with beta computed incrementally (beta(c,r) = beta(c,r-1)*(c+r)/r),
-    // stopping as soon as it reaches l, so the intermediate product stays below l*(c+r).
+    // Returns r and beta(c, r). Small r (the usual case, c of tens for l of millions) is found
+    // by stepping beta(c, r) = beta(c, r-1)·(c+r)/r; past 64 steps (few slots for many
+    // steps: c = 2 and l = 2^63 − 1 has r ≈ 4.3·10^9) by bisection, which costs O(log l).
     @usableFromInline
-    static func _repetition(steps l: Int, snapshots c: Int) -> (r: Int, beta: Int128) {
-        // One slot: beta(1, r) = r + 1, so r = l - 1 at once instead of l iterations.
+    static func _repetition(steps l: Int, snapshots: Int) -> (r: Int, beta: Int128) {
+        let c = Swift.min(snapshots, l)
+        // One slot: beta(1, r) = r + 1, so r = l - 1 at once.
         if c == 1 { return (l - 1, Int128(l)) }
         var r = 0
         var beta: Int128 = 1
-        while beta < Int128(l) {
+        while beta < Int128(l) && r < 64 {
             r += 1
-            beta = beta * Int128(c + r) / Int128(r)
+            beta = beta * (Int128(c) + Int128(r)) / Int128(r)
         }
-        return (r, beta)
+        if beta >= Int128(l) { return (r, beta) }
+        // beta(c, l - 1) >= beta(1, l - 1) = l, so the answer lies in (r, l - 1].
+        var low = r, high = l - 1
+        while high - low > 1 {
+            let middle = low + (high - low) / 2
+            if _betaReaches(c, middle, l) { high = middle } else { low = middle }
+        }
+        // beta(c, high - 1) < l fits in Int; one more factor (c + high) <= 2^64 fits in Int128.
+        let previous = Int128(_beta(c, high - 1)!)
+        return (high, previous * (Int128(c) + Int128(high)) / Int128(high))
     }
 
     /// t(steps, snapshots): the fewest advances with which any schedule reverses `steps` steps
     /// holding at most `snapshots` states (Griewank & Walther 2000).
     ///
     /// `t(l, c) = r*l - beta(c+1, r-1)` with `r = repetitionNumber(l, c)`; `t(1, c) = 0`,
-    /// `t(l, 1) = l(l-1)/2` and `t(l, c) = l-1` for `c >= l-1`. Exact 64-bit arithmetic; traps if
-    /// the answer does not fit in `Int` (it does for every `l <= 4*10^9` with `c = 1`).
+    /// `t(l, 1) = l(l-1)/2` and `t(l, c) = l-1` for `c >= l-1`. Exact; traps if the answer does
+    /// not fit in `Int` (it does for every `l <= 4*10^9` with `c = 1`). Use
+    /// `checkedMinimumAdvances` for numbers that come from a user.
     ///
     /// ```swift
     /// RevolveSchedule.minimumAdvances(steps: 100_000, snapshots: 1)   // 4_999_950_000
     /// ```
     public static func minimumAdvances(steps l: Int, snapshots c: Int) -> Int {
+        guard let t = checkedMinimumAdvances(steps: l, snapshots: c) else {
+            preconditionFailure("t(\(l), \(c)) does not fit in Int")
+        }
+        return t
+    }
+
+    /// t(steps, snapshots) as `minimumAdvances` gives it, or nil when it does not fit in `Int`
+    /// (`steps = 10^18` with 3 snapshots needs about 1.8·10^24 advances). Never traps for
+    /// `steps >= 1`, `snapshots >= 1`.
+    public static func checkedMinimumAdvances(steps l: Int, snapshots c: Int) -> Int? {
         precondition(l >= 1 && c >= 1)
         if l == 1 { return 0 }
         if c >= l - 1 { return l - 1 }
-        let (r, beta) = _repetition(steps: l, snapshots: c)
-        // beta(c+1, r-1) = C(c+r, c+1) = beta(c, r) * r / (c+1).
-        let betaUp = beta * Int128(r) / Int128(c + 1)
+        let (r, _) = _repetition(steps: l, snapshots: c)
+        // beta(c+1, r-1) = C(c+r, c+1) = beta(c, r-1)·(c+r)/(c+1): beta(c, r-1) < l by the
+        // choice of r, so the product stays below 2^127.
+        let previous = Int128(_beta(c, r - 1)!)
+        let betaUp = previous * (Int128(c) + Int128(r)) / (Int128(c) + 1)
         let t = Int128(r) * Int128(l) - betaUp
-        precondition(t <= Int128(Int.max), "t(\(l), \(c)) does not fit in Int")
-        return Int(t)
+        return t <= Int128(Int.max) ? Int(t) : nil
+    }
+
+    /// The most steps that `snapshots` slots reverse within `evaluations` step evaluations in
+    /// all (the taped one per step plus t(steps, snapshots) advances); 0 when not even one.
+    ///
+    /// What a refusal can offer instead of a run too long to count: with 3 snapshots,
+    /// `Int.max` evaluations reverse about 3.0·10^14 steps. O(log² evaluations).
+    public static func largestSteps(snapshots c: Int, evaluations: Int) -> Int {
+        precondition(c >= 1)
+        func fits(_ l: Int) -> Bool {
+            guard let t = checkedMinimumAdvances(steps: l, snapshots: c) else { return false }
+            let (total, overflow) = t.addingReportingOverflow(l)
+            return !overflow && total <= evaluations
+        }
+        guard evaluations >= 1 else { return 0 }
+        var low = 1, high = evaluations
+        if fits(high) { return high }
+        // fits(low) holds (one step, one evaluation), fits(high) does not.
+        while high - low > 1 {
+            let middle = low + (high - low) / 2
+            if fits(middle) { low = middle } else { high = middle }
+        }
+        return low
     }
 
     /// revolve's choice of the next snapshot, as an offset from the frame's start.
@@ -194,13 +267,15 @@ extension RevolveSchedule {
     /// b4 = beta(c, r-2), b5 = beta(c-3, r): if l <= b1 + b3 take b4; else if
     /// l >= beta(c, r) - b5 take b1; else take l - b2 - b3. Every choice attains t(l, c).
     @usableFromInline
-    static func _split(steps l: Int, snapshots c: Int) -> Int {
+    static func _split(steps l: Int, snapshots: Int) -> Int {
+        let c = Swift.min(snapshots, l)
         if c == 1 { return l - 1 }
         let (r, range) = _repetition(steps: l, snapshots: c)
-        // All the binomials below are at most beta(c, r) < l*(c+r), so they fit.
+        // b1 … b4 are at most beta(c, r-1) < l, so they are exact. b5 <= beta(c, r) = range,
+        // which is exact in Int128; a partial product that overflows Int128 cannot happen
+        // below it, but if it did, "huge" still answers the comparison correctly.
         func b(_ cc: Int, _ rr: Int) -> Int128 {
-            if cc < 0 || rr < 0 { return 0 }
-            return Int128(_beta(cc, rr)!)
+            _beta128(cc, rr, limit: Int128.max) ?? Int128.max
         }
         let bino1 = b(c, r - 1)
         let bino2 = b(c - 1, r - 1)
@@ -211,7 +286,7 @@ extension RevolveSchedule {
         var j: Int128
         if length <= bino1 + bino3 {
             j = bino4
-        } else if length >= range - bino5 {
+        } else if bino5 >= range - length {
             j = bino1
         } else {
             j = length - bino2 - bino3

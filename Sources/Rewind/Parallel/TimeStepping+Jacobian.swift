@@ -57,18 +57,24 @@ extension TimeStepping {
         try validate(problem, initialState: initialState, parameters: parameters, steps: steps)
         let n = problem.stateCount
         let p = problem.parameterCount
-        let rows = rows ?? Array(0..<n)
-        guard !rows.isEmpty else { throw ParallelError.noRows }
-        if let bad = rows.first(where: { $0 < 0 || $0 >= n }) {
-            throw ParallelError.rowOutOfRange(row: bad, stateCount: n)
+        if let rows {
+            guard !rows.isEmpty else { throw ParallelError.noRows }
+            if let bad = rows.first(where: { $0 < 0 || $0 >= n }) {
+                throw ParallelError.rowOutOfRange(row: bad, stateCount: n)
+            }
         }
+        // Before the sample step and the rows' arrays are allocated (a heat2d 4096² Jacobian
+        // of every row would otherwise allocate gigabytes before refusing).
+        try checkJacobianBudget(options.memoryBudget, stateCount: n, parameterCount: p, rows: rows?.count ?? n)
+        let rows = rows ?? Array(0..<n)
         let tape = Tape()
         let sample = RunSample.measure(
             problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
             adjoints: AdjointVector())
         let plan = try _JacobianPlanner.plan(
             strategy: options.strategy, budget: options.memoryBudget, steps: steps, stateCount: n,
-            parameterCount: p, lanes: rows.count, parallel: parallel, sample: sample)
+            parameterCount: p, lanes: rows.count, parallel: parallel, sample: sample,
+            maximumSeconds: options.maximumPredictedSeconds)
         let runStarted = monotonicSeconds()
 
         let lanes = rows.count
@@ -150,38 +156,78 @@ extension TimeStepping {
     }
 }
 
+extension TimeStepping {
+    /// Refuses, before anything is allocated, a Jacobian of `rows` rows whose carried
+    /// adjoints (rows × inputs, twice: carried and returned) and the states of one recorded
+    /// step exceed `budget`. `jacobian` asks this itself; a caller can ask it before building
+    /// a large initial state or row list.
+    ///
+    /// - Throws: `TimeSteppingError.budgetTooSmall` naming `budget`.
+    public static func checkJacobianBudget(
+        _ budget: MemoryBudget, stateCount: Int, parameterCount: Int, rows: Int
+    ) throws {
+        try checkBudgetHoldsStates(
+            budget, stateCount: stateCount,
+            extraBytes: _JacobianPlanner.carriedBytes(lanes: rows, stateCount: stateCount, parameterCount: parameterCount))
+    }
+}
+
 /// The run plan of a Jacobian: `RunPlanner`'s, with the budget reduced by what several seeds
 /// need beyond one gradient — the rows' carried adjoints and the Jacobian itself, and an
 /// adjoint vector per extra worker (scalar mode) or per extra lane (SIMD mode).
+///
+/// Refusals name the caller's budget and a minimum that includes these extras (the planner
+/// itself only sees what is left of the budget after them).
 @usableFromInline
 enum _JacobianPlanner {
+    /// Carried adjoints (lanes × inputs) and the returned rows: both live through the run.
+    @usableFromInline
+    static func carriedBytes(lanes: Int, stateCount: Int, parameterCount: Int) -> Int {
+        .saturating(.saturating(2 * MemoryLayout<Double>.stride, times: lanes), times: stateCount + parameterCount)
+    }
+
     @usableFromInline
     static func plan(
         strategy: CheckpointStrategy, budget: MemoryBudget, steps: Int, stateCount: Int, parameterCount: Int,
-        lanes: Int, parallel: ParallelOptions, sample: RunSample
+        lanes: Int, parallel: ParallelOptions, sample: RunSample, maximumSeconds: Double? = nil
     ) throws -> RunPlan {
         let doubles = MemoryLayout<Double>.stride
-        // Carried adjoints (lanes × inputs) and the returned rows: both live through the run.
-        let fixed = 2 * lanes * (stateCount + parameterCount) * doubles
+        let fixed = carriedBytes(lanes: lanes, stateCount: stateCount, parameterCount: parameterCount)
         // Adjoint copies beyond the one RunPlanner counts: the widest sweep mode may be chosen.
         let width = parallel.sweepMode == .scalar ? 1 : max(parallel.sweepMode.laneWidth, 8)
-        let copies = max(min(parallel.threads, lanes), min(lanes, width * parallel.threads))
+        let copies = max(min(parallel.threads, lanes), min(lanes, Int.saturating(width, times: parallel.threads)))
         let extraCopies = max(0, copies - 1)
         let inputs = stateCount + parameterCount + 16
-        let storeAllExtra = fixed + extraCopies * (steps * sample.identifiersPerStep + inputs) * doubles
-        let stepExtra = fixed + extraCopies * (sample.identifiersPerStep + inputs) * doubles
-        func reduced(_ extra: Int) -> MemoryBudget { MemoryBudget(bytes: max(0, budget.bytes - extra)) }
-        func planner(_ strategy: CheckpointStrategy, _ budget: MemoryBudget) throws -> RunPlan {
-            try RunPlanner.plan(strategy: strategy, budget: budget, steps: steps, stateCount: stateCount, sample: sample)
+        let storeAllExtra = Int.saturating(
+            fixed,
+            plus: .saturating(
+                extraCopies,
+                times: .saturating(.saturating(.saturating(steps, times: sample.identifiersPerStep), plus: inputs), times: doubles)))
+        let stepExtra = Int.saturating(
+            fixed, plus: .saturating(extraCopies, times: (sample.identifiersPerStep + inputs) * doubles))
+        /// The planner with what the budget leaves beside `extra`; its refusals restated
+        /// against the whole budget.
+        func planner(_ strategy: CheckpointStrategy, extra: Int) throws -> RunPlan {
+            do {
+                return try RunPlanner.plan(
+                    strategy: strategy, budget: MemoryBudget(bytes: max(0, budget.bytes - extra)), steps: steps,
+                    stateCount: stateCount, sample: sample, maximumSeconds: maximumSeconds)
+            } catch TimeSteppingError.budgetTooSmall(_, let minimum, let detail) {
+                throw TimeSteppingError.budgetTooSmall(
+                    budget: budget.bytes, minimum: .saturating(minimum, plus: extra),
+                    detail: detail + ", and the Jacobian's \(lanes) row(s) carry \(MemoryBudget.format(extra)) of adjoints")
+            } catch TimeSteppingError.storeAllDoesNotFit(_, let needed) {
+                throw TimeSteppingError.storeAllDoesNotFit(budget: budget.bytes, needed: .saturating(needed, plus: extra))
+            }
         }
         switch strategy {
         case .storeAll:
-            return try planner(.storeAll, reduced(storeAllExtra))
+            return try planner(.storeAll, extra: storeAllExtra)
         case .auto:
-            if let plan = try? planner(.auto, reduced(storeAllExtra)), plan.strategy == .storeAll { return plan }
-            return try planner(.revolve(snapshots: nil), reduced(stepExtra))
+            if let plan = try? planner(.auto, extra: storeAllExtra), plan.strategy == .storeAll { return plan }
+            return try planner(.revolve(snapshots: nil), extra: stepExtra)
         case .revolve, .online:
-            return try planner(strategy, reduced(stepExtra))
+            return try planner(strategy, extra: stepExtra)
         default:
             throw ParallelError.unsupportedStrategy(strategy.description)
         }

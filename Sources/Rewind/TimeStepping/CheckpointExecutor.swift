@@ -84,14 +84,21 @@ final class CheckpointExecutor<Problem: TimeSteppingProblem> {
         current = initialState
         scratch = initialState
         currentStep = 0
-        nextReverse = (steps + stepsPerBlock - 1) / stepsPerBlock - 1
+        nextReverse = Self.blockCount(steps: steps, stepsPerBlock: stepsPerBlock) - 1
         stateAdjoint = [Double](repeating: 0, count: initialState.count)
         parameterAdjoint = [Double](repeating: 0, count: parameters.count)
     }
 
     /// The number of blocks: the `steps` of the schedule to run.
     @inlinable
-    var blocks: Int { (steps + stepsPerBlock - 1) / stepsPerBlock }
+    var blocks: Int { Self.blockCount(steps: steps, stepsPerBlock: stepsPerBlock) }
+
+    /// ⌈steps / stepsPerBlock⌉ without forming `steps + stepsPerBlock - 1`, which overflows
+    /// for a step count near `Int.max`.
+    @inlinable
+    static func blockCount(steps: Int, stepsPerBlock: Int) -> Int {
+        steps / stepsPerBlock + (steps % stepsPerBlock == 0 ? 0 : 1)
+    }
 
     /// The step at which `block` starts.
     @inlinable

@@ -73,6 +73,9 @@ public struct TimeSteppingOptions {
     /// Steps taped together by revolve and online (their schedules then run over blocks of this many
     /// steps); nil lets the planner choose from the budget and a timed sample (`RunPlanner`).
     public var stepsPerBlock: Int?
+    /// Refuse (`TimeSteppingError.predictedTooLong`) a plan predicted, from the timed sample,
+    /// to take longer than this many seconds; nil accepts any.
+    public var maximumPredictedSeconds: Double?
     /// The system calls behind every spill file of the run: the seam the fault-injection tests
     /// use (`SpillFaultMatrixTests`); always `.system` outside them.
     @usableFromInline var _spillIO: SpillIO = .system

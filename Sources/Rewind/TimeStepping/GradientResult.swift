@@ -100,6 +100,12 @@ public enum TimeSteppingError: Error, CustomStringConvertible, Equatable {
     case storeAllDoesNotFit(budget: Int, needed: Int)
     /// Check mode found where a NaN or an infinity enters the run.
     case nonFiniteInRun(step: Int, report: String)
+    /// Reversing `steps` steps with the `snapshots` the budget holds takes more step
+    /// evaluations than `Int` counts; `largestSteps` is the most those snapshots reverse.
+    case tooManyEvaluations(steps: Int, snapshots: Int, largestSteps: Int)
+    /// The plan is predicted to take `seconds`, more than the `limit` the options set
+    /// (`TimeSteppingOptions.maximumPredictedSeconds`).
+    case predictedTooLong(seconds: Double, limit: Double, evaluations: Int, plan: String)
 
     public var description: String {
         switch self {
@@ -122,9 +128,29 @@ public enum TimeSteppingError: Error, CustomStringConvertible, Equatable {
                 + "raise --memory-budget to at least \(MemoryBudget.format(minimum))"
         case .nonFiniteInRun(let step, let report):
             return "a NaN or infinity enters the run at time step \(step): \(report)"
+        case .tooManyEvaluations(let steps, let snapshots, let largestSteps):
+            return "reversing \(steps) steps with \(snapshots) snapshot(s) takes more than \(Int.max) step "
+                + "evaluations, more than can be counted; \(snapshots) snapshot(s) reverse at most \(largestSteps) steps "
+                + "within that: pass fewer --steps"
+        case .predictedTooLong(let seconds, let limit, let evaluations, let plan):
+            return "this run is predicted to take \(TimeSteppingError.duration(seconds)) (\(evaluations) step "
+                + "evaluations; plan: \(plan)), more than the limit of \(TimeSteppingError.duration(limit)); "
+                + "pass fewer --steps, a larger --memory-budget, or a higher --max-predicted-seconds"
         case .storeAllDoesNotFit(let budget, let needed):
             return "store-all needs about \(MemoryBudget.format(needed)) but the budget is "
                 + "\(MemoryBudget.format(budget)); use --strategy auto or revolve, or raise --memory-budget"
         }
+    }
+}
+
+extension TimeSteppingError {
+    /// Seconds as a person reads them: `12.0 s`, `3.4 hours`, `21000.0 years`.
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "\(seconds) s" }
+        let units: [(String, Double)] = [("years", 365.25 * 86400), ("days", 86400), ("hours", 3600), ("minutes", 60)]
+        for (name, length) in units where seconds >= 2 * length {
+            return "\((seconds / length * 10).rounded() / 10) \(name)"
+        }
+        return "\((seconds * 10).rounded() / 10) s"
     }
 }

@@ -29,17 +29,24 @@ public struct MemoryBudget: Hashable, Sendable, CustomStringConvertible {
             scale = factor
             break
         }
+        if number.hasPrefix("-"), let value = Double(number.dropFirst()), value > 0 {
+            throw MemoryBudgetError.negative(text)
+        }
         guard let value = Double(number), value.isFinite, value >= 0, !number.isEmpty,
-            number.allSatisfy({ $0.isNumber || $0 == "." })
+            number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") })
         else {
             throw MemoryBudgetError.malformed(text)
         }
         let bytes = value * scale
-        guard bytes < 9.0e18 else { throw MemoryBudgetError.malformed(text) }
+        guard bytes <= MemoryBudget.largestBytes else { throw MemoryBudgetError.tooLarge(text) }
         self.init(bytes: Int(bytes))
     }
 
     public var description: String { MemoryBudget.format(bytes) }
+
+    /// The largest budget `init(parsing:)` accepts: 8 EB (2^63 bytes less what `Double` cannot
+    /// tell apart), about 7.1 EiB or 7275 PiB; `Int` counts the bytes.
+    public static let largestBytes = 8.0e18
 
     /// Bytes in the largest binary unit that keeps the number readable.
     public static func format(_ bytes: Int) -> String {
@@ -57,13 +64,29 @@ public struct MemoryBudget: Hashable, Sendable, CustomStringConvertible {
 }
 
 public enum MemoryBudgetError: Error, CustomStringConvertible, Equatable {
+    /// Not a number with an optional unit.
     case malformed(String)
+    /// A negative size (`-1KiB`).
+    case negative(String)
+    /// More bytes than a budget can hold (`MemoryBudget.largestBytes`).
+    case tooLarge(String)
 
     public var description: String {
         switch self {
         case .malformed(let text):
-            return "'\(text)' is not a memory size; write a number of bytes with an optional unit, "
+            return "'\(Self.shortened(text))' is not a memory size; write a number of bytes with an optional unit, "
                 + "for example 64MiB, 4MB or 1GiB"
+        case .negative(let text):
+            return "a memory budget cannot be negative (got '\(Self.shortened(text))'); "
+                + "write a size such as 64MiB"
+        case .tooLarge(let text):
+            return "'\(Self.shortened(text))' is more than the largest memory budget, 8 EB "
+                + "(\(MemoryBudget.format(Int(MemoryBudget.largestBytes)))); write a smaller size such as 1PiB"
         }
+    }
+
+    /// At most 60 characters of what the user wrote.
+    static func shortened(_ text: String) -> String {
+        text.count <= 60 ? text : String(text.prefix(57)) + "…"
     }
 }

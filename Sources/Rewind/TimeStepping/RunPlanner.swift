@@ -48,7 +48,7 @@ enum RunPlanner {
     /// Recording arrays (leaves, outputs, scratch) of tracked values and the executor's states.
     @usableFromInline
     static func stateArrayBytes(stateCount: Int) -> Int {
-        stateCount * (3 * MemoryLayout<Tracked>.stride + 4 * MemoryLayout<Double>.stride)
+        .saturating(stateCount, times: 3 * MemoryLayout<Tracked>.stride + 4 * MemoryLayout<Double>.stride)
     }
 
     /// Bytes one taped block of `steps` steps holds while it is recorded and swept: its tape
@@ -61,10 +61,13 @@ enum RunPlanner {
         let oneStep = sample.stepTapeReservedBytes + stateArrays
         if steps == 1 { return oneStep }
         if let measured = sample.measuredBlock, measured.steps == steps { return measured.reservedBytes + stateArrays }
-        let arena = arenaBytes(statements: steps * sample.statementsPerStep, partials: steps * sample.partialsPerStep)
+        let arena = arenaBytes(
+            statements: .saturating(steps, times: sample.statementsPerStep),
+            partials: .saturating(steps, times: sample.partialsPerStep))
         let oneStepAdjoints = sample.stepTapeReservedBytes - sample.stepTapeOnlyBytes
-        let adjoints = (steps - 1) * sample.identifiersPerStep * MemoryLayout<Double>.stride + oneStepAdjoints
-        return max(oneStep, arena + adjoints + stateArrays)
+        let adjoints = Int.saturating(
+            .saturating(steps - 1, times: sample.identifiersPerStep * MemoryLayout<Double>.stride), plus: oneStepAdjoints)
+        return max(oneStep, .saturating(.saturating(arena, plus: adjoints), plus: stateArrays))
     }
 
     /// At most what the arena reserves for a recording of `statements` statements with
@@ -73,8 +76,10 @@ enum RunPlanner {
     static func arenaBytes(statements: Int, partials: Int) -> Int {
         let configuration = TapeConfiguration.default
         let arguments = configuration.argumentsPerStatement
-        let capacity = max(statements, (partials + arguments - 1) / arguments)
-        return (2 * capacity + configuration.initialStatementCapacity) * (1 + arguments * 12)
+        let capacity = max(statements, partials / arguments + (partials % arguments == 0 ? 0 : 1))
+        return Int.saturating(
+            .saturating(.saturating(2, times: capacity), plus: configuration.initialStatementCapacity),
+            times: 1 + arguments * 12)
     }
 
     /// Statements per chunk for a sample step recorded while spilling (`RunSample`): the
@@ -106,11 +111,39 @@ enum RunPlanner {
         return steps
     }
 
+    /// The plan for `strategy` inside `budget`, refused (`TimeSteppingError.predictedTooLong`)
+    /// when its predicted time exceeds `maximumSeconds`, and refused
+    /// (`TimeSteppingError.tooManyEvaluations`) when its count of step evaluations does not
+    /// fit in `Int`: every count here is computed with overflow checks, since steps, snapshots
+    /// and blocks may come straight from a command line.
     @usableFromInline
     static func plan(
         strategy: CheckpointStrategy, budget: MemoryBudget, steps: Int, stateCount: Int, sample: RunSample,
-        diskAllowed: Bool = false, stepsPerBlock requestedBlock: Int? = nil
+        diskAllowed: Bool = false, stepsPerBlock requestedBlock: Int? = nil, maximumSeconds: Double? = nil
     ) throws -> RunPlan {
+        let plan = try planInsideBudget(
+            strategy: strategy, budget: budget, steps: steps, stateCount: stateCount, sample: sample,
+            diskAllowed: diskAllowed, stepsPerBlock: requestedBlock)
+        try checkDuration(of: plan, steps: steps, maximumSeconds: maximumSeconds)
+        return plan
+    }
+
+    /// Throws `predictedTooLong` when `plan` is predicted to take longer than `maximumSeconds`.
+    @usableFromInline
+    static func checkDuration(of plan: RunPlan, steps: Int, maximumSeconds: Double?) throws {
+        guard let maximumSeconds, plan.predictedSeconds > maximumSeconds else { return }
+        throw TimeSteppingError.predictedTooLong(
+            seconds: plan.predictedSeconds, limit: maximumSeconds,
+            evaluations: .saturating(steps, plus: plan.predictedAdvances), plan: plan.summary)
+    }
+
+    @usableFromInline
+    static func planInsideBudget(
+        strategy: CheckpointStrategy, budget: MemoryBudget, steps: Int, stateCount: Int, sample: RunSample,
+        diskAllowed: Bool, stepsPerBlock requestedBlockAsked: Int?
+    ) throws -> RunPlan {
+        // A block longer than the run is the run.
+        let requestedBlock = requestedBlockAsked.map { min($0, steps) }
         if let requestedBlock, requestedBlock > 1 {
             switch strategy {
             case .auto, .revolve, .online: break
@@ -126,37 +159,63 @@ enum RunPlanner {
         let workingSet = sample.stepTapeReservedBytes + stateArrays
         let maximalChunkBytes = TapeConfiguration.default.maximumStatementCapacity
             * (1 + TapeConfiguration.default.argumentsPerStatement * 12)
-        let storeAllUsed = steps * sample.stepTapeUsedBytes
+        let storeAllUsed = Int.saturating(steps, times: sample.stepTapeUsedBytes)
         let firstChunkBytes = TapeConfiguration.default.initialStatementCapacity
             * (1 + TapeConfiguration.default.argumentsPerStatement * 12)
-        let storeAllBytes =
-            (max(storeAllUsed + min(storeAllUsed, maximalChunkBytes), firstChunkBytes)
-                + steps * sample.identifiersPerStep * MemoryLayout<Double>.stride + stateArrays) / 20 * 21
+        // Saturating: a store-all tape of more than Int.max bytes fits no budget.
+        let storeAllSum = Int.saturating(
+            .saturating(
+                max(.saturating(storeAllUsed, plus: min(storeAllUsed, maximalChunkBytes)), firstChunkBytes),
+                plus: .saturating(steps, times: sample.identifiersPerStep * MemoryLayout<Double>.stride)),
+            plus: stateArrays)
+        let storeAllBytes = storeAllSum == .max ? .max : storeAllSum / 20 * 21
         let minimum = workingSet + snapshotBytes
         let available = budget.bytes - workingSet
 
+        /// The snapshot count of the last revolve candidate whose advances did not fit in
+        /// `Int`, for the refusal when no candidate is left.
+        var uncountable: Int?
+        /// The refusal when every revolve candidate that fits the memory has too many advances
+        /// to count.
+        func tooManyEvaluations() -> TimeSteppingError {
+            let snapshots = uncountable ?? 1
+            return .tooManyEvaluations(
+                steps: steps, snapshots: snapshots,
+                largestSteps: RevolveSchedule.largestSteps(snapshots: snapshots, evaluations: .max))
+        }
+
         /// Revolve over blocks of `length` steps with `requested` snapshots, or with as many
-        /// as the budget holds beside the block's working set; nil when not one fits.
+        /// as the budget holds beside the block's working set; nil when not one fits, or when
+        /// its advances do not fit in `Int` (then `uncountable` says with how many snapshots).
         func revolvePlan(snapshots requested: Int?, stepsPerBlock length: Int, online: Bool = false) -> RunPlan? {
             let blockWorkingSet = blockWorkingSetBytes(steps: length, sample: sample, stateCount: stateCount)
-            let blocks = (steps + length - 1) / length
+            let blocks = steps / length + (steps % length == 0 ? 0 : 1)
             let most = min(requested ?? (budget.bytes - blockWorkingSet) / snapshotBytes, blocks)
             guard most >= 1 else { return nil }
-            func predictedSeconds(_ snapshots: Int) -> (advances: Int, seconds: Double) {
-                let advances = length * RevolveSchedule.minimumAdvances(steps: blocks, snapshots: snapshots)
+            func predictedSeconds(_ snapshots: Int) -> (advances: Int, seconds: Double)? {
+                guard let blockAdvances = RevolveSchedule.checkedMinimumAdvances(steps: blocks, snapshots: snapshots)
+                else { return nil }
+                let (advances, overflow) = length.multipliedReportingOverflow(by: blockAdvances)
+                guard !overflow else { return nil }
                 let seconds = Double(advances) * sample.advanceSecondsPerStep
                     + Double(steps) * sample.tapedSecondsPerStep(stepsPerBlock: length)
-                    + sample.freshMemorySeconds(blockWorkingSet, plus: snapshots * snapshotBytes)
+                    // Each half at most Int.max / 2, so that their sum in the sample stays in Int.
+                    + sample.freshMemorySeconds(
+                        min(blockWorkingSet, .max / 2), plus: min(.saturating(snapshots, times: snapshotBytes), .max / 2))
                 return (advances, seconds)
             }
             // Fewer snapshots than fit, when their fresh pages cost more than the advances
             // they save (large states: a Burgers snapshot of 4096 points is 8 pages): the
             // fastest of c, c/2, c/4, … (only when the count is the planner's to choose).
             var snapshots = most
-            var (advances, seconds) = predictedSeconds(most)
+            guard var (advances, seconds) = predictedSeconds(most) else {
+                uncountable = most
+                return nil
+            }
             var candidate = most / 2
             while requested == nil && candidate >= 1 {
-                let (candidateAdvances, candidateSeconds) = predictedSeconds(candidate)
+                // Fewer snapshots whose advances cannot be counted are no candidates.
+                guard let (candidateAdvances, candidateSeconds) = predictedSeconds(candidate) else { break }
                 if candidateSeconds < seconds {
                     (snapshots, advances, seconds) = (candidate, candidateAdvances, candidateSeconds)
                 }
@@ -198,10 +257,12 @@ enum RunPlanner {
         /// core, so only what they do not hide shows (`RunSample.spillSecondsPerByte`).
         func spillPlan() -> Result<RunPlan, TimeSteppingError> {
             let bytesPerStatement = 1 + TapeConfiguration.default.argumentsPerStatement * 12
-            let adjointBytes = (steps * sample.identifiersPerStep + stateCount + 64) * MemoryLayout<Double>.stride
-            let resident = adjointBytes + stateArrays
+            let adjointBytes = Int.saturating(
+                .saturating(.saturating(steps, times: sample.identifiersPerStep), plus: stateCount + 64),
+                times: MemoryLayout<Double>.stride)
+            let resident = Int.saturating(adjointBytes, plus: stateArrays)
             let minimumChunk = 256 * bytesPerStatement
-            let needed = resident + spillBufferChunks * minimumChunk
+            let needed = Int.saturating(resident, plus: spillBufferChunks * minimumChunk)
             guard budget.bytes >= needed else {
                 return .failure(
                     .budgetTooSmall(
@@ -217,22 +278,22 @@ enum RunPlanner {
             plan.spillChunkStatements = chunkBytes / bytesPerStatement
             plan.stepWorkingSetBytes = resident + spillBufferChunks * chunkBytes
             let computing = Double(steps) * sample.tapedSecondsPerStep(stepsPerBlock: steps)
-            let io = Double(steps * sample.stepTapeUsedBytes) * sample.spillSecondsPerByte
+            let io = Double(steps) * Double(sample.stepTapeUsedBytes) * sample.spillSecondsPerByte
             plan.predictedSeconds = max(computing, io) + sample.freshMemorySeconds(plan.stepWorkingSetBytes)
             return .success(plan)
         }
 
         /// Enough snapshots in all that no step is advanced more than twice (repetition ≤ 2).
-        func twoLevelPlan(memory: Int, disk requestedDisk: Int?) -> RunPlan {
+        func twoLevelPlan(memory: Int, disk requestedDisk: Int?) throws -> RunPlan {
             var total = memory
             if let requestedDisk {
-                total = memory + requestedDisk
+                total = min(steps, Int.saturating(memory, plus: requestedDisk))
             } else {
                 while total < steps && RevolveSchedule.repetitionNumber(steps: steps, snapshots: total) > 2 {
-                    total = min(steps, total * 2)
+                    total = min(steps, Int.saturating(total, times: 2))
                 }
             }
-            var plan = revolvePlan(snapshots: total, stepsPerBlock: 1)!
+            guard var plan = revolvePlan(snapshots: total, stepsPerBlock: 1) else { throw tooManyEvaluations() }
             plan.strategy = .twoLevel(memorySnapshots: memory, diskSnapshots: total - memory)
             plan.snapshots = total
             plan.diskSnapshots = total - memory
@@ -243,14 +304,14 @@ enum RunPlanner {
         case .twoLevel(let memory, let disk):
             if let memory, memory < 1 { throw TimeSteppingError.invalidSnapshots(memory) }
             let inMemory = memory ?? max(1, available / snapshotBytes)
-            let needed = workingSet + min(inMemory, steps) * snapshotBytes
+            let needed = Int.saturating(workingSet, plus: .saturating(min(inMemory, steps), times: snapshotBytes))
             guard budget.bytes >= needed else {
                 throw TimeSteppingError.budgetTooSmall(
                     budget: budget.bytes, minimum: needed,
                     detail: "one recorded step needs \(MemoryBudget.format(workingSet)) and \(inMemory) snapshot(s) of "
                         + "\(MemoryBudget.format(snapshotBytes))")
             }
-            return twoLevelPlan(memory: min(inMemory, steps), disk: disk)
+            return try twoLevelPlan(memory: min(inMemory, steps), disk: disk)
         case .spill:
             return try spillPlan().get()
         case .storeAll:
@@ -275,7 +336,7 @@ enum RunPlanner {
                 let bytesPerStatement = 1 + TapeConfiguration.default.argumentsPerStatement * 12
                 let minimumChunk = 256 * bytesPerStatement
                 let spillingMinimum = untaped + spillBufferChunks * minimumChunk + 2 * snapshotBytes
-                var plan = revolvePlan(snapshots: 2, stepsPerBlock: 1)!
+                guard var plan = revolvePlan(snapshots: 2, stepsPerBlock: 1) else { throw tooManyEvaluations() }
                 if budget.bytes >= spillingMinimum {
                     let chunkBytes = max(minimumChunk, (budget.bytes - untaped - 2 * snapshotBytes) / spillBufferChunks)
                     plan.stepWorkingSetBytes = untaped + spillBufferChunks * chunkBytes
@@ -316,9 +377,12 @@ enum RunPlanner {
             // Threshold: with a disk at hand, spill snapshots once memory alone would advance
             // some step more than three times (repetition number > 3).
             if diskAllowed && inMemory < steps && RevolveSchedule.repetitionNumber(steps: steps, snapshots: inMemory) > 3 {
-                chosen = twoLevelPlan(memory: inMemory, disk: nil)
+                chosen = try twoLevelPlan(memory: inMemory, disk: nil)
             } else {
-                chosen = fastestRevolvePlan() ?? revolvePlan(snapshots: inMemory, stepsPerBlock: 1)!
+                guard let plan = fastestRevolvePlan() ?? revolvePlan(snapshots: inMemory, stepsPerBlock: 1) else {
+                    throw tooManyEvaluations()
+                }
+                chosen = plan
             }
             // I/O against recomputation, both timed on this machine: the whole tape on disk
             // when writing and reading it is predicted faster than recomputing.
@@ -335,9 +399,9 @@ enum RunPlanner {
             if requested == nil, let fastest = fastestRevolvePlan(online: online) { return fastest }
             let length = requestedBlock ?? 1
             let blockWorkingSet = blockWorkingSetBytes(steps: length, sample: sample, stateCount: stateCount)
-            let blocks = (steps + length - 1) / length
+            let blocks = steps / length + (steps % length == 0 ? 0 : 1)
             let snapshots = requested ?? max(1, (budget.bytes - blockWorkingSet) / snapshotBytes)
-            let needed = blockWorkingSet + min(snapshots, blocks) * snapshotBytes
+            let needed = Int.saturating(blockWorkingSet, plus: .saturating(min(snapshots, blocks), times: snapshotBytes))
             guard budget.bytes >= needed else {
                 throw TimeSteppingError.budgetTooSmall(
                     budget: budget.bytes, minimum: requested == nil && length == 1 ? minimum : needed,
@@ -346,7 +410,45 @@ enum RunPlanner {
                         + "\(requested == nil ? 1 : min(snapshots, blocks)) snapshot(s) of "
                         + "\(MemoryBudget.format(snapshotBytes))")
             }
-            return revolvePlan(snapshots: snapshots, stepsPerBlock: length, online: online)!
+            guard let plan = revolvePlan(snapshots: snapshots, stepsPerBlock: length, online: online) else {
+                throw tooManyEvaluations()
+            }
+            return plan
         }
+    }
+}
+
+extension Int {
+    /// `a · b` for non-negative operands, or `Int.max` when that overflows: byte and step
+    /// counts built from user input, where "more than `Int.max`" fits no budget and no count.
+    @usableFromInline
+    static func saturating(_ a: Int, times b: Int) -> Int {
+        let (product, overflow) = a.multipliedReportingOverflow(by: b)
+        return overflow ? .max : product
+    }
+
+    /// `a + b` for non-negative operands, or `Int.max` when that overflows.
+    @usableFromInline
+    static func saturating(_ a: Int, plus b: Int) -> Int {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? .max : sum
+    }
+}
+
+extension TimeStepping {
+    /// Refuses a budget that cannot hold the states and leaves of one recorded step of a
+    /// problem with `stateCount` values plus `extraBytes` the caller will allocate beside them,
+    /// before anything is allocated: a caller can ask this before it builds a large initial
+    /// state. Only large floors (over 8 MiB) are refused here; below that the timed sample
+    /// gives the exact minimum, which is higher.
+    ///
+    /// - Throws: `TimeSteppingError.budgetTooSmall` naming `budget` and the floor.
+    public static func checkBudgetHoldsStates(_ budget: MemoryBudget, stateCount: Int, extraBytes: Int = 0) throws {
+        let floor = Int.saturating(RunPlanner.stateArrayBytes(stateCount: stateCount), plus: extraBytes)
+        guard budget.bytes < floor && floor > RunPlanner.largeStateBytes else { return }
+        throw TimeSteppingError.budgetTooSmall(
+            budget: budget.bytes, minimum: floor,
+            detail: "the states and leaves of one recorded step\(extraBytes > 0 ? " and the run's own arrays" : "") "
+                + "alone need that much, so the minimum is higher still")
     }
 }

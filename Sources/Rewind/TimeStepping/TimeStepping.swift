@@ -44,7 +44,7 @@ public enum TimeStepping {
             try RunPlanner.plan(
                 strategy: options.strategy, budget: options.memoryBudget, steps: steps,
                 stateCount: problem.stateCount, sample: sample, diskAllowed: options.spillDirectory != nil,
-                stepsPerBlock: options.stepsPerBlock)
+                stepsPerBlock: options.stepsPerBlock, maximumSeconds: options.maximumPredictedSeconds)
         }
         var plan = try makePlan()
         if plan.stepsPerBlock > 1 {

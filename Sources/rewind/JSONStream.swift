@@ -1,0 +1,74 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Buffered output to stdout for JSON too large to build as one string: a gradient of 4 Mi
+/// values is ~80 MB of text, which as a Foundation object plus its encoded `Data` plus a
+/// `String` cost more than the run's own budget. The writer holds 64 KiB at a time.
+///
+/// Numbers are spelled exactly as `JSONOutput` (Foundation's `JSONEncoder`) spells them, so a
+/// streamed object is byte for byte the one the encoder would have produced.
+struct JSONStream {
+    private var buffer: [UInt8] = []
+    private let capacity = 1 << 16
+    private(set) var failed = false
+
+    init() { buffer.reserveCapacity(capacity) }
+
+    /// A number as `JSONEncoder` writes it: the shortest digits that round-trip (Swift's
+    /// `description`) without a trailing `.0`; non-finite values as the strings `JSONOutput`
+    /// configures.
+    static func number(_ value: Double) -> String {
+        if value.isNaN { return "\"NaN\"" }
+        if value.isInfinite { return value < 0 ? "\"-Infinity\"" : "\"Infinity\"" }
+        var text = value.description
+        if text.hasSuffix(".0") { text.removeLast(2) }
+        return text
+    }
+
+    mutating func write(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= capacity { flush() }
+    }
+
+    /// `[v0,v1,…]`, number by number.
+    mutating func writeArray(_ values: [Double]) {
+        write("[")
+        for (index, value) in values.enumerated() {
+            if index > 0 { write(",") }
+            write(JSONStream.number(value))
+        }
+        write("]")
+    }
+
+    /// Hands the buffer to stdout; remembers a failed write (a full disk, a closed pipe).
+    mutating func flush() {
+        guard !buffer.isEmpty else { return }
+        let count = buffer.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, stdout) }
+        if count != buffer.count { failed = true }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+extension JSONOutput {
+    /// Writes `value` to stdout as `encode` would, followed by a newline, with the array at
+    /// `arrayKey` (the first key of the first nested object, as sorted keys put it: e.g.
+    /// `gradient.initialState`) streamed number by number instead of being encoded in one piece.
+    ///
+    /// `withoutArray` is `value` with that array emptied; its encoding must begin with
+    /// `{"<outer>":{"<arrayKey>":[]`, which is checked.
+    static func stream<T: Encodable>(_ withoutArray: T, array: [Double], at prefix: String) throws -> Bool {
+        let skeleton = try encode(withoutArray)
+        let marker = prefix + "[]"
+        guard skeleton.hasPrefix(marker) else {
+            preconditionFailure("the JSON skeleton does not start with \(marker): \(skeleton.prefix(80))")
+        }
+        var stream = JSONStream()
+        stream.write(prefix)
+        stream.writeArray(array)
+        stream.write(String(skeleton.dropFirst(marker.count)))
+        stream.write("\n")
+        stream.flush()
+        return !stream.failed
+    }
+}
