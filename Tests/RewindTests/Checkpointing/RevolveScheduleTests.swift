@@ -164,4 +164,70 @@ struct RevolveRow: CustomTestStringConvertible, Sendable {
         #expect(maxLive == 4)
         #expect(reverses > 0)
     }
+
+    // MARK: - Numbers from a command line (issue #11): exact, never a trap
+
+    /// beta(c, r) exactly, in Int128, for the checks below (small arguments only).
+    private func beta(_ c: Int, _ r: Int) -> Int128 {
+        var value: Int128 = 1
+        for i in 0..<Swift.min(c, r) { value = value * Int128(c + r - i) / Int128(i + 1) }
+        return value
+    }
+
+    @Test("repetition number is the smallest r with beta(c, r) >= l, also past the stepping range",
+          arguments: [(2, 1_000_000), (2, 123_456_789), (3, 10_000_000_000), (5, 999_999_937), (40, 1_000_000)])
+    func repetitionNumberIsMinimal(snapshots c: Int, steps l: Int) {
+        let r = RevolveSchedule.repetitionNumber(steps: l, snapshots: c)
+        #expect(beta(c, r) >= Int128(l))
+        #expect(beta(c, r - 1) < Int128(l))
+    }
+
+    @Test func theLargestNumbersAnswerAtOnceWithoutTrapping() {
+        let started = ContinuousClock.now
+        // c = 2: r is about 4.3e9; stepping r up one by one took more than 20 s.
+        let r = RevolveSchedule.repetitionNumber(steps: .max, snapshots: 2)
+        #expect(beta(2, r) >= Int128(Int.max) && beta(2, r - 1) < Int128(Int.max))
+        #expect(RevolveSchedule.checkedMinimumAdvances(steps: .max, snapshots: 2) == nil)
+        #expect(RevolveSchedule.checkedMinimumAdvances(steps: 1_000_000_000_000_000_000, snapshots: 3) == nil)
+        #expect(RevolveSchedule.checkedMinimumAdvances(steps: .max, snapshots: .max) == Int.max - 1)
+        #expect(RevolveSchedule.checkedMinimumAdvances(steps: .max, snapshots: 1) == nil)
+        #expect(RevolveSchedule.repetitionNumber(steps: .max, snapshots: .max) == 1)
+        #expect(RevolveSchedule.repetitionNumber(steps: .max, snapshots: 1) == Int.max - 1)
+        // A schedule with more slots than steps is the schedule with one slot a step.
+        #expect(Array(RevolveSchedule(steps: 10, snapshots: .max)) == Array(RevolveSchedule(steps: 10, snapshots: 10)))
+        var iterator = RevolveSchedule(steps: .max, snapshots: 3).makeIterator()
+        for _ in 0..<100 { _ = iterator.next() }
+        #expect(ContinuousClock.now - started < .seconds(2))
+    }
+
+    @Test("checked advances agree with the exact ones wherever they fit",
+          arguments: [1, 2, 3, 7, 40])
+    func checkedAdvancesAgree(snapshots c: Int) {
+        var rng = SeededGenerator(seed: 0x11_2026 &+ UInt64(c))
+        for _ in 0..<200 {
+            let l = Int.random(in: 1...3_000_000_000, using: &rng)
+            let checked = RevolveSchedule.checkedMinimumAdvances(steps: l, snapshots: c)
+            // Recompute t = r·l − beta(c+1, r−1) in Int128 from the definition.
+            if l == 1 { #expect(checked == 0); continue }
+            if c >= l - 1 { #expect(checked == l - 1); continue }
+            let r = RevolveSchedule.repetitionNumber(steps: l, snapshots: c)
+            let t = c == 1 ? Int128(l) * Int128(l - 1) / 2 : Int128(r) * Int128(l) - beta(c + 1, r - 1)
+            #expect(checked.map { Int128($0) } == (t <= Int128(Int.max) ? t : nil), "l=\(l) c=\(c)")
+        }
+    }
+
+    @Test("largestSteps is the boundary of what fits", arguments: [1, 2, 3, 10, 1_000_000, Int.max])
+    func largestStepsIsTheBoundary(snapshots c: Int) {
+        for limit in [1, 2, 10, 1000, 1_000_000_007, Int.max] {
+            let l = RevolveSchedule.largestSteps(snapshots: c, evaluations: limit)
+            #expect(l >= 1)
+            let t = RevolveSchedule.checkedMinimumAdvances(steps: l, snapshots: c)!
+            #expect(Int128(t) + Int128(l) <= Int128(limit), "c=\(c) limit=\(limit)")
+            if l < Int.max {
+                let next = RevolveSchedule.checkedMinimumAdvances(steps: l + 1, snapshots: c)
+                #expect(next.map { Int128($0) + Int128(l + 1) > Int128(limit) } ?? true, "c=\(c) limit=\(limit)")
+            }
+        }
+        #expect(RevolveSchedule.largestSteps(snapshots: c, evaluations: 0) == 0)
+    }
 }

@@ -164,4 +164,73 @@ struct BudgetTests {
         #expect(one.parameterGradient == reference.parameterGradient)
         #expect(one.report.forwardSteps == 0)
     }
+
+    // MARK: - Numbers from a command line (issue #11)
+
+    @Test func stepCountsTooLargeToCountAreRefusedNotTrapped() throws {
+        for steps in [Int.max, 1 << 62, 4_611_686_018_427_387_904 + 12345] {
+            for strategy: CheckpointStrategy in [.auto, .revolve(snapshots: 2), .online(snapshots: nil)] {
+                do {
+                    _ = try run(strategy, budget: 200_000, steps: steps)
+                    Issue.record("\(steps) steps with \(strategy) ran")
+                } catch let error as TimeSteppingError {
+                    guard case .tooManyEvaluations(let asked, let snapshots, let largest) = error else {
+                        Issue.record("unexpected \(error)")
+                        continue
+                    }
+                    #expect(asked == steps && snapshots >= 1 && largest >= 1 && largest < steps)
+                    #expect(error.description.contains("at most \(largest) steps"))
+                }
+            }
+            // As many snapshots as Int holds: more bytes than any budget, refused as such.
+            #expect(throws: TimeSteppingError.self) { try self.run(.revolve(snapshots: .max), budget: 200_000, steps: steps) }
+        }
+    }
+
+    @Test func aRunPredictedBeyondTheLimitIsRefusedBeforeItStarts() throws {
+        var options = TimeSteppingOptions(strategy: .auto, memoryBudget: MemoryBudget(bytes: 200_000))
+        options.maximumPredictedSeconds = 1e-9
+        #expect {
+            try TimeStepping.gradient(of: Ramp(), initialState: x0, parameters: [0.01], steps: 50, options: options)
+        } throws: { error in
+            guard case TimeSteppingError.predictedTooLong(let seconds, let limit, let evaluations, _) = error else { return false }
+            return seconds > limit && limit == 1e-9 && evaluations >= 50
+        }
+        options.maximumPredictedSeconds = 3600
+        #expect(try TimeStepping.gradient(of: Ramp(), initialState: x0, parameters: [0.01], steps: 50, options: options)
+            .initialStateGradient.count == 64)
+    }
+
+    @Test func theStoreAllEstimateSaturatesInsteadOfOverflowing() throws {
+        // 2^62 steps of store-all: more bytes than Int holds, so it does not fit any budget.
+        #expect(throws: TimeSteppingError.self) { try self.run(.storeAll, budget: Int(MemoryBudget.largestBytes), steps: 1 << 62) }
+        #expect(throws: TimeSteppingError.self) { try self.run(.spill, budget: 1 << 30, steps: .max) }
+    }
+
+    @Test func budgetsFromTextSayWhatIsWrong() {
+        #expect(throws: MemoryBudgetError.negative("-1KiB")) { try MemoryBudget(parsing: "-1KiB") }
+        #expect(throws: MemoryBudgetError.tooLarge("99999999999999999999PiB")) {
+            try MemoryBudget(parsing: "99999999999999999999PiB")
+        }
+        #expect(throws: MemoryBudgetError.malformed("")) { try MemoryBudget(parsing: "") }
+        #expect(throws: MemoryBudgetError.malformed("nanMiB")) { try MemoryBudget(parsing: "nanMiB") }
+        #expect(throws: MemoryBudgetError.malformed("infB")) { try MemoryBudget(parsing: "infB") }
+        #expect((try? MemoryBudget(parsing: "7000PiB"))?.bytes == 7000 << 50)
+        #expect(MemoryBudgetError.tooLarge("9EB").description.contains("largest"))
+    }
+
+    @Test func theStateFloorIsCheckedBeforeAnythingIsAllocated() {
+        // A heat2d 32768² state: a billion values, refused by arithmetic alone.
+        #expect(throws: TimeSteppingError.self) {
+            try TimeStepping.checkBudgetHoldsStates(.mebibytes(1024), stateCount: 1 << 30)
+        }
+        #expect(throws: Never.self) { try TimeStepping.checkBudgetHoldsStates(.mebibytes(1024), stateCount: 1 << 12) }
+        do {
+            try TimeStepping.checkJacobianBudget(.mebibytes(1024), stateCount: 4096 * 4096, parameterCount: 1, rows: 4096 * 4096)
+            Issue.record("every row of heat2d 4096² fits 1 GiB?")
+        } catch let error as TimeSteppingError {
+            // The refusal names the user's budget, not what is left of it after the rows.
+            #expect(error.description.contains("a memory budget of 1.0 GiB"), "\(error)")
+        } catch { Issue.record("\(error)") }
+    }
 }
