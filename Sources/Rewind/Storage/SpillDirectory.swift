@@ -5,16 +5,22 @@ import Darwin
 #endif
 
 /// A private directory for spill files that removes itself: on `remove()`, on deinit, at `exit`,
-/// and on SIGINT/SIGTERM.
+/// and on every signal whose default action ends the process and that a handler can catch
+/// (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGVTALRM, SIGPROF,
+/// SIGXCPU, SIGXFSZ). What no handler can see — SIGKILL, a crash, power loss — is mended by the
+/// next run: each directory holds an owner file locked (`flock`) for the life of the process,
+/// and creating a directory first removes the directories under the same parent whose owner
+/// file is no longer locked (``removeStaleDirectories(under:)``).
 ///
 /// Invariants: the directory is created by `mkdtemp` (a fresh unique name, mode 0700) under a
 /// parent that was checked to exist, be a directory and be writable; every file in it was created
 /// by this object with `O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC`, mode 0600, so no other user can read
 /// the data and no symlink planted in advance can redirect a write. While the object is alive it is
-/// listed in a process-wide registry; the first directory created installs handlers for SIGINT and
-/// SIGTERM (only where the disposition is still the default) that remove every listed directory and
-/// then re-raise the signal with the default action, so the process ends with the conventional
-/// status 128 + signal number.
+/// listed in a process-wide registry; the first directory created installs handlers for those
+/// signals (only where the disposition is still the default, and for SIGQUIT also over the Swift
+/// runtime's backtracer, which prints a backtrace and lets the run go on) that remove every listed
+/// directory and then re-raise the signal with the default action, so the process ends with the
+/// conventional status 128 + signal number.
 ///
 /// ```swift
 /// let directory = try SpillDirectory()                      // under $TMPDIR, or /tmp
@@ -75,8 +81,46 @@ public final class SpillDirectory: @unchecked Sendable {
         }
         self.io = io
         state = _SpillDirectoryState(path: path, io: io)
+        state.ownerLock = _SpillOwnerLock.acquire(in: path)
         _SpillCleanup.register(state)
+        _SpillCleanup.removeStaleDirectoriesOnce(under: parent)
     }
+
+    /// The owner file in every private directory, locked while its process lives.
+    static let ownerFileName = ".rewind-owner"
+
+    /// Removes the private spill directories under `parent` whose process is gone (killed by
+    /// SIGKILL, crashed, or lost with the machine) and returns their paths.
+    ///
+    /// A directory counts as stale only when it is named like one of Rewind's (`rewind-*.XXXXXX`),
+    /// belongs to this user, and holds an owner file that names a process and that no process
+    /// holds locked: a live run's directory, or one being created, is never touched. Called for
+    /// each parent the first time a directory is created under it; the CLI reports what it found
+    /// (``staleDirectoriesRemoved``).
+    ///
+    /// ```swift
+    /// for path in SpillDirectory.removeStaleDirectories(under: "/scratch") { print("removed", path) }
+    /// ```
+    @discardableResult
+    public static func removeStaleDirectories(under parent: String) -> [String] {
+        guard let stream = opendir(parent) else { return [] }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasPrefix("rewind-"), name.count > 7, name.dropLast(6).hasSuffix(".") { names.append(name) }
+        }
+        closedir(stream)
+        var removed: [String] = []
+        for name in names.sorted() {
+            let path = (parent == "/" ? "" : parent) + "/" + name
+            if _SpillOwnerLock.isStale(path), _SpillOwnerLock.removeTree(path) { removed.append(path) }
+        }
+        if !removed.isEmpty { _SpillCleanup.noteStale(removed) }
+        return removed
+    }
+
+    /// Stale directories (see ``removeStaleDirectories(under:)``) removed by this process so far.
+    public static var staleDirectoriesRemoved: [String] { _SpillCleanup.staleRemoved }
 
     deinit {
         try? state.remove()
@@ -170,6 +214,8 @@ final class _SpillDirectoryState: @unchecked Sendable {
     let lock = _SpillLock()
     var files: Set<String> = []
     var removed = false
+    /// The locked owner file's descriptor, -1 when it could not be made (a mocked filesystem).
+    var ownerLock: Int32 = -1
 
     init(path: String, io: SpillIO) {
         self.path = path
@@ -187,6 +233,11 @@ final class _SpillDirectoryState: @unchecked Sendable {
                 case .failure(let e) where e.rawValue == ENOENT: files.remove(name)
                 case .failure(let e): if firstError == nil { firstError = .from(e, operation: "unlink", path: full) }
                 }
+            }
+            if ownerLock >= 0 {
+                unlink(path + "/" + SpillDirectory.ownerFileName)
+                close(ownerLock)
+                ownerLock = -1
             }
             switch io.removeDirectory(path) {
             case .success: removed = true
@@ -225,8 +276,25 @@ enum _SpillCleanup {
     private static let lock = _SpillLock()
     nonisolated(unsafe) private static var live: [ObjectIdentifier: _SpillDirectoryState] = [:]
     nonisolated(unsafe) private static var installed = false
-    /// The signals handled; others keep their disposition.
-    static let signals: [Int32] = [SIGINT, SIGTERM]
+    /// The signals handled: those whose default action ends the process and that a handler can
+    /// catch without the process being broken (crashes are left to the stale-directory sweep).
+    static let signals: [Int32] = [
+        SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ,
+    ]
+    /// Signals whose existing handler is replaced: on Linux the Swift runtime's backtracer holds
+    /// SIGQUIT, prints a backtrace and lets the process run on (exit 0 after a `kill -QUIT`).
+    static let replacesHandler: Set<Int32> = [SIGQUIT]
+
+    nonisolated(unsafe) private static var staleParentsSwept: Set<String> = []
+    nonisolated(unsafe) private static var staleRemovedPaths: [String] = []
+
+    static func removeStaleDirectoriesOnce(under parent: String) {
+        let first = lock.withLock { staleParentsSwept.insert(parent).inserted }
+        if first { SpillDirectory.removeStaleDirectories(under: parent) }
+    }
+
+    static func noteStale(_ paths: [String]) { lock.withLock { staleRemovedPaths += paths } }
+    static var staleRemoved: [String] { lock.withLock { staleRemovedPaths } }
 
     static func register(_ state: _SpillDirectoryState) {
         lock.withLock {
@@ -276,7 +344,10 @@ enum _SpillCleanup {
             var old = sigaction()
             guard sigaction(signo, nil, &old) == 0 else { continue }
             // Respect an ignored signal (nohup, background jobs) and a handler someone else installed.
-            guard old.__sigaction_handler.sa_handler == nil, (old.sa_flags & SA_SIGINFO) == 0 else { continue }
+            let ignored = (old.sa_flags & SA_SIGINFO) == 0
+                && unsafeBitCast(old.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
+            let isDefault = old.__sigaction_handler.sa_handler == nil && (old.sa_flags & SA_SIGINFO) == 0
+            guard isDefault || (replacesHandler.contains(signo) && !ignored) else { continue }
             var action = sigaction()
             action.__sigaction_handler.sa_handler = _spillSignalHandler
             sigemptyset(&action.sa_mask)
@@ -313,5 +384,52 @@ enum _SpillCleanup {
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { return }
         }
+    }
+}
+
+// MARK: - Owner lock
+
+/// The owner file of a private directory: created with the directory, `flock`ed for the life of
+/// the process (the kernel drops the lock when the process ends, however it ends), holding the
+/// process id. Real system calls, not `SpillIO`: it is about processes, not spill data.
+enum _SpillOwnerLock {
+    /// Creates and locks the owner file in `directory`; -1 where that is impossible.
+    static func acquire(in directory: String) -> Int32 {
+        let fd = open(directory + "/" + SpillDirectory.ownerFileName, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return -1 }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            return -1
+        }
+        // Written after the lock is held: an owner file with no pid may be one being created.
+        var text = Array("\(getpid())\n".utf8)
+        _ = write(fd, &text, text.count)
+        return fd
+    }
+
+    /// Whether `path` is a directory of this user whose owner file names a process and is not
+    /// locked by any.
+    static func isStale(_ path: String) -> Bool {
+        var info = stat()
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == getuid() else { return false }
+        let fd = open(path + "/" + SpillDirectory.ownerFileName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return false }   // its process lives
+        var byte: UInt8 = 0
+        return read(fd, &byte, 1) == 1
+    }
+
+    /// Removes the regular files in `path` (no deeper: spill directories have no subdirectories),
+    /// then `path`; returns whether it is gone.
+    static func removeTree(_ path: String) -> Bool {
+        if let stream = opendir(path) {
+            while let entry = readdir(stream) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if name != "." && name != ".." { unlink(path + "/" + name) }
+            }
+            closedir(stream)
+        }
+        return rmdir(path) == 0 || errno == ENOENT
     }
 }

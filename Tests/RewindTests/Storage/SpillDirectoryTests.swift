@@ -140,8 +140,8 @@ struct SpillDirectoryTests {
         #expect(SpillError.segmentNotWritten(segment: 4, directory: "/d").description.contains("/d"))
     }
 
-    @Test("SIGINT and SIGTERM remove live spill directories, then end the process by the signal",
-          arguments: [SIGTERM, SIGINT])
+    @Test("every catchable fatal signal removes live spill directories, then ends the process by the signal",
+          arguments: [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGXFSZ])
     func signalCleanup(signo: Int32) async throws {
         // The child finds this directory from its parent's pid and the signal; one per test case,
         // because the cases run in parallel.
@@ -162,6 +162,39 @@ struct SpillDirectoryTests {
             withExtendedLifetime((first, second)) {}
         }
         #expect(spillListDirectory(parent).isEmpty, "left behind: \(spillListDirectory(parent))")
+    }
+
+    /// A directory whose process died by SIGKILL (its owner file names a pid and is locked by
+    /// no one) is removed by the next directory made under the same parent; a live one, whose
+    /// owner file is locked, and a directory without an owner file are left alone.
+    @Test func staleDirectoriesOfDeadProcessesAreRemovedAndLiveOnesKept() throws {
+        let parent = "/tmp/rewind-stale-test-\(getpid())"
+        spillRemoveTree(parent)
+        #expect(mkdir(parent, 0o700) == 0)
+        defer { spillRemoveTree(parent) }
+        // What a SIGKILLed run leaves: the owner file with its pid, no lock, a segment.
+        let dead = parent + "/rewind-tape.AbC123"
+        #expect(mkdir(dead, 0o700) == 0)
+        let owner = open(dead + "/" + SpillDirectory.ownerFileName, O_WRONLY | O_CREAT, 0o600)
+        _ = write(owner, "4242\n", 5)
+        close(owner)
+        spillCreateEmptyFile(dead + "/segment-3.rwspill")
+        // Not Rewind's: no owner file.
+        let foreign = parent + "/rewind-notes.XyZ789"
+        #expect(mkdir(foreign, 0o700) == 0)
+        spillCreateEmptyFile(foreign + "/data")
+
+        let live = try SpillDirectory(parent: parent, prefix: "rewind-live")
+        defer { try? live.remove() }
+        close(try live.createFile(named: "segment-0"))
+        // Creating `live` swept the parent once.
+        #expect(SpillDirectory.staleDirectoriesRemoved.contains(dead))
+        #expect(access(dead, F_OK) != 0, "the dead run's directory is gone")
+        #expect(access(foreign + "/data", F_OK) == 0, "a directory without an owner file is kept")
+        #expect(SpillDirectory.removeStaleDirectories(under: parent).isEmpty, "the live directory is locked")
+        #expect(access(live.filePath("segment-0"), F_OK) == 0)
+        try live.remove()
+        #expect(access(live.path, F_OK) != 0)
     }
 }
 

@@ -121,7 +121,8 @@ func spillListDirectory(_ path: String) -> [String] {
         let name = withUnsafePointer(to: entry.pointee.d_name) {
             $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
         }
-        if name != "." && name != ".." { names.append(name) }
+        // The owner file is the directory's own, not a spill file (see SpillDirectory).
+        if name != "." && name != ".." && name != SpillDirectory.ownerFileName { names.append(name) }
     }
     return names.sorted()
 }
