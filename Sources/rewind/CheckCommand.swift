@@ -10,9 +10,10 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Verify a model's gradient: finite differences, Taylor remainder rates, tangent vs reverse.",
         discussion: """
-            Exit status 0 when every check passes its threshold (by default: finite differences \
-            with relative error at most 1e-6, Taylor rates all at least 1.9, dot product with \
-            relative error at most 1e-10), 1 when one fails (stderr says which), 64 for usage errors.
+            Exit status 0 when every check passes (by default: each finite difference within 10 \
+            times its own estimated error, Taylor rates all at least 1.9 and not moving away \
+            from 2, dot product with relative error at most 1e-10), 1 when one fails (stderr says \
+            which), 64 for usage errors.
             """)
 
     @OptionGroup var selection: ModelSelection
@@ -26,8 +27,8 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "State components whose partials are differenced (every parameter always is).")
     var stateComponents: Int = 4
 
-    @Option(help: "Largest relative error a finite difference may show.")
-    var maxFiniteDifferenceError = DerivativeCheck.Thresholds().finiteDifferenceRelativeError
+    @Option(help: "How many times its estimated error a finite difference may be off.")
+    var finiteDifferenceSafetyFactor = DerivativeCheck.Thresholds().finiteDifferenceSafetyFactor
 
     @Option(help: "Smallest Taylor convergence rate (with the gradient term) that passes.")
     var minTaylorRate = DerivativeCheck.Thresholds().taylorMinimumRate
@@ -41,7 +42,7 @@ struct CheckCommand: ParsableCommand {
     mutating func validate() throws {
         guard [2, 4, 6].contains(order) else { throw ValidationError("--order must be 2, 4 or 6 (got \(order))") }
         for (flag, value) in [
-            ("--max-finite-difference-error", maxFiniteDifferenceError), ("--min-taylor-rate", minTaylorRate),
+            ("--finite-difference-safety-factor", finiteDifferenceSafetyFactor), ("--min-taylor-rate", minTaylorRate),
             ("--max-dot-product-error", maxDotProductError),
         ] where !(value.isFinite && value > 0) {
             throw ValidationError("\(flag) must be a positive number (got \(value))")
@@ -54,7 +55,7 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         let (model, parameters, steps) = try selection.make()
         let thresholds = DerivativeCheck.Thresholds(
-            finiteDifferenceRelativeError: maxFiniteDifferenceError, taylorMinimumRate: minTaylorRate,
+            finiteDifferenceSafetyFactor: finiteDifferenceSafetyFactor, taylorMinimumRate: minTaylorRate,
             dotProductRelativeError: maxDotProductError)
         let check = DerivativeCheck(thresholds: thresholds, stencil: .centered(order: order), seed: seed)
         let report: DerivativeCheckReport

@@ -8,7 +8,8 @@ import RewindModels
 struct CheckOutput: Encodable {
     struct FiniteDifferences: Encodable {
         var maxRelativeError: Double
-        var threshold: Double
+        var safetyFactor: Double
+        var passed: Bool
         var order: Int
         var entries: [DerivativeCheckReport.Entry]
     }
@@ -21,6 +22,7 @@ struct CheckOutput: Encodable {
         var remainders: [Double]
         var remaindersWithoutGradient: [Double]
         var noiseFloor: Double
+        var deviationGrowth: Double
     }
     struct DotProduct: Encodable {
         var relativeError: Double
@@ -49,13 +51,14 @@ struct CheckOutput: Encodable {
         objective = report.value
         let t = report.thresholds
         finiteDifferences = FiniteDifferences(
-            maxRelativeError: report.finiteDifferences.maxRelativeError, threshold: t.finiteDifferenceRelativeError,
+            maxRelativeError: report.finiteDifferences.maxRelativeError, safetyFactor: t.finiteDifferenceSafetyFactor,
+            passed: report.finiteDifferences.passed,
             order: report.finiteDifferences.order, entries: report.finiteDifferences.entries)
         let r = report.taylor
         taylor = Taylor(
             rates: r.rates, minRate: r.minRate, threshold: t.taylorMinimumRate, ratesWithoutGradient: r.ratesWithoutGradient,
             perturbations: r.perturbations, remainders: r.remainders, remaindersWithoutGradient: r.remaindersWithoutGradient,
-            noiseFloor: r.noiseFloor)
+            noiseFloor: r.noiseFloor, deviationGrowth: r.deviationGrowth)
         // The model check always runs the tangent mode, so the dot product is always there.
         let d = report.dotProduct!
         dotProduct = DotProduct(
@@ -72,15 +75,16 @@ struct CheckOutput: Encodable {
         lines.append("\(model): \(steps) steps\(sizeText), J = \(objective), seed \(seed)")
         lines.append("")
         lines.append("finite differences (centered, order \(finiteDifferences.order); step chosen per entry from the error model)")
-        lines.append("  " + ["input".padding(18), "AD".padding(24), "FD".padding(24), "step".padding(10), "rel. error"].joined())
+        lines.append("  " + ["input".padding(18), "AD".padding(24), "FD".padding(24), "step".padding(10), "digits agreeing / expected"].joined())
         for e in finiteDifferences.entries {
+            let digits = "\(short(e.agreementDigits)) / \(short(e.expectedDigits))" + (e.passed ? "" : "  FAIL")
             lines.append(
                 "  " + [e.name.padding(18), "\(e.automatic)".padding(24), "\(e.finiteDifference)".padding(24),
-                        short(e.step).padding(10), short(e.relativeError)].joined())
+                        short(e.step).padding(10), digits].joined())
         }
         lines.append(
-            "  max relative error \(short(finiteDifferences.maxRelativeError)) (at most \(short(finiteDifferences.threshold)))"
-                + verdict(finiteDifferences.maxRelativeError <= finiteDifferences.threshold))
+            "  each within \(short(finiteDifferences.safetyFactor))× its estimated error; max relative error \(short(finiteDifferences.maxRelativeError))"
+                + verdict(finiteDifferences.passed))
         lines.append("")
         lines.append("taylor remainder test (random direction v, halving ε)")
         lines.append("  " + ["ε".padding(12), "|f(x+εv)−f(x)|".padding(18), "rate".padding(8), "|f(x+εv)−f(x)−ε∇f·v|".padding(24), "rate"].joined())
@@ -92,8 +96,9 @@ struct CheckOutput: Encodable {
                         r0.padding(8), short(taylor.remainders[k]).padding(24), r1].joined())
         }
         lines.append(
-            "  min rate \(rate(taylor.minRate)) (at least \(taylor.threshold)); rounding level \(short(taylor.noiseFloor))"
-                + verdict(taylor.minRate >= taylor.threshold))
+            "  min rate \(rate(taylor.minRate)) (at least \(taylor.threshold)), moving away from 2 by \(short(taylor.deviationGrowth)) "
+                + "beyond rounding; rounding level \(short(taylor.noiseFloor))"
+                + verdict(taylor.minRate >= taylor.threshold && taylor.deviationGrowth <= 0))
         lines.append("")
         lines.append("dot product (tangent mode vs reverse mode, random u and w)")
         lines.append("  ⟨w, J u⟩  = \(dotProduct.tangentSide)")

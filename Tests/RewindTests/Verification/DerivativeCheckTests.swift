@@ -42,6 +42,35 @@ struct DerivativeCheckTests {
         #expect(bad.minRate < 1.2, "a gradient wrong by 1e-5 must show rate 1: \(bad.rates)")
     }
 
+    /// `f(x) = x²` at 1 along `v = 1` with the derivative off by δ: the remainder is
+    /// `|ε² − δε|`. For δ > 0 the two terms are about to cancel at ε = δ, so the rates rise
+    /// above 2 and keep rising as ε shrinks (2.0x → 2.2); for δ < 0 they fall towards 1. Both
+    /// stay above the old pass line of 1.9 in the window; the deviation's growth gives them away.
+    @Test(arguments: [1e-7, -1e-7, 3e-8])
+    func ratesThatMoveAwayFromTwoAreFlaggedAlthoughAllAreAbove1_9(delta: Double) {
+        let f: ([Double]) -> Double = { x in x[0] * x[0] }
+        let wrong = TaylorTest.run(of: f, at: [1], gradient: [2 + delta], direction: [1])
+        #expect(wrong.minRate >= 1.9, "the gross bound alone would pass it: \(wrong.rates)")
+        #expect(wrong.deviationGrowth > 0, "rates \(wrong.rates), noise \(wrong.rateNoise)")
+        let right = TaylorTest.run(of: f, at: [1], gradient: [2], direction: [1])
+        #expect(right.deviationGrowth == 0, "rates \(right.rates), noise \(right.rateNoise)")
+    }
+
+    @Test func deviationGrowthFollowsTheTheory() {
+        let quiet = [Double](repeating: 0.001, count: 5)
+        // The example of issue #12: 2.02 → 2.61 was not flagged.
+        #expect(TaylorTest.deviationGrowth(rates: [2.02, 2.05, 2.12, 2.3, 2.61], noise: quiet) > 0.5)
+        // A right gradient with a cubic term: the deviation halves as ε halves, either side of 2.
+        #expect(TaylorTest.deviationGrowth(rates: [2.16, 2.08, 2.04, 2.02, 2.01], noise: quiet) == 0)
+        #expect(TaylorTest.deviationGrowth(rates: [1.84, 1.92, 1.96, 1.98, 1.99], noise: quiet) == 0)
+        // Cubic-dominated (⟨v, Hv⟩ ≈ 0): 3 settling towards 2.
+        #expect(TaylorTest.deviationGrowth(rates: [2.99, 2.98, 2.9, 2.6, 2.3], noise: quiet) == 0)
+        // Jitter within the noise bands is not growth; beyond them it is.
+        #expect(TaylorTest.deviationGrowth(rates: [2.000, 2.002, 1.999, 2.003, 2.001], noise: [0.002, 0.002, 0.002, 0.002, 0.002]) == 0)
+        #expect(TaylorTest.deviationGrowth(rates: [2.000, 2.002, 1.999, 2.003, 2.001], noise: [0.0005, 0.0005, 0.0005, 0.0005, 0.0005]) > 0)
+        #expect(TaylorTest.deviationGrowth(rates: [2.0, .nan], noise: quiet) == .infinity)
+    }
+
     @Test func taylorTestOfALinearFunctionReportsNoRemainder() {
         let linear: ([Double]) -> Double = { x in 3 * x[0] - 2 * x[1] }
         let r = TaylorTest.run(of: linear, at: [0.5, 0.25], gradient: [3, -2], direction: [1, 1])
@@ -85,6 +114,34 @@ struct DerivativeCheckTests {
         #expect(failed.failures.contains { $0.hasPrefix("dot product:") })
     }
 
+    /// The finite-difference check is as sharp as the estimate: here 11–13 digits, so a
+    /// gradient off by 1e-6, 1e-8 or 1e-10 relative in one entry fails, and says so in digits.
+    @Test(arguments: [1e-6, 1e-8, 1e-10], [0, 1, 2])
+    func aGradientOffBy1e6To1e10RelativeFailsTheFiniteDifferences(relativeError: Double, index: Int) {
+        var wrong = gradientOfF(point)
+        wrong[index] *= 1 + relativeError
+        let report = DerivativeCheck().run(of: f, at: point, gradient: wrong)
+        let entry = report.finiteDifferences.entries[index]
+        #expect(!entry.passed, "\(entry.summary)")
+        #expect(entry.expectedDigits > 11, "\(entry.summary)")
+        #expect((entry.agreementDigits - -Double.log10(relativeError)).magnitude < 0.5, "\(entry.summary)")
+        let failure = report.failures.first { $0.hasPrefix("finite differences:") }
+        #expect(failure?.contains("x[\(index)]: agrees to") == true && failure?.contains("expected") == true, "\(report.failures)")
+        let right = DerivativeCheck().run(of: f, at: point, gradient: gradientOfF(point))
+        #expect(right.passed, "\(right.failures)")
+    }
+
+    @Test func theReportSaysHowManyDigitsAgreeAndHowManyWereExpected() {
+        let report = DerivativeCheck().run(of: f, at: point, gradient: gradientOfF(point))
+        for entry in report.finiteDifferences.entries {
+            #expect(entry.passed && entry.agreementDigits >= entry.expectedDigits - 1, "\(entry.summary)")
+            #expect(entry.summary.hasPrefix("\(entry.name): agrees to "), "\(entry.summary)")
+            #expect(entry.summary.hasSuffix(" expected"), "\(entry.summary)")
+            #expect(entry.estimatedError == entry.truncationError + entry.roundingError)
+            #expect(entry.tolerance >= 10 * entry.estimatedError)
+        }
+    }
+
     @Test func aModelCheckPassesTheTrueGradientAndFailsARecordingThatIsOffBy1e4() throws {
         let good = try DerivativeCheck().run(Decay(), initialState: [1.0, 0.5], parameters: [2.0], steps: 50)
         #expect(good.passed, "\(good.failures)")
@@ -96,5 +153,15 @@ struct DerivativeCheckTests {
         #expect(!bad.passed)
         #expect(bad.taylor.minRate < 1.5, "\(bad.taylor.rates)")
         #expect(bad.dotProduct!.relativeError > 1e-9, "\(bad.dotProduct!)")
+    }
+
+    /// A reverse-mode error far below what the Taylor test sees (rate 2 to 4 digits) still
+    /// fails the finite differences, whose estimates resolve 10–12 digits of this run.
+    @Test(arguments: [1e-6, 1e-8])
+    func aModelRecordingOffBy1e6Or1e8FailsTheFiniteDifferences(reverseError: Double) throws {
+        let bad = try DerivativeCheck().run(
+            Decay(reverseError: reverseError), initialState: [1.0, 0.5], parameters: [2.0], steps: 50)
+        #expect(!bad.finiteDifferences.passed, "\(bad.finiteDifferences.entries.map(\.summary))")
+        #expect(bad.failures.contains { $0.hasPrefix("finite differences:") }, "\(bad.failures)")
     }
 }
