@@ -16,7 +16,8 @@
 ///     let r = StableRules.sinc(x)
 ///     return LocalDerivative(r.value, r.derivative * (1 + 1e-10))
 /// }
-/// check.run(rule: wrong, at: 0.7).failures   // ["finite differences: x: agrees to 10.0 digits, 13.1 expected, …"]
+/// check.run(rule: wrong, at: 0.7).failures
+/// // ["finite differences: random direction: agrees to 10.0 digits, 13.0 expected, beyond 10.0× …"]
 /// ```
 extension DerivativeCheck {
     /// A check with the 9-point, order-8 stencil, for rules: a cheap function differenced

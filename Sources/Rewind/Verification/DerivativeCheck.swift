@@ -10,7 +10,7 @@ import RealModule
 /// let report = DerivativeCheck().run(of: f, at: x, gradient: g)
 /// report.passed          // true
 /// report.failures        // what failed, one sentence each
-/// report.finiteDifferences.entries[0].summary   // "x[0]: agrees to 12.6 digits, 12.2 expected"
+/// report.finiteDifferences.entries[0].summary   // "x[0]: agrees to 12.9 digits, 12.0 expected"
 /// ```
 ///
 /// Each check sees something the others miss:
@@ -32,10 +32,12 @@ public struct DerivativeCheck: Sendable {
     /// What each check must achieve to pass.
     public struct Thresholds: Sendable, Equatable, Codable {
         /// How many times its estimated error a finite difference may be off. The estimate is
-        /// a bound built from maxima (the largest of two Richardson differences, the largest
-        /// observed noise), so the true error sits below it; 10 leaves a margin of one digit for
-        /// the estimate being optimistic, and over the functions of the tests the largest
-        /// ratio |AD − FD| / estimate seen for a correct gradient was below 1.
+        /// built from maxima (the larger of two Richardson differences, the largest observed
+        /// noise), so the true error usually sits below it. Measured for correct gradients:
+        /// |AD − FD| / estimate at most 1.3 over 8 rules × 40 random points × orders 4, 6, 8,
+        /// and 3.4 for `(1 − cos x)/x²` written naively at x = 1e-3, where AD's own rounding
+        /// (which the estimate does not model) shows. 10 keeps a margin over both; a rule off by
+        /// 1e-10 still fails wherever FD resolves 12 digits.
         public var finiteDifferenceSafetyFactor: Double
         /// The smallest Taylor convergence rate with the gradient term: a gross bound (a wrong
         /// gradient's rate tends to 1); finer errors show as a deviation from 2 that grows.
