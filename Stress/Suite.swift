@@ -84,7 +84,8 @@ final class Suite {
     }
 
     /// Checks that a run failed cleanly: the status, exactly one stderr line starting with
-    /// "Error:" and containing every string of `mentions`, nothing on stdout.
+    /// "Error:" and containing every string of `mentions`, nothing on stdout but, for a run
+    /// given `--json`, the error object (`{"error":{...}}`, docs/cli.md).
     func cleanRefusal(_ result: RunResult, status: Int32, mentions: [String]) -> String? {
         if result.signaled || result.status != status {
             return "expected status \(status), got \(result.summary)"
@@ -96,7 +97,9 @@ final class Suite {
         for word in mentions where !lines[0].localizedCaseInsensitiveContains(word) {
             return "stderr does not mention '\(word)': \(lines[0])"
         }
-        guard result.stdout.isEmpty else { return "unexpected stdout: \(result.stdout.prefix(200))" }
+        guard result.stdout.isEmpty || result.stdout.hasPrefix("{\"error\":") else {
+            return "unexpected stdout: \(result.stdout.prefix(200))"
+        }
         return nil
     }
 
