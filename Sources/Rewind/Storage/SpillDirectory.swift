@@ -239,7 +239,15 @@ final class _SpillDirectoryState: @unchecked Sendable {
                 close(ownerLock)
                 ownerLock = -1
             }
-            switch io.removeDirectory(path) {
+            var removal = io.removeDirectory(path)
+            if case .failure(let e) = removal, e.rawValue == ENOTEMPTY || e.rawValue == EEXIST {
+                // Something this object did not create — a file or symlink planted by another
+                // process of the same user (or root) — is in the private directory. It has no
+                // business there, and leaving it would leave the directory: unlink it (never
+                // following a link) and try once more.
+                if _SpillOwnerLock.removeTree(path) { removal = .success(()) }
+            }
+            switch removal {
             case .success: removed = true
             case .failure(let e) where e.rawValue == ENOENT: removed = true
             case .failure(let e): if firstError == nil { firstError = .from(e, operation: "rmdir", path: path) }

@@ -175,6 +175,9 @@ public final class SpillStore {
         prefetchDone.wait()
         prefetching = nil
         let waited = _spillNow() - waitStarted
+        // A write that failed before the read (ENOSPC) is the cause; the read's "no such file"
+        // only its consequence.
+        try throwPendingError()
         try prefetchResult.get()
         let staging = readBuffers[prefetchBuffer]
 
@@ -265,6 +268,7 @@ public final class SpillStore {
         guard prefetching != nil else { return }
         prefetchDone.wait()
         prefetching = nil
+        try throwPendingError()
         try prefetchResult.get()
     }
 

@@ -155,6 +155,9 @@ struct SpillFaultMatrixTests {
                 } catch let error as SpillError {
                     #expect(injector.injected, "\(cell): \(error) without a fault")
                     #expect(String(describing: error).contains(parent), "\(cell): the message names no path: \(error)")
+                    if fault == .diskFull, case .diskFull = error {} else if fault == .diskFull {
+                        Issue.record("\(cell): the cause (no space left) is lost behind its consequence: \(error)")
+                    }
                 } catch {
                     Issue.record("\(cell): \(error) is not a SpillError")
                 }
