@@ -31,6 +31,9 @@ struct RewindCommand: ParsableCommand {
             }
             var command = try parseAsRoot(arguments)
             try command.run()
+            for path in SpillDirectory.staleDirectoriesRemoved {
+                fputs("note: removed \(path): the spill directory of an earlier run that was killed or crashed\n", stderr)
+            }
             // Output that could not be written (a full disk, a closed pipe) is a failure.
             if fflush(stdout) != 0 || ferror(stdout) != 0 {
                 throw CommandFailure("cannot write to standard output: \(String(cString: strerror(errno)))")
