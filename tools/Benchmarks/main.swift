@@ -227,6 +227,9 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 if let name = arguments.first, name == "parallel" {
     // Only the parallel table (ParallelCases.swift).
     printParallelTable()
+} else if let name = arguments.first, name == "check-mode" {
+    // Check mode on against off (CheckModeCases.swift).
+    print(String(decoding: try JSONEncoder().encode(measureCheckMode(operations: 10_000_000, repetitions: 5)), as: UTF8.self))
 } else if let name = arguments.first, name == "spill" {
     // Only the compression of real tapes (SpillCases.swift).
     printSpillTable()

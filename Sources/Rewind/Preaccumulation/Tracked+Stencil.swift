@@ -245,8 +245,10 @@ final class _StencilStatement: _ExternalStatement {
                     ids.withUnsafeBufferPointer { ids in
                         grid.forEachPoint(offsets, rows: r..<(r + 1)) { point, shift, neighbour in
                             let a = adjoints[outputBase &+ point]
-                            if a == 0 { return }
                             let row = partials + (point &- firstPoint) &* lanes
+                            // The tape's rule: skip a zero adjoint only where no partial is
+                            // infinite or NaN (Tape._skipsZeroAdjoint).
+                            if a == 0 && Tape._skipsZeroAdjoint(row, count: lanes) { return }
                             for j in 0..<neighbourCount {
                                 adjoints[Int(ids[shift &+ neighbour[j]])] += row[j] * a
                             }
@@ -264,8 +266,8 @@ final class _StencilStatement: _ExternalStatement {
                     let shifts = neighbourOffsets.baseAddress!
                     grid.forEachPoint(offsets, rows: r..<(r + 1)) { point, shift, neighbour in
                         let a = adjoints[outputBase &+ point]
-                        if a == 0 { return }
                         let row = partials + (point &- firstPoint) &* lanes
+                        if a == 0 && Tape._skipsZeroAdjoint(row, count: lanes) { return }
                         let target = adjoints + shift
                         for j in 0..<neighbourCount {
                             target[neighbour[j] &+ shifts[j]] += row[j] * a
@@ -285,7 +287,8 @@ final class _StencilStatement: _ExternalStatement {
     /// outputs that read it, then adds them once, instead of every output scattering into
     /// three inputs. Fewer read-modify-writes of the adjoint vector; a block covering a single
     /// row is never split, so every strategy still adds the same numbers in the same order.
-    /// Zero output adjoints contribute exactly 0 (the strong zero rule), whatever the partial.
+    /// Every contribution is the plain product `partial × adjoint`, as in the tape's sweep: a
+    /// zero adjoint adds ±0 for a finite partial (no bit changes) and NaN for an infinite one.
     func reverseOneRow(outputBase: Int, partials: UnsafePointer<Double>, adjoints: UnsafeMutablePointer<Double>) {
         let n = grid.columns
         let neighbourCount = offsets.count
@@ -310,7 +313,7 @@ final class _StencilStatement: _ExternalStatement {
                         if o < 0 { o += n } else if o >= n { o -= n }
                     }
                     let a = outputAdjoints[o]
-                    sum += a == 0 ? 0 : partials[o &* lanes &+ j] * a
+                    sum += partials[o &* lanes &+ j] * a
                 }
                 inputAdjoints[i] += sum
             }
@@ -330,13 +333,13 @@ final class _StencilStatement: _ExternalStatement {
                 let a = SIMD4(outputAdjoints[o], outputAdjoints[o &+ 1], outputAdjoints[o &+ 2], outputAdjoints[o &+ 3])
                 let p = SIMD4(
                     column[o &* lanes], column[(o &+ 1) &* lanes], column[(o &+ 2) &* lanes], column[(o &+ 3) &* lanes])
-                sums += (p * a).replacing(with: 0, where: a .== 0)
+                sums += p * a
                 o &+= 4
             }
             var sum = (sums[0] + sums[1]) + (sums[2] + sums[3])
             while o < n {
                 let a = outputAdjoints[o]
-                sum += a == 0 ? 0 : column[o &* lanes] * a
+                sum += column[o &* lanes] * a
                 o &+= 1
             }
             adjoints[Int(parameterIdentifiers[k])] += sum

@@ -71,10 +71,10 @@ extension Dual: CustomRuleScalar {
 
 extension Tracked: CustomRuleScalar {
     @inlinable @inline(__always)
-    public static func applying(_ rule: LocalDerivative, to x: Tracked) -> Tracked { _unary(x, rule) }
+    public static func applying(_ rule: LocalDerivative, to x: Tracked) -> Tracked { _unary(x, rule, "custom rule") }
     @inlinable @inline(__always)
     public static func applying(_ rule: LocalPartials, to x: Tracked, _ y: Tracked) -> Tracked {
-        _binary(x, y, rule)
+        _binary(x, y, rule, "custom rule")
     }
 
     /// Records one statement with a partial per input; constant inputs are left out.
@@ -88,12 +88,12 @@ extension Tracked: CustomRuleScalar {
         precondition(partials.count == inputs.count, "one partial per input")
         let limit = Int(_StatementCode.maximumArguments)
         if inputs.count <= limit {
-            return _nary(value, count: inputs.count) { (inputs[$0], partials[$0]) }
+            return _nary(value, count: inputs.count, operation: "custom rule") { (inputs[$0], partials[$0]) }
         }
         var groups: [Tracked] = []
         for start in stride(from: 0, to: inputs.count, by: limit) {
             let end = Swift.min(start + limit, inputs.count)
-            groups.append(_nary(0, count: end - start) { (inputs[start + $0], partials[start + $0]) })
+            groups.append(_nary(0, count: end - start, operation: "custom rule") { (inputs[start + $0], partials[start + $0]) })
         }
         return applying(value: value, partials: [Double](repeating: 1, count: groups.count), to: groups)
     }

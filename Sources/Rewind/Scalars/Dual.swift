@@ -120,7 +120,13 @@ extension Dual: RealFunctions {
     @inlinable public static func cbrt(_ x: Dual) -> Dual { _chain(x, ElementaryRules.cbrt(x.value)) }
     @inlinable public static func root(_ x: Dual, _ n: Int) -> Dual { _chain(x, ElementaryRules.root(x.value, n)) }
     @inlinable public static func pow(_ x: Dual, _ n: Int) -> Dual { _chain(x, ElementaryRules.pow(x.value, n)) }
-    @inlinable public static func pow(_ x: Dual, _ y: Dual) -> Dual { _chain(x, y, ElementaryRules.pow(x.value, y.value)) }
+    /// The real power of swift-numerics (NaN for a negative base and for `0⁰`), as `S.pow` is on
+    /// `Double`; `power` and `pow(_:_: Double)` follow C.
+    @inlinable public static func pow(_ x: Dual, _ y: Dual) -> Dual { _chain(x, y, ElementaryRules.realPow(x.value, y.value)) }
+    /// `x^y` with C's `pow` semantics (`ElementaryRules.pow`).
+    @inlinable public static func power(_ x: Dual, _ y: Dual) -> Dual { _chain(x, y, ElementaryRules.pow(x.value, y.value)) }
+    /// `x^y` for a constant exponent, with C's `pow` semantics: `pow(-2, 2.0)` is 4.
+    @inlinable public static func pow(_ x: Dual, _ y: Double) -> Dual { _chain(x, ElementaryRules.pow(x.value, y).derivativeInFirst) }
     @inlinable public static func atan2(y: Dual, x: Dual) -> Dual {
         _chain(y, x, ElementaryRules.atan2(y: y.value, x: x.value))
     }

@@ -23,6 +23,10 @@ public struct LocalPartials: Sendable, Equatable {
         self.first = first
         self.second = second
     }
+    /// The function of the first variable alone (the second held constant).
+    @inlinable public var derivativeInFirst: LocalDerivative { LocalDerivative(value, first) }
+    /// The function of the second variable alone (the first held constant).
+    @inlinable public var derivativeInSecond: LocalDerivative { LocalDerivative(value, second) }
 }
 
 /// Differentiation rules of the elementary functions, written once for every scalar type.
@@ -121,20 +125,47 @@ public enum ElementaryRules {
         if n == 0 { return LocalDerivative(1, 0) }
         return LocalDerivative(Double.pow(x, n), Double(n) * Double.pow(x, n - 1))
     }
+    /// `x^y` with C's `pow` semantics (the C standard, Annex F): a negative base with an
+    /// integer exponent is defined (`pow(-2, 2) = 4`, `pow(-2, 3) = -8`), `0⁰ = 1`, and
+    /// `x⁰ = 1` for every `x`. The value is libm's `pow`.
+    ///
+    /// Partials:
+    /// - `∂/∂x = y·x^(y−1)`, computed with the same C `pow`, which gives the right limits at
+    ///   `x = 0` without a special case (`1` for `y = 1`, `0` for `y > 1`, `+∞` for
+    ///   `0 < y < 1`, `−∞` for `y < 0`) and is finite for a negative base with an integer
+    ///   exponent; except `y = 0`, where `x⁰ ≡ 1` and the derivative is exactly 0 (the formula
+    ///   would be `0·x⁻¹`, NaN at `x = 0`).
+    /// - `∂/∂y = x^y·log x` for `x > 0`; `0` at `x = 0, y > 0` (`0^y ≡ 0` near such `y`); and
+    ///   NaN where `x^y` is not a differentiable function of `y`: a negative base (defined
+    ///   only at integer `y`) or `x = 0, y ≤ 0` (a jump to 1 or ∞). A constant exponent never
+    ///   uses it (`Tracked.pow(x, 2.0)` records only `∂/∂x`; `Dual` multiplies it by a zero
+    ///   tangent, which its strong-zero rule takes as 0).
+    ///
+    /// This differs from swift-numerics' `Double.pow(_:_:)` (NaN for any negative base and for
+    /// `0⁰`), which is what generic code's `S.pow` reaches on `Double`; `realPow` keeps that
+    /// agreement for `Tracked.pow`/`Dual.pow`, and `SimulationScalar.power` is C's on all three.
     @inlinable public static func pow(_ x: Double, _ y: Double) -> LocalPartials {
-        let v = Double.pow(x, y)
-        // At x = 0 the real power x^(y-1) is NaN in swift-numerics; its limit is known.
-        let dx: Double
-        if y == 0 {
-            dx = 0
+        let v = Glibc.pow(x, y)
+        let dx = y == 0 ? 0 : y * Glibc.pow(x, y - 1)
+        let dy: Double
+        if x > 0 {
+            dy = v * Double.log(x)
         } else if x == 0 && y > 0 {
-            dx = y == 1 ? 1 : (y > 1 ? 0 : .infinity)
+            dy = 0
         } else {
-            dx = y * Double.pow(x, y - 1)
+            // A negative base, 0 with y ≤ 0, or NaN: not differentiable in y.
+            dy = .nan
         }
-        // d/dy x^y = x^y log x; at x = 0 (with y > 0) the value is identically 0 near y.
-        let dy = x == 0 ? 0 : v * Double.log(x)
         return LocalPartials(v, dx, dy)
+    }
+
+    /// `x^y` as swift-numerics' `Double.pow(_:_:)` defines it, the real power `exp(y·log x)`:
+    /// NaN (value and partials) for a negative base and for `0⁰`, otherwise `pow(_:_:)`.
+    /// `Tracked.pow` and `Dual.pow` use it so that generic code calling `S.pow` gives the same
+    /// value on `Double`, `Tracked` and `Dual`.
+    @inlinable public static func realPow(_ x: Double, _ y: Double) -> LocalPartials {
+        if x < 0 || (x == 0 && y == 0) { return LocalPartials(.nan, .nan, .nan) }
+        return pow(x, y)
     }
     @inlinable public static func atan2(y: Double, x: Double) -> LocalPartials {
         // Scale by the hypotenuse first so that x² + y² cannot overflow or underflow.

@@ -29,6 +29,19 @@ where Magnitude == Self {
     var primal: Double { get }
 
     static func cbrt(_ x: Self) -> Self
+    /// `x^y` with C's `pow` semantics on every scalar type: a negative base with an integer
+    /// exponent is defined and `0⁰ = 1` (`ElementaryRules.pow` gives the partials).
+    ///
+    /// Why a second power: generic code's `S.pow(x, y)` reaches swift-numerics' real power on
+    /// `Double`, which is NaN for any negative base and for `0⁰`, and `Tracked.pow`/`Dual.pow`
+    /// agree with it so that one generic step gives one value on all three types. Where C's
+    /// answer is wanted, write `S.power(x, y)`:
+    ///
+    /// ```swift
+    /// func square<S: SimulationScalar>(_ x: S) -> S { S.power(x, 2) }
+    /// square(-2.0)   // 4 on Double, Tracked and Dual (S.pow(x, 2.0) is NaN on all three)
+    /// ```
+    static func power(_ x: Self, _ y: Self) -> Self
     /// a·b + c rounded once.
     static func fma(_ a: Self, _ b: Self, _ c: Self) -> Self
 
@@ -129,24 +142,25 @@ extension Double: SimulationScalar {
     @inlinable @inline(__always) public static func _divide(_ a: Double, _ b: Double) -> Double { a / b }
     @inlinable public var primal: Double { self }
     @inlinable public static func cbrt(_ x: Double) -> Double { Glibc.cbrt(x) }
+    @inlinable public static func power(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
     @inlinable public static func fma(_ a: Double, _ b: Double, _ c: Double) -> Double { c.addingProduct(a, b) }
 }
 
 extension Tracked: SimulationScalar {
     @inlinable @inline(__always)
-    public static func _add(_ a: Tracked, _ b: Double) -> Tracked { _unary(a, a.value + b, 1) }
+    public static func _add(_ a: Tracked, _ b: Double) -> Tracked { _unary(a, a.value + b, 1, "+") }
     @inlinable @inline(__always)
-    public static func _subtract(_ a: Tracked, _ b: Double) -> Tracked { _unary(a, a.value - b, 1) }
+    public static func _subtract(_ a: Tracked, _ b: Double) -> Tracked { _unary(a, a.value - b, 1, "-") }
     @inlinable @inline(__always)
-    public static func _subtract(_ a: Double, _ b: Tracked) -> Tracked { _unary(b, a - b.value, -1) }
+    public static func _subtract(_ a: Double, _ b: Tracked) -> Tracked { _unary(b, a - b.value, -1, "-") }
     @inlinable @inline(__always)
-    public static func _multiply(_ a: Double, _ b: Tracked) -> Tracked { _unary(b, a * b.value, a) }
+    public static func _multiply(_ a: Double, _ b: Tracked) -> Tracked { _unary(b, a * b.value, a, "*") }
     @inlinable @inline(__always)
-    public static func _divide(_ a: Tracked, _ b: Double) -> Tracked { _unary(a, a.value / b, 1 / b) }
+    public static func _divide(_ a: Tracked, _ b: Double) -> Tracked { _unary(a, a.value / b, 1 / b, "/") }
     @inlinable @inline(__always)
     public static func _divide(_ a: Double, _ b: Tracked) -> Tracked {
         let q = a / b.value
-        return _unary(b, q, -q / b.value)
+        return _unary(b, q, -q / b.value, "/")
     }
     @inlinable public var primal: Double { value }
 }

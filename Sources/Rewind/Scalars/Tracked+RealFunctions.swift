@@ -30,34 +30,40 @@ extension Tracked: RealFunctions {
     @inlinable public static func acos(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.acos(x.value), "acos") }
     @inlinable public static func asin(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.asin(x.value), "asin") }
     @inlinable public static func atan(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.atan(x.value), "atan") }
+    /// `√x`, derivative `1/(2√x)`, `+∞` at 0 (the true one-sided limit). Check mode does not
+    /// warn about the `+∞` itself (it is right for `√x`); the sweep warns where it meets a zero
+    /// adjoint (`0·∞`), and recording warns where the argument is a square that underflowed.
     @inlinable public static func sqrt(_ x: Tracked) -> Tracked {
         if _slowPath(x.value == 0 && !x.isConstant), let r = _Recorder.active, r.pointee.checking {
-            r.pointee.tape.takeUnretainedValue()._warn(
-                "sqrt at exactly 0 (statement \(x.identifier)): its derivative is +∞; for a norm use "
-                    + "StablePrimitives (hypot/norm with subgradient 0), for sqrt(x²) use abs(x)")
+            r.pointee.tape.takeUnretainedValue()._warnIfUnderflowedSquare(x, in: "sqrt")
         }
         return _unary(x, ElementaryRules.sqrt(x.value), "sqrt")
     }
     @inlinable public static func cbrt(_ x: Tracked) -> Tracked { _unary(x, ElementaryRules.cbrt(x.value), "cbrt") }
     @inlinable public static func root(_ x: Tracked, _ n: Int) -> Tracked { _unary(x, ElementaryRules.root(x.value, n), "root") }
     @inlinable public static func pow(_ x: Tracked, _ n: Int) -> Tracked { _unary(x, ElementaryRules.pow(x.value, n), "pow") }
+    /// The real power `x^y` of swift-numerics (`ElementaryRules.realPow`): NaN for a negative
+    /// base and for `0⁰`, as `Double.pow` is in generic code. For C's semantics use
+    /// `power(_:_:)`, `pow(x, n)` or `pow(x, Double)`.
     @inlinable public static func pow(_ x: Tracked, _ y: Tracked) -> Tracked {
-        if _slowPath(x.value == 0 && !x.isConstant), let r = _Recorder.active, r.pointee.checking {
-            r.pointee.tape.takeUnretainedValue()._warn(
-                "pow with base exactly 0 (statement \(x.identifier)): d/dy is 0·log 0; if the exponent is an "
-                    + "integer use pow(x, n), if it is constant use pow(x, Double)")
+        if _slowPath(x.value <= 0 && !(x.isConstant && y.isConstant)), let r = _Recorder.active, r.pointee.checking {
+            r.pointee.tape.takeUnretainedValue()._warnAboutRealPower(x, y)
         }
-        return _binary(x, y, ElementaryRules.pow(x.value, y.value), "pow")
+        return _binary(x, y, ElementaryRules.realPow(x.value, y.value), "pow")
     }
-    /// x^y for a constant exponent.
+    /// `x^y` with C's `pow` semantics (`ElementaryRules.pow`): `power(-2, 2) = 4`, `0⁰ = 1`.
+    @inlinable public static func power(_ x: Tracked, _ y: Tracked) -> Tracked {
+        _binary(x, y, ElementaryRules.pow(x.value, y.value), "pow")
+    }
+    /// `x^y` for a constant exponent, with C's `pow` semantics: `pow(x, 2.0)` at `x = -2` is 4
+    /// with derivative −4; `pow(x, 0.0)` is 1 with derivative 0 everywhere, 0 included.
     @inlinable public static func pow(_ x: Tracked, _ y: Double) -> Tracked {
-        let rule = ElementaryRules.pow(x.value, y)
-        return _unary(x, rule.value, rule.first)
+        _unary(x, ElementaryRules.pow(x.value, y).derivativeInFirst, "pow")
     }
-    /// x^y for a constant base.
+    /// `x^y` for a constant base, with C's `pow` semantics. The derivative `x^y·log x` is NaN
+    /// for a negative base (`x^y` is then defined only at integer `y`).
     @inlinable public static func pow(_ x: Double, _ y: Tracked) -> Tracked {
-        let rule = ElementaryRules.pow(x, y.value)
-        return _unary(y, rule.value, rule.second)
+        _unary(y, ElementaryRules.pow(x, y.value).derivativeInSecond, "pow")
     }
     @inlinable public static func atan2(y: Tracked, x: Tracked) -> Tracked {
         _binary(y, x, ElementaryRules.atan2(y: y.value, x: x.value), "atan2")

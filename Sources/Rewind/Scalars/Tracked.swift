@@ -85,12 +85,22 @@ extension Tracked {
     @inlinable @inline(__always)
     public static func / (a: Tracked, b: Tracked) -> Tracked {
         let q = a.value / b.value
-        if _slowPath(a.identifier == b.identifier && a.identifier != 0), let r = _Recorder.active, r.pointee.checking {
-            r.pointee.tape.takeUnretainedValue()._warn(
-                "a value divided by itself (statement \(a.identifier)): the quotient is 1 but its derivative "
-                    + "is computed as 1/x − x/x², which is NaN or inaccurate where x is 0 or tiny; write 1 instead")
-        }
+        if _slowPath(a.identifier == b.identifier && a.identifier != 0) { return _quotientOfItself(a, q) }
         return _binary(a, 1 / b.value, b, -q / b.value, q, "/")
+    }
+
+    /// `x / x`: the derivative is exactly 0 wherever the quotient is defined. The summed
+    /// partial `1/x − (x/x)/x` would cancel only where `1/x` does not overflow: at
+    /// `x = 1e-320` it is `∞ − ∞ = NaN`. So the partial is 0, or NaN where the quotient is
+    /// (x = 0, ±∞, NaN), and check mode warns only there.
+    @inlinable
+    static func _quotientOfItself(_ x: Tracked, _ q: Double) -> Tracked {
+        if _slowPath(q.isNaN), let r = _Recorder.active, r.pointee.checking {
+            r.pointee.tape.takeUnretainedValue()._warn(
+                "a value divided by itself at \(x.value) (statement \(x.identifier)): the quotient is NaN; "
+                    + "x/x is 1 wherever it is defined, write 1 instead")
+        }
+        return _unary(x, q, q.isNaN ? .nan : 0, "/")
     }
     @inlinable @inline(__always)
     public static prefix func - (a: Tracked) -> Tracked { _unary(a, -a.value, -1, "negate") }
@@ -104,7 +114,7 @@ extension Tracked {
     @inlinable
     public static func fma(_ a: Tracked, _ b: Tracked, _ c: Tracked) -> Tracked {
         let value = c.value.addingProduct(a.value, b.value)
-        return _nary(value, count: 3) { j in
+        return _nary(value, count: 3, operation: "fma") { j in
             switch j {
             case 0: return (a, b.value)
             case 1: return (b, a.value)
@@ -117,7 +127,9 @@ extension Tracked {
     /// into the tape's columns; constant arguments are left out, and a statement of
     /// constants records nothing.
     @inlinable @inline(__always)
-    static func _nary(_ value: Double, count: Int, _ argument: (Int) -> (Tracked, Double)) -> Tracked {
+    static func _nary(
+        _ value: Double, count: Int, operation: StaticString = "local Jacobian", _ argument: (Int) -> (Tracked, Double)
+    ) -> Tracked {
         precondition(count <= Int(_StatementCode.maximumArguments), "a statement takes at most 253 arguments")
         var tag: UInt32 = 0
         for j in 0..<count {
@@ -130,7 +142,7 @@ extension Tracked {
         // Tag 0 is never handed to a recording: every argument is a constant.
         if tag == 0 { return Tracked(value) }
         let r = _Recorder.current(for: tag)
-        r.pointee._reserve(arguments: count, operation: "local Jacobian")
+        r.pointee._reserve(arguments: count, operation: operation)
         let identifiers = r.pointee.identifiers + r.pointee.identifierCount
         let partials = r.pointee.partials + r.pointee.partialCount
         var stored = 0
@@ -179,7 +191,7 @@ extension Tracked: AlgebraicField {
     }
 
     /// |x|, with subgradient 0 at 0.
-    @inlinable public var magnitude: Tracked { Tracked._unary(self, ElementaryRules.abs(value)) }
+    @inlinable public var magnitude: Tracked { Tracked._unary(self, ElementaryRules.abs(value), "abs") }
 
     @inlinable public var reciprocal: Tracked? {
         value == 0 ? nil : 1.0 / self

@@ -63,4 +63,43 @@ extension StablePrimitives {
 
 extension Double: StablePrimitives {}
 extension Dual: StablePrimitives {}
-extension Tracked: StablePrimitives {}
+
+// Tracked records each primitive under its own name, so that check mode's reports say
+// `xlogx` rather than `custom rule`, and checks the one silent failure left to
+// `sqrt(_:derivativeAtZero:)`: an argument that is a square underflowed to 0.
+extension Tracked: StablePrimitives {
+    @inlinable public static func norm(_ components: [Tracked]) -> Tracked {
+        let rule = StableRules.norm(components.map(\.primal))
+        // Wider than one statement: split into groups (`applying`).
+        if components.count > Int(_StatementCode.maximumArguments) {
+            return applying(value: rule.value, partials: rule.partials, to: components)
+        }
+        return _nary(rule.value, count: components.count, operation: "norm") { (components[$0], rule.partials[$0]) }
+    }
+    @inlinable public static func norm(_ x: Tracked, _ y: Tracked) -> Tracked {
+        _binary(x, y, StableRules.norm(x.value, y.value), "norm")
+    }
+    /// `√x` whose derivative at exactly 0 follows `policy`. The policy cannot help where the
+    /// argument is a square that underflowed (`x·x` at `x = 1e-200` is 0: the value 0 and the
+    /// gradient 0 are both wrong); check mode warns there. Write `abs(x)` for `√(x²)` and
+    /// `norm` for a sum of squares.
+    @inlinable public static func sqrt(_ x: Tracked, derivativeAtZero policy: SquareRootDerivativeAtZero) -> Tracked {
+        if _slowPath(x.value == 0 && !x.isConstant), let r = _Recorder.active, r.pointee.checking {
+            r.pointee.tape.takeUnretainedValue()._warnIfUnderflowedSquare(x, in: "sqrt(_:derivativeAtZero:)")
+        }
+        return _unary(x, StableRules.sqrt(x.value, atZero: policy), "sqrt")
+    }
+    @inlinable public static func xlogx(_ x: Tracked) -> Tracked { _unary(x, StableRules.xlogx(x.value), "xlogx") }
+    @inlinable public static func xlogy(_ x: Tracked, _ y: Tracked) -> Tracked {
+        _binary(x, y, StableRules.xlogy(x.value, y.value), "xlogy")
+    }
+    @inlinable public static func sinc(_ x: Tracked) -> Tracked { _unary(x, StableRules.sinc(x.value), "sinc") }
+    @inlinable public static func logSumExp(_ x: [Tracked]) -> Tracked {
+        let rule = StableRules.logSumExp(x.map(\.primal))
+        if x.count > Int(_StatementCode.maximumArguments) {
+            return applying(value: rule.value, partials: rule.partials, to: x)
+        }
+        return _nary(rule.value, count: x.count, operation: "logSumExp") { (x[$0], rule.partials[$0]) }
+    }
+    @inlinable public static func softplus(_ x: Tracked) -> Tracked { _unary(x, StableRules.softplus(x.value), "softplus") }
+}

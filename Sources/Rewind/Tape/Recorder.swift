@@ -34,6 +34,19 @@ struct _Recorder {
     @usableFromInline var lastValue = 0.0
     /// Check mode: the statement recorded last has not been inspected yet.
     @usableFromInline var inspectionPending = false
+    /// Check mode: the current chunk's real statement capacity (`statementCapacity` is held
+    /// at the count).
+    @usableFromInline var chunkStatementCapacity = 0
+    /// Check mode: each statement's value and operation by identifier, for reports (owned by
+    /// the tape; `checkCapacity` entries). Raw memory, so that the per-statement inspection
+    /// is a few loads and stores, not an array append behind a class.
+    @usableFromInline var checkValues: UnsafeMutablePointer<Double>? = nil
+    @usableFromInline var checkOperations: UnsafeMutablePointer<StaticString>? = nil
+    @usableFromInline var checkCapacity = 0
+    /// Check mode: identifiers from this one on have their values and operations kept.
+    @usableFromInline var checkedFrom: UInt32 = 0
+    /// Check mode: the first statement found with a non-finite value or partial (0: none).
+    @usableFromInline var firstNonFiniteIdentifier: UInt32 = 0
 
     /// The recorder of the tape recording on this thread, if any.
     @inlinable @inline(__always)
@@ -160,24 +173,55 @@ struct _Recorder {
     }
 
     /// The cold path of a push: a full chunk, or check mode.
+    ///
+    /// In check mode every push comes here. What it does per statement is kept to a few
+    /// loads and stores on this struct's raw buffers (no class, no array, no allocation), so
+    /// check mode costs about one non-inlined call per statement (docs/PERFORMANCE.md).
     @inline(never)
     @usableFromInline
     mutating func _coldPush(arguments: Int, operation: StaticString) {
-        let tape = self.tape.takeUnretainedValue()
         guard checking else {
-            tape._advanceChunk(recorder: &self, arguments: arguments)
+            tape.takeUnretainedValue()._advanceChunk(recorder: &self, arguments: arguments)
             return
         }
-        tape._inspectPending(recorder: &self)
-        let capacity = tape.chunks[tape.currentChunk].statementCapacity
-        if statementCount >= capacity || partialCount &+ arguments > argumentCapacity {
-            statementCapacity = capacity
-            tape._advanceChunk(recorder: &self, arguments: arguments)
+        if inspectionPending { _inspectLast() }
+        if _slowPath(statementCount >= chunkStatementCapacity || partialCount &+ arguments > argumentCapacity) {
+            statementCapacity = chunkStatementCapacity
+            tape.takeUnretainedValue()._advanceChunk(recorder: &self, arguments: arguments)
+            chunkStatementCapacity = statementCapacity
         }
         self.operation = operation
         inspectionPending = true
         // Hold the capacity at the count so that the next push comes here again.
         statementCapacity = statementCount &+ 1
+    }
+
+    /// Check mode: keeps the value and operation of the statement recorded last (complete by
+    /// now) and looks at its value and partials; the first non-finite one is reported to the
+    /// tape, once.
+    @usableFromInline
+    mutating func _inspectLast() {
+        inspectionPending = false
+        let identifier = Int(nextIdentifier &- 1)
+        if _slowPath(identifier >= checkCapacity) {
+            tape.takeUnretainedValue()._growCheckStorage(recorder: &self, toHold: identifier &+ 1)
+        }
+        let statement = statementCount &- 1
+        let n = Int(argumentCounts[statement])
+        let isExternal = n == Int(_StatementCode.external)
+        checkValues![identifier] = isExternal ? 0 : lastValue
+        checkOperations![identifier] = operation
+        guard firstNonFiniteIdentifier == 0, !isExternal else { return }
+        var finite = lastValue.isFinite
+        var j = partialCount &- n
+        while j < partialCount {
+            if !partials[j].isFinite { finite = false }
+            j &+= 1
+        }
+        if _slowPath(!finite) {
+            firstNonFiniteIdentifier = UInt32(identifier)
+            tape.takeUnretainedValue()._noteNonFiniteRecording(recorder: self)
+        }
     }
 }
 

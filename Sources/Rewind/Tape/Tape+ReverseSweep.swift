@@ -9,11 +9,16 @@ extension Tape {
     /// Sweeps statements from `end` down to `start`, accumulating into `adjoints`.
     ///
     /// Seed `adjoints` first (set the adjoints of the outputs); afterwards the inputs'
-    /// entries hold the vector–Jacobian product. Statements whose adjoint is zero are skipped
-    /// (so a zero adjoint never multiplies an infinite partial: the "strong zero" rule).
+    /// entries hold the vector–Jacobian product. The arithmetic is plain IEEE: a statement
+    /// whose adjoint is zero is skipped only when all its partials are finite (then every
+    /// contribution would be ±0 and adding it changes no bit, see `_skipsZeroAdjoint`); a
+    /// zero adjoint times an infinite or NaN partial is formed, and its NaN reaches the
+    /// inputs, so a gradient that IEEE arithmetic makes NaN is never returned as a finite
+    /// number (`sqrt(x)·sqrt(x)` at 0 gives NaN, not 0; see docs/pitfalls.md).
     /// Sweeping does not change the tape, so several sweeps can run at once, each with its
-    /// own adjoint vector. In check mode (`checksFinite`) the sweep stops at the first
-    /// contribution that is not finite and `firstNonFiniteAdjoint` says where it came from.
+    /// own adjoint vector. In check mode (`checksFinite`) the sweep does the same arithmetic
+    /// to the end (check mode never changes a value) and `firstNonFiniteAdjoint` names the
+    /// first statement, in sweep order, that sent a non-finite contribution.
     ///
     /// - Complexity: O(statements + arguments between the positions).
     public func reverse(_ adjoints: AdjointVector, from end: TapePosition? = nil, to start: TapePosition = .start) {
@@ -27,10 +32,11 @@ extension Tape {
         let adjointBase = adjoints.baseAddress
         let complete = Tape._forEachChunk(from: end, to: start, chunk: _chunkForSweep) { c, chunk, range in
             if _slowPath(checksFinite) {
-                return _sweepChecked(
+                _sweepChecked(
                     chunk, chunkIndex: c, statementsFrom: range.upper, downTo: range.lower,
                     identifierEnd: range.identifierEnd, partialEnd: range.partialEnd, externals: externals,
                     adjoints: adjointBase)
+                return true
             }
             Tape._sweep(
                 chunk, statementsFrom: range.upper, downTo: range.lower, identifierEnd: range.identifierEnd,
@@ -110,7 +116,7 @@ extension Tape {
             k &-= n
             q &-= n
             let a = adjoints.value(at: id)
-            if a == 0 { continue }
+            if a == 0 && _skipsZeroAdjoint(partials + q, count: n) { continue }
             switch n {
             case 1:
                 adjoints.add(partials[q] * a, at: Int(identifiers[k]))
@@ -127,6 +133,22 @@ extension Tape {
                 }
             }
         }
+    }
+
+    /// Whether a statement whose adjoint is zero may be skipped: when all its `count` partials
+    /// are finite. Then each contribution `partial × 0` is ±0, and adding ±0 to an adjoint
+    /// changes no bit, because an adjoint entry is never −0 (entries start at +0, `+0 + −0`
+    /// is `+0`, and a sum that rounds to zero is `+0`): skipping is exactly the IEEE sweep,
+    /// only faster. An infinite or NaN partial makes `0 × partial` NaN, which must reach the
+    /// arguments. The test runs only for zero adjoints, so it costs the common case nothing.
+    @inline(__always)
+    static func _skipsZeroAdjoint(_ partials: UnsafePointer<Double>, count: Int) -> Bool {
+        var j = 0
+        while j < count {
+            if !partials[j].isFinite { return false }
+            j &+= 1
+        }
+        return true
     }
 
     /// Sweeps statements from `end` down to `start` into paged adjoints, releasing the pages

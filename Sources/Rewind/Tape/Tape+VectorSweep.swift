@@ -4,11 +4,12 @@
 /// A scalar sweep for k seeds reads every identifier and partial k times; the vector sweep reads
 /// them once and does k multiply-adds per argument in one SIMD instruction, on adjoint entries
 /// that share a cache line. Lane `l` of the result is bitwise the scalar sweep seeded with lane
-/// `l`'s seed: statements are visited in the same order, and a lane whose adjoint is zero adds
-/// an exact `+0` instead of `partial × 0` (which would be NaN for an infinite partial), the
-/// vector form of the scalar sweep's "skip statements whose adjoint is zero". Adding `+0`
-/// changes nothing because an adjoint entry is never `-0`: entries start at `+0`, and a sum
-/// that rounds to zero is `+0`.
+/// `l`'s seed: statements are visited in the same order, and every lane gets the plain IEEE
+/// product `partial × adjoint`. A statement is skipped only when every lane's adjoint is zero
+/// and its partials are finite, the scalar sweep's rule (`Tape._skipsZeroAdjoint`); a lane
+/// whose adjoint is zero in a statement that is not skipped adds `partial × 0`, which is ±0
+/// (no bit changes, as the scalar skip) for a finite partial and NaN for an infinite one, as
+/// in the scalar sweep.
 ///
 /// External statements (stencils, custom adjoints) have scalar reverse rules only
 /// (`_ExternalStatement.reverse`), so the vector sweep refuses tapes that hold any; callers
@@ -41,19 +42,9 @@ extension Tape {
             k &-= n
             q &-= n
             let a = adjoints[id]
-            let live = a .!= 0
-            if !any(live) { continue }
-            if all(live) {
-                for j in 0..<n {
-                    adjoints[Int(identifiers[k &+ j])] += V(repeating: partials[q &+ j]) * a
-                }
-            } else {
-                // Some lanes are zero: give them exactly +0, as the scalar sweep's skip would.
-                let dead = .!live
-                for j in 0..<n {
-                    let contribution = V(repeating: partials[q &+ j]) * a
-                    adjoints[Int(identifiers[k &+ j])] += contribution.replacing(with: 0, where: dead)
-                }
+            if !any(a .!= 0) && Tape._skipsZeroAdjoint(partials + q, count: n) { continue }
+            for j in 0..<n {
+                adjoints[Int(identifiers[k &+ j])] += V(repeating: partials[q &+ j]) * a
             }
         }
     }

@@ -63,6 +63,7 @@ public final class Tape {
     }
 
     deinit {
+        _freeCheckStorage()
         for chunk in chunks { chunk.deallocate() }
         _recorder.deinitialize(count: 1)
         _recorder.deallocate()
@@ -171,6 +172,9 @@ public final class Tape {
         chunks[0].firstIdentifier = 1
         _load(chunk: 0, into: &_recorder.pointee, nextIdentifier: 1)
         _recorder.pointee.tag = rewind_next_recording_tag()
+        _recorder.pointee.firstNonFiniteIdentifier = 0
+        _recorder.pointee.checkedFrom = 1
+        _recorder.pointee.chunkStatementCapacity = _recorder.pointee.statementCapacity
         if _recorder.pointee.checking {
             _recorder.pointee.inspectionPending = false
             _recorder.pointee.statementCapacity = 0

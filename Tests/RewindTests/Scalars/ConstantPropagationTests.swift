@@ -108,12 +108,16 @@ import Testing
         #expect(constantGradient == [0, 0])
     }
 
-    /// The reverse sweep skips statements whose adjoint is 0, so 0 · sqrt(x) at x = 0 gives x
-    /// the adjoint 0, not 0 · ∞ = NaN.
-    @Test("a zero adjoint never multiplies an infinite partial") func strongZero() {
+    /// The reverse sweep skips a zero adjoint only where every partial is finite (issue 12):
+    /// 0 · sqrt(x) at x = 0 gives x the adjoint 0 · ∞ = NaN, as IEEE arithmetic does, rather
+    /// than a silently finite 0. A finite partial behind a zero adjoint still gives exactly 0.
+    @Test("a zero adjoint times an infinite partial is NaN, as IEEE says") func zeroTimesInfinity() {
         let (value, gradient) = valueWithGradient(at: [0, 2]) { x in x[1] + 0.0 * Tracked.sqrt(x[0]) }
         #expect(value == 2)
-        #expect(gradient == [0, 1])
+        #expect(gradient[0].isNaN)
+        #expect(gradient[1] == 1)
+        let finite = valueWithGradient(at: [0, 2]) { x in x[1] + 0.0 * Tracked.sin(x[0]) }
+        #expect(finite.gradient[0].bitPattern == 0 && finite.gradient[1] == 1)
     }
 
     @Test("literals and Double conversions are constants") func literalsAreConstants() {
