@@ -48,6 +48,7 @@ public final class ReferenceTape {
     /// Every assignment, in the order the program executed them.
     private(set) var entries: [Entry] = []
 
+    /// An empty list; variables recorded on it belong to it alone.
     public init() {}
 
     /// The number of recorded assignments, inputs and constants included.
@@ -97,8 +98,11 @@ public final class ReferenceTape {
         adjoints[output.index] = 1
         for i in stride(from: output.index, through: 0, by: -1) {
             let adjoint = adjoints[i]
-            if adjoint == 0 { continue }  // nothing to pass on (and 0·∞ must not make NaN)
             let entry = entries[i]
+            // Nothing to pass on: each contribution would be ±0. But 0·∞ is NaN, so an entry
+            // with an infinite or NaN partial is swept anyway and its NaN reaches the inputs —
+            // skipping it would return a finite gradient IEEE arithmetic says is undefined.
+            if adjoint == 0 && entry.partials.allSatisfy(\.isFinite) { continue }
             for (parent, partial) in zip(entry.parents, entry.partials) {
                 adjoints[parent] += adjoint * weight(partial)
             }
@@ -107,11 +111,23 @@ public final class ReferenceTape {
     }
 }
 
+extension ReferenceTape: CustomStringConvertible {
+    /// The list, one entry a line: `v2 = φ(v0, v1)   ∂/∂v0 = 3, ∂/∂v1 = 2` (inputs and constants
+    /// read nothing). `print(tape)` after running a program shows what reverse mode will sweep.
+    public var description: String {
+        entries.indices.map { i in
+            let reads = zip(entries[i].parents, entries[i].partials).map { "∂/∂v\($0) = \($1)" }
+            return reads.isEmpty ? "v\(i) input or constant" : "v\(i) = φ(\(entries[i].parents.map { "v\($0)" }.joined(separator: ", ")))   " + reads.joined(separator: ", ")
+        }.joined(separator: "\n")
+    }
+}
+
 /// A value computed on a `ReferenceTape`: the number, and where on the list it was assigned.
 ///
 /// Every operation computes its result in plain `Double`, writes down its local partials
 /// (the textbook formula, stated beside each one) and appends one entry.
 public struct ReferenceVariable {
+    /// The number itself, computed in plain `Double` exactly as the program would without AD.
     public let value: Double
     let index: Int
     let tape: ReferenceTape
@@ -149,12 +165,18 @@ extension ReferenceVariable {
         record(-a.value, [(a, -1)])
     }
 
-    // With a plain number on one side: the number becomes a constant entry.
+    /// With a plain number on one side (`x + 1`, `2 * x`, `1 / x`) the number is recorded as a
+    /// constant entry and the rule above applies; `c - a`, `c * a`, `c / a` likewise.
     public static func + (a: ReferenceVariable, c: Double) -> ReferenceVariable { a + a.lift(c) }
+    /// `a − c`: see `+`.
     public static func - (a: ReferenceVariable, c: Double) -> ReferenceVariable { a - a.lift(c) }
+    /// `c − a`: see `+`.
     public static func - (c: Double, a: ReferenceVariable) -> ReferenceVariable { a.lift(c) - a }
+    /// `c · a`: see `+`.
     public static func * (c: Double, a: ReferenceVariable) -> ReferenceVariable { a.lift(c) * a }
+    /// `a / c`: see `+`.
     public static func / (a: ReferenceVariable, c: Double) -> ReferenceVariable { a / a.lift(c) }
+    /// `c / a`: see `+`.
     public static func / (c: Double, a: ReferenceVariable) -> ReferenceVariable { a.lift(c) / a }
 }
 
