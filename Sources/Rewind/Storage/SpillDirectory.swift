@@ -106,7 +106,7 @@ public final class SpillDirectory: @unchecked Sendable {
         guard let stream = opendir(parent) else { return [] }
         var names: [String] = []
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = _SpillOwnerLock.name(of: entry)
             if name.hasPrefix("rewind-"), name.count > 7, name.dropLast(6).hasSuffix(".") { names.append(name) }
         }
         closedir(stream)
@@ -428,12 +428,20 @@ enum _SpillOwnerLock {
         return read(fd, &byte, 1) == 1
     }
 
+    /// The entry's name, read in place up to its NUL: a `dirent` is only as long as its name, so
+    /// copying the whole 256-byte field reads past the last entry of `readdir`'s buffer (found by
+    /// AddressSanitizer in the SpillFuzz harness).
+    static func name(of entry: UnsafeMutablePointer<dirent>) -> String {
+        let field = UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+        return String(cString: field.assumingMemoryBound(to: CChar.self))
+    }
+
     /// Removes the regular files in `path` (no deeper: spill directories have no subdirectories),
     /// then `path`; returns whether it is gone.
     static func removeTree(_ path: String) -> Bool {
         if let stream = opendir(path) {
             while let entry = readdir(stream) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                let name = name(of: entry)
                 if name != "." && name != ".." { unlink(path + "/" + name) }
             }
             closedir(stream)

@@ -118,9 +118,7 @@ func spillListDirectory(_ path: String) -> [String] {
     defer { closedir(dir) }
     var names: [String] = []
     while let entry = readdir(dir) {
-        let name = withUnsafePointer(to: entry.pointee.d_name) {
-            $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-        }
+        let name = _SpillOwnerLock.name(of: entry)
         // The owner file is the directory's own, not a spill file (see SpillDirectory).
         if name != "." && name != ".." && name != SpillDirectory.ownerFileName { names.append(name) }
     }

@@ -98,9 +98,9 @@ func withDestinations<R>(_ layout: Int, _ body: ([SpillColumnDestination]) throw
 }
 
 /// A valid segment file for `layout` (the seeds).
-func validFile(_ layout: Int, files: MemoryFiles, coder: SpillSegmentCoder) throws -> [UInt8] {
+func validFile(_ layout: Int, files: MemoryFiles, coder: SpillSegmentCoder, name: String? = nil) throws -> [UInt8] {
     let n = elementCounts[layout]
-    let name = "seed-\(layout)"
+    let name = name ?? "seed-\(layout)"
     try? coder.directory.removeFile(named: name)
     switch layout {
     case 0, 2:
@@ -151,15 +151,25 @@ let directory = try! SpillDirectory(parent: "/tmp", prefix: "spillfuzz", io: fil
 let coder = try! SpillSegmentCoder(directory: directory)
 let fileName = "input"
 var checkedCRC = false
+/// Header format v3: magic, version, count, reserved, segment (24 bytes), then the writer
+/// identity and write number (16 bytes) that the coder checks against the last file it wrote
+/// under the name; the column table follows.
+let headerFixedBytes = 40
+/// Bytes 24..<40 of the last valid "input" this coder wrote: resealing puts them in, so that
+/// mutated files get past the identity check to the column table and the frames.
+var inputIdentity: [UInt8] = []
 
 @_cdecl("LLVMFuzzerInitialize")
 public func initialize(_ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> Int32 {
     // The harness's CRC must agree with the writer's, or re-sealing would be pointless.
     let seed = try! validFile(0, files: files, coder: coder)
     let count = Int(seed[10])
-    let end = 24 + 32 * count
+    let end = headerFixedBytes + 32 * count
     let stored = UInt32(seed[end]) | UInt32(seed[end + 1]) << 8 | UInt32(seed[end + 2]) << 16 | UInt32(seed[end + 3]) << 24
     precondition(crc32c(seed[0..<end]) == stored, "the harness's CRC-32C disagrees with the writer's")
+    // The coder accepts only the last file it wrote under a name: write one under "input".
+    let written = try! validFile(0, files: files, coder: coder, name: fileName)
+    inputIdentity = Array(written[24..<headerFixedBytes])
     if let dir = ProcessInfo.processInfo.environment["SPILLFUZZ_SEEDS"] {
         for layout in 0..<3 {
             let file = try! validFile(layout, files: files, coder: coder)
@@ -179,9 +189,10 @@ public func testOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let layout = Int(data[0]) % 3
     let reseal = data[1] & 1 != 0
     var image = Array(UnsafeBufferPointer(start: data + 2, count: size - 2))
-    if reseal, image.count >= 24 {
+    if reseal, image.count >= headerFixedBytes {
+        image.replaceSubrange(24..<headerFixedBytes, with: inputIdentity)
         let count = min(8, max(1, Int(image[10]) | Int(image[11]) << 8))
-        let end = 24 + 32 * count
+        let end = headerFixedBytes + 32 * count
         if image.count >= end + 4 {
             let c = crc32c(image[0..<end])
             for k in 0..<4 { image[end + k] = UInt8(truncatingIfNeeded: c >> (8 * k)) }
