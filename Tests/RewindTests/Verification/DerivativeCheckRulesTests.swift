@@ -35,7 +35,9 @@ struct DerivativeCheckRulesTests {
     }
 
     /// The dot-product test cannot see these (the tangent mode applies the same wrong rule);
-    /// finite differences of the value can, down to 1e-10 relative.
+    /// finite differences of the value can, down to 1e-10 relative. Margins, measured at these
+    /// points: a 1e-10 error is at least 9.8 times the tolerance, while a correct rule uses at
+    /// most 0.1 of it.
     @Test(arguments: rulesOfOneVariable.indices, [1e-6, 1e-8, 1e-10])
     func rulesOffBy1e6To1e10FailAtEveryPoint(index: Int, relativeError: Double) {
         let (name, rule, points) = rulesOfOneVariable[index]
@@ -152,6 +154,28 @@ struct DerivativeCheckRulesTests {
             }
         }
         #expect(worst < 3, "largest |FD − exact| / estimate: \(worst)")
+    }
+
+    /// A primal carrying only 10 digits (f(x) = x + 1e-10·n(x), n a hash of x's bits in
+    /// [−1, 1], as a long simulation's rounding might look): the estimate's rounding part is
+    /// measured from the scatter at small steps, not taken as ε|f|/h, so a right derivative
+    /// passes with about 9 digits expected and a wrong one by 1e-6 still fails.
+    @Test func theRoundingPartIsMeasuredWhenThePrimalIsNoisierThanOneUlp() {
+        let f: ([Double]) -> Double = { x in
+            var g = SeededGenerator(seed: x[0].bitPattern)
+            return x[0] + 1e-10 * Double.random(in: -1...1, using: &g)
+        }
+        for x in [0.3, 1.7, 5.0] {
+            let e = FiniteDifference.partialDerivative(of: f, at: [x], index: 0)
+            #expect((e.derivative - 1).magnitude <= e.estimatedError, "\(e)")
+            #expect(e.roundingError > 1e3 * Double.ulpOfOne * x / e.step, "measured, not ε|f|/h: \(e)")
+            let right = DerivativeCheck().run(of: f, at: [x], gradient: [1])
+            #expect(right.finiteDifferences.passed, "\(right.finiteDifferences.entries.map(\.summary))")
+            #expect(right.finiteDifferences.entries.allSatisfy { (6...11).contains($0.expectedDigits) },
+                    "\(right.finiteDifferences.entries.map(\.summary))")
+            let wrong = DerivativeCheck().run(of: f, at: [x], gradient: [1 + 1e-6])
+            #expect(!wrong.finiteDifferences.passed, "\(wrong.finiteDifferences.entries.map(\.summary))")
+        }
     }
 
     /// A chaotic map (the logistic map at r = 3.7, 60 steps: ∂f/∂x₀ ≈ −6.7e8) varies on a length
