@@ -127,9 +127,9 @@ public struct DerivativeCheck: Sendable {
         let failing = entries.filter { !$0.passed }
         if let worst = failing.max(by: { $0.excess < $1.excess }) {
             let count = failing.count == 1 ? "" : " (and \(failing.count - 1) more of \(entries.count))"
-            failures.append(
-                "finite differences: \(worst.summary), beyond \(threeDigits(safety))× the estimate's error "
-                    + "(AD \(worst.automatic), FD \(worst.finiteDifference) ± \(threeDigits(worst.estimatedError)))\(count)")
+            let detail = !worst.tolerance.isFinite ? "" : ", beyond \(threeDigits(safety))× the estimate's error "
+                + "(AD \(worst.automatic), FD \(worst.finiteDifference) ± \(threeDigits(worst.estimatedError)))"
+            failures.append("finite differences: \(worst.summary)\(detail)\(count)")
         }
         if !(taylor.minRate >= thresholds.taylorMinimumRate) {
             failures.append(
@@ -197,7 +197,7 @@ public struct DerivativeCheckReport: Sendable, Equatable, Codable {
         /// `−log₁₀(estimatedError / max(|automatic|, |finiteDifference|))`, in [0, 16]: how
         /// many digits the estimate can resolve, so how many a right derivative must share.
         public var expectedDigits: Double
-        /// `|automatic − finiteDifference| ≤ tolerance`.
+        /// `|automatic − finiteDifference| ≤ tolerance`, with a finite tolerance.
         public var passed: Bool
         /// `|automatic − finiteDifference| / max(|automatic|, |finiteDifference|, floor)`, the
         /// floor being 1e-6 of the largest scaled partial, so a partial that is 0 up to
@@ -215,7 +215,8 @@ public struct DerivativeCheckReport: Sendable, Equatable, Codable {
             let gap = automatic == estimate.derivative ? 0 : (automatic - estimate.derivative).magnitude
             let size = Swift.max(automatic.magnitude, estimate.derivative.magnitude)
             tolerance = safetyFactor * estimate.estimatedError + 64 * Double.ulpOfOne * size
-            passed = gap <= tolerance
+            // An estimate that failed (f not finite near the point) checks nothing: not a pass.
+            passed = gap <= tolerance && tolerance.isFinite
             func digits(_ relative: Double) -> Double {
                 relative.isNaN ? 0 : Swift.min(16, Swift.max(0, -Double.log10(relative)))
             }
@@ -228,12 +229,13 @@ public struct DerivativeCheckReport: Sendable, Equatable, Codable {
         /// How far past its tolerance the gap is (≤ 1 when passed).
         var excess: Double {
             let ratio = (automatic - finiteDifference).magnitude / tolerance
-            return ratio.isNaN ? .infinity : ratio
+            return ratio.isNaN || !tolerance.isFinite ? .infinity : ratio
         }
 
         /// One line: "x[2]: agrees to 7.9 digits, 12.4 expected".
         public var summary: String {
             func oneDecimal(_ x: Double) -> String { "\((x * 10).rounded() / 10)" }
+            if !tolerance.isFinite { return "\(name): no finite-difference estimate (f is not finite near the point)" }
             return "\(name): agrees to \(oneDecimal(agreementDigits)) digits, \(oneDecimal(expectedDigits)) expected"
         }
     }

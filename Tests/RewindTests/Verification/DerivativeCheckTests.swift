@@ -142,6 +142,15 @@ struct DerivativeCheckTests {
         }
     }
 
+    @Test func aFiniteDifferenceThatCannotBeTakenFailsInsteadOfPassing() {
+        // f is NaN everywhere but at the point itself: no estimate, so no pass.
+        let f: ([Double]) -> Double = { x in x[0] == 0.5 ? 1 : .nan }
+        let report = DerivativeCheck().run(of: f, at: [0.5], gradient: [2])
+        #expect(!report.finiteDifferences.passed)
+        #expect(report.finiteDifferences.entries[0].summary == "x[0]: no finite-difference estimate (f is not finite near the point)")
+        #expect(!report.passed && report.failures.contains { $0.hasPrefix("finite differences:") }, "\(report.failures)")
+    }
+
     @Test func aModelCheckPassesTheTrueGradientAndFailsARecordingThatIsOffBy1e4() throws {
         let good = try DerivativeCheck().run(Decay(), initialState: [1.0, 0.5], parameters: [2.0], steps: 50)
         #expect(good.passed, "\(good.failures)")
