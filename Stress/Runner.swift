@@ -82,6 +82,8 @@ final class Locked<T>: @unchecked Sendable {
 /// Runs the `rewind` binary and samples its memory.
 struct RewindRunner {
     let executable: String
+    /// The working directory of the runs; nil keeps the suite's.
+    var workingDirectory: String? = nil
 
     /// Locates the binary: `$REWIND`, else `rewind` next to this executable.
     static func locate() -> RewindRunner? {
@@ -102,6 +104,7 @@ struct RewindRunner {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -62,6 +62,8 @@ print("rewind-stress (\(full ? "full" : "short") run): \(rewind.executable)")
 print("baseline: peak resident of `rewind gradient lorenz --steps 10` = \(mib(suite.baseline)) (anonymous, from a 0.3 s lorenz revolve run with 1 snapshot: \(mib(suite.baselineAnon)))")
 fflush(stdout)
 
-let failed = suite.execute(longRuns + hostileRuns)
+// $REWIND_STRESS_ONLY: run only the scenarios whose name contains it (e.g. "flag fuzzer").
+let only = ProcessInfo.processInfo.environment["REWIND_STRESS_ONLY"].flatMap { $0.isEmpty ? nil : $0 }
+let failed = suite.execute((longRuns + hostileRuns + spillFaultRuns + flagFuzzScenarios).filter { only == nil || $0.name.contains(only!) })
 try? FileManager.default.removeItem(atPath: scratch)
 exit(failed == 0 ? 0 : 1)

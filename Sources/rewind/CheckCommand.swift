@@ -18,22 +18,22 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var selection: ModelSelection
 
-    @Option(help: "Seed of the random direction and the dot-product vectors.")
+    @Option(parsing: .unconditional, help: "Seed of the random direction and the dot-product vectors.")
     var seed: UInt64 = 1
 
-    @Option(help: "Order of the centered finite-difference formula: 2, 4 or 6.")
+    @Option(parsing: .unconditional, help: "Order of the centered finite-difference formula: 2, 4 or 6.")
     var order: Int = 4
 
-    @Option(help: "State components whose partials are differenced (every parameter always is).")
+    @Option(parsing: .unconditional, help: "State components whose partials are differenced (every parameter always is).")
     var stateComponents: Int = 4
 
-    @Option(help: "How many times its estimated error a finite difference may be off.")
+    @Option(parsing: .unconditional, help: "How many times its estimated error a finite difference may be off.")
     var finiteDifferenceSafetyFactor = DerivativeCheck.Thresholds().finiteDifferenceSafetyFactor
 
-    @Option(help: "Smallest Taylor convergence rate (with the gradient term) that passes.")
+    @Option(parsing: .unconditional, help: "Smallest Taylor convergence rate (with the gradient term) that passes.")
     var minTaylorRate = DerivativeCheck.Thresholds().taylorMinimumRate
 
-    @Option(help: "Largest relative gap between tangent and reverse mode in the dot-product test.")
+    @Option(parsing: .unconditional, help: "Largest relative gap between tangent and reverse mode in the dot-product test.")
     var maxDotProductError = DerivativeCheck.Thresholds().dotProductRelativeError
 
     @Flag(help: "Print one JSON object on stdout and nothing else.")
@@ -54,6 +54,12 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let (model, parameters, steps) = try selection.make()
+        do {
+            // Before the initial state is built: the check records store-all in the default budget.
+            try TimeStepping.checkBudgetHoldsStates(TimeSteppingOptions().memoryBudget, stateCount: model.stateCount)
+        } catch let error as TimeSteppingError {
+            throw CommandFailure(error.description)
+        }
         let thresholds = DerivativeCheck.Thresholds(
             finiteDifferenceSafetyFactor: finiteDifferenceSafetyFactor, taylorMinimumRate: minTaylorRate,
             dotProductRelativeError: maxDotProductError)
@@ -61,6 +67,11 @@ struct CheckCommand: ParsableCommand {
         let report: DerivativeCheckReport
         do {
             report = try runCheck(model, check: check, parameters: parameters, steps: steps, stateComponents: stateComponents)
+        } catch TimeSteppingError.storeAllDoesNotFit(let budget, let needed) {
+            // The check has no --strategy: it always records the whole run on one tape.
+            throw CommandFailure(
+                "check records the whole run on one tape, which needs about \(MemoryBudget.format(needed)), more than "
+                    + "its \(MemoryBudget.format(budget)); check fewer --steps or a smaller --size")
         } catch let error as TimeSteppingError {
             throw CommandFailure(error.description)
         }

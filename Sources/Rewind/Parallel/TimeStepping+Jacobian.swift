@@ -209,9 +209,16 @@ enum _JacobianPlanner {
         /// against the whole budget.
         func planner(_ strategy: CheckpointStrategy, extra: Int) throws -> RunPlan {
             do {
-                return try RunPlanner.plan(
+                var plan = try RunPlanner.plan(
                     strategy: strategy, budget: MemoryBudget(bytes: max(0, budget.bytes - extra)), steps: steps,
-                    stateCount: stateCount, sample: sample, maximumSeconds: maximumSeconds)
+                    stateCount: stateCount, sample: sample)
+                // The planner predicts one sweep a step; a Jacobian sweeps each recorded step
+                // once a row, its threads sharing the rows. Charged at a whole taped step a
+                // sweep (recording included: an overestimate), so the limit errs on the safe side.
+                let sweepsPerThread = Double(lanes - 1) / Double(max(1, min(parallel.threads, lanes)))
+                plan.predictedSeconds += Double(steps) * sample.tapedSecondsPerStep(stepsPerBlock: 1) * sweepsPerThread
+                try RunPlanner.checkDuration(of: plan, steps: steps, maximumSeconds: maximumSeconds)
+                return plan
             } catch TimeSteppingError.budgetTooSmall(_, let minimum, let detail) {
                 throw TimeSteppingError.budgetTooSmall(
                     budget: budget.bytes, minimum: .saturating(minimum, plus: extra),
