@@ -169,6 +169,46 @@ struct ReferenceTapeTests {
         #expect(isClose(bound[0], Double.sin(2) + 2 * Double.cos(2).magnitude + 2 + 8, relative: 1e-15), "\(bound)")
     }
 
+    /// The worked example of docs/how-it-works.md, section 12, exactly as the guide prints it:
+    /// if this fails, the guide is wrong.
+    @Test func theGuidesWorkedExampleIsWhatTheReferencePrints() {
+        let tape = ReferenceTape()
+        let x = tape.input(2.0)
+        let y = tape.input(3.0)
+        let f = ReferenceVariable.sin(x * y) + x / y
+        #expect(tape.description == """
+            v0 input or constant
+            v1 input or constant
+            v2 = φ(v0, v1)   ∂/∂v0 = 3.0, ∂/∂v1 = 2.0
+            v3 = φ(v2)   ∂/∂v2 = 0.960170286650366
+            v4 = φ(v0, v1)   ∂/∂v0 = 0.3333333333333333, ∂/∂v1 = -0.2222222222222222
+            v5 = φ(v3, v4)   ∂/∂v3 = 1.0, ∂/∂v4 = 1.0
+            """)
+        #expect(tape.gradient(of: f, withRespectTo: [x, y]) == [3.2138441932844315, 1.6981183510785098])
+        #expect(tape.absoluteGradient(of: f, withRespectTo: [x, y]) == [3.2138441932844315, 2.142562795522954])
+
+        // x·x: two parents, both v0, and only += gives 2x.
+        let square = ReferenceTape()
+        let z = square.input(2.0)
+        let zz = z * z
+        #expect(square.description.contains("v1 = φ(v0, v0)   ∂/∂v0 = 2.0, ∂/∂v0 = 2.0"), "\(square)")
+        #expect(square.gradient(of: zz, withRespectTo: [z]) == [4])
+    }
+
+    /// A zero adjoint is skipped only behind finite partials: 0·sqrt(z) + z at 0 gives NaN (the
+    /// IEEE sweep's answer, as Rewind's), not the 1 that skipping every zero adjoint would give.
+    @Test func aZeroAdjointMeetingAnInfinitePartialGivesNaN() {
+        let tape = ReferenceTape()
+        let z = tape.input(0.0)
+        let g = 0.0 * ReferenceVariable.sqrt(z) + z
+        #expect(tape.gradient(of: g, withRespectTo: [z])[0].isNaN)
+        // With finite partials the skip changes nothing: 0·sin(w) + w has derivative 1.
+        let finite = ReferenceTape()
+        let w = finite.input(0.0)
+        let h = 0.0 * ReferenceVariable.sin(w) + w
+        #expect(finite.gradient(of: h, withRespectTo: [w]) == [1])
+    }
+
     /// Seeds 0..<300: 1 to 4 inputs, 3 to 40 instructions.
     @Test(arguments: 0..<300)
     func rewindAgreesWithTheReferenceOnARandomProgram(seed: Int) {
