@@ -115,6 +115,12 @@ struct FlagFuzzer {
     /// The safe arguments of a subcommand for `model`, keyed by option (nil: a flag or none).
     func baseArguments(_ subcommand: String, model: String) -> [(String, String?)] {
         let sized = model == "lorenz" ? [] : [("--size", "16")]
+        // Only options this binary has (an older one has no time limit: then its runs are long).
+        let known = Set(grammar.subcommands[subcommand]?.options.map(\.name) ?? [])
+        return safeArguments(subcommand, sized: sized).filter { known.contains($0.0) }
+    }
+
+    private func safeArguments(_ subcommand: String, sized: [(String, String?)]) -> [(String, String?)] {
         switch subcommand {
         case "gradient":
             return [("--steps", "20")] + sized + [("--memory-budget", "4MiB"), ("--max-predicted-seconds", "5")]
