@@ -39,10 +39,16 @@ struct _Recorder {
     @usableFromInline var chunkStatementCapacity = 0
     /// Check mode: each statement's value and operation by identifier, for reports (owned by
     /// the tape; `checkCapacity` entries). Raw memory, so that the per-statement inspection
-    /// is a few loads and stores, not an array append behind a class.
+    /// is a few loads and stores, not an array append behind a class. An operation is kept as
+    /// a one-byte code into the tape's table of names (9 bytes a statement, not 32: check
+    /// mode's recording is bound by the bytes it writes).
     @usableFromInline var checkValues: UnsafeMutablePointer<Double>? = nil
-    @usableFromInline var checkOperations: UnsafeMutablePointer<StaticString>? = nil
+    @usableFromInline var checkOperations: UnsafeMutablePointer<UInt8>? = nil
     @usableFromInline var checkCapacity = 0
+    /// Check mode: the code of each operation name met recently, direct-mapped by the name's
+    /// first word (its address, or the scalar of a one-character literal).
+    @usableFromInline var operationCacheKeys: UnsafeMutablePointer<UInt>? = nil
+    @usableFromInline var operationCacheCodes: UnsafeMutablePointer<UInt8>? = nil
     /// Check mode: identifiers from this one on have their values and operations kept.
     @usableFromInline var checkedFrom: UInt32 = 0
     /// Check mode: the first statement found with a non-finite value or partial (0: none).
@@ -184,7 +190,7 @@ struct _Recorder {
             tape.takeUnretainedValue()._advanceChunk(recorder: &self, arguments: arguments)
             return
         }
-        if inspectionPending { _inspectLast() }
+        if inspectionPending { _inspectLastInline() }
         if _slowPath(statementCount >= chunkStatementCapacity || partialCount &+ arguments > argumentCapacity) {
             statementCapacity = chunkStatementCapacity
             tape.takeUnretainedValue()._advanceChunk(recorder: &self, arguments: arguments)
@@ -196,21 +202,51 @@ struct _Recorder {
         statementCapacity = statementCount &+ 1
     }
 
+    /// Check mode: the one-byte code of an operation name, from the cache or (cold, once per
+    /// name and cache slot) from the tape's table.
+    @inline(__always)
+    mutating func _operationCode(_ operation: StaticString) -> UInt8 {
+        let key = _Recorder._operationKey(operation)
+        let slot = Int(truncatingIfNeeded: (key >> 4) ^ key) & (_Recorder.operationCacheSize - 1)
+        if _fastPath(operationCacheKeys![slot] == key) { return operationCacheCodes![slot] }
+        return _operationCodeMissed(operation, key: key, slot: slot)
+    }
+
+    @inline(never)
+    mutating func _operationCodeMissed(_ operation: StaticString, key: UInt, slot: Int) -> UInt8 {
+        let code = tape.takeUnretainedValue()._operationCode(of: operation, key: key)
+        operationCacheKeys![slot] = key
+        operationCacheCodes![slot] = code
+        return code
+    }
+
+    @usableFromInline static let operationCacheSize = 64
+
+    /// The first word of a `StaticString` (a `@frozen` struct): the address of its UTF-8, or
+    /// the scalar of a one-character literal. Distinct names have distinct keys.
+    @inline(__always)
+    static func _operationKey(_ operation: StaticString) -> UInt {
+        withUnsafeBytes(of: operation) { $0.load(as: UInt.self) }
+    }
+
     /// Check mode: keeps the value and operation of the statement recorded last (complete by
     /// now) and looks at its value and partials; the first non-finite one is reported to the
     /// tape, once.
     @usableFromInline
-    mutating func _inspectLast() {
+    mutating func _inspectLast() { _inspectLastInline() }
+
+    /// `_inspectLast` inlined into the check-mode push: what runs per statement stays in one
+    /// small frame, and everything rare is a call out (`@inline(never)`).
+    @inline(__always)
+    mutating func _inspectLastInline() {
         inspectionPending = false
         let identifier = Int(nextIdentifier &- 1)
-        if _slowPath(identifier >= checkCapacity) {
-            tape.takeUnretainedValue()._growCheckStorage(recorder: &self, toHold: identifier &+ 1)
-        }
+        if _slowPath(identifier >= checkCapacity) { _growCheckStorage(toHold: identifier &+ 1) }
         let statement = statementCount &- 1
         let n = Int(argumentCounts[statement])
         let isExternal = n == Int(_StatementCode.external)
         checkValues![identifier] = isExternal ? 0 : lastValue
-        checkOperations![identifier] = operation
+        checkOperations![identifier] = _operationCode(operation)
         guard firstNonFiniteIdentifier == 0, !isExternal else { return }
         var finite = lastValue.isFinite
         var j = partialCount &- n
@@ -218,10 +254,18 @@ struct _Recorder {
             if !partials[j].isFinite { finite = false }
             j &+= 1
         }
-        if _slowPath(!finite) {
-            firstNonFiniteIdentifier = UInt32(identifier)
-            tape.takeUnretainedValue()._noteNonFiniteRecording(recorder: self)
-        }
+        if _slowPath(!finite) { _noteNonFinite(UInt32(identifier)) }
+    }
+
+    @inline(never)
+    mutating func _growCheckStorage(toHold count: Int) {
+        tape.takeUnretainedValue()._growCheckStorage(recorder: &self, toHold: count)
+    }
+
+    @inline(never)
+    mutating func _noteNonFinite(_ identifier: UInt32) {
+        firstNonFiniteIdentifier = identifier
+        tape.takeUnretainedValue()._noteNonFiniteRecording(recorder: self)
     }
 }
 

@@ -97,9 +97,15 @@ extension Tape {
     func _growCheckStorage(recorder r: inout _Recorder, toHold count: Int) {
         let capacity = max(count, 2 * r.checkCapacity, 1 << 12)
         let values = UnsafeMutablePointer<Double>.allocate(capacity: capacity)
-        let operations = UnsafeMutablePointer<StaticString>.allocate(capacity: capacity)
+        let operations = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
         values.initialize(repeating: .nan, count: capacity)
-        operations.initialize(repeating: "unknown operation", count: capacity)
+        operations.initialize(repeating: 0, count: capacity)
+        if r.operationCacheKeys == nil {
+            r.operationCacheKeys = .allocate(capacity: _Recorder.operationCacheSize)
+            r.operationCacheKeys!.initialize(repeating: UInt.max, count: _Recorder.operationCacheSize)
+            r.operationCacheCodes = .allocate(capacity: _Recorder.operationCacheSize)
+            r.operationCacheCodes!.initialize(repeating: 0, count: _Recorder.operationCacheSize)
+        }
         if let old = r.checkValues, let oldOperations = r.checkOperations {
             values.update(from: old, count: r.checkCapacity)
             operations.update(from: oldOperations, count: r.checkCapacity)
@@ -115,9 +121,21 @@ extension Tape {
     func _freeCheckStorage() {
         _recorder.pointee.checkValues?.deallocate()
         _recorder.pointee.checkOperations?.deallocate()
+        _recorder.pointee.operationCacheKeys?.deallocate()
+        _recorder.pointee.operationCacheCodes?.deallocate()
         _recorder.pointee.checkValues = nil
         _recorder.pointee.checkOperations = nil
         _recorder.pointee.checkCapacity = 0
+    }
+
+    /// Check mode, cold: the code of an operation name in `_diagnostics.operations` (code 0
+    /// is "unknown operation"; past 255 names, new ones share code 0).
+    func _operationCode(of operation: StaticString, key: UInt) -> UInt8 {
+        if let k = _diagnostics.operationKeys.firstIndex(of: key) { return UInt8(k) }
+        guard _diagnostics.operations.count < 256 else { return 0 }
+        _diagnostics.operations.append(operation)
+        _diagnostics.operationKeys.append(key)
+        return UInt8(_diagnostics.operations.count - 1)
     }
 
     /// The value of `identifier` as check mode kept it (NaN where it was not kept: recorded
@@ -140,7 +158,7 @@ extension Tape {
         guard identifier >= r.checkedFrom, identifier < r.nextIdentifier, Int(identifier) < r.checkCapacity,
             let operations = r.checkOperations
         else { return "unknown operation" }
-        return "\(operations[Int(identifier)])"
+        return "\(_diagnostics.operations[Int(operations[Int(identifier)])])"
     }
 
     /// Check mode, cold: the statement recorded last is the first with a non-finite value or
@@ -328,6 +346,10 @@ extension Tape {
 /// What check mode keeps about a recording besides the per-identifier values and operations
 /// (those live in the recorder's raw buffers).
 final class _TapeDiagnostics {
+    /// Check mode's table of operation names, by one-byte code, and their keys
+    /// (`_Recorder._operationKey`); kept across resets.
+    var operations: [StaticString] = ["unknown operation"]
+    var operationKeys: [UInt] = [UInt.max]
     var recording: NonFiniteReport?
     var sweep: NonFiniteReport?
     var warnings: [String] = []

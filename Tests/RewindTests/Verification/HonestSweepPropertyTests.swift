@@ -127,8 +127,10 @@ struct HonestSweepPropertyTests {
         return inputs.map { adjoints[$0] }
     }
 
-    /// The reference tape's gradient with an IEEE sweep: no entry skipped.
-    static func reference(_ p: Program) -> (gradient: [Double], negativeZeroUnderRoot: Bool) {
+    /// The reference tape's gradient with an IEEE sweep: no entry skipped (or, with
+    /// `skippingZeroAdjoints`, the old rule that skipped every zero adjoint, to show that the
+    /// property below catches it).
+    static func reference(_ p: Program, skippingZeroAdjoints: Bool = false) -> (gradient: [Double], negativeZeroUnderRoot: Bool) {
         let tape = ReferenceTape()
         var nodes = p.inputs.map { tape.input($0) }
         var negativeZeroUnderRoot = false
@@ -164,6 +166,7 @@ struct HonestSweepPropertyTests {
         var adjoints = [Double](repeating: 0, count: tape.entries.count)
         adjoints[sum.index] = 1
         for k in stride(from: sum.index, through: 0, by: -1) {
+            if skippingZeroAdjoints && adjoints[k] == 0 { continue }
             let entry = tape.entries[k]
             for (parent, partial) in zip(entry.parents, entry.partials) {
                 adjoints[parent] += partial * adjoints[k]
@@ -191,6 +194,19 @@ struct HonestSweepPropertyTests {
         }
         // The programs must actually reach the cases in question.
         #expect(nanCases > 300, "only \(nanCases) NaN gradients in 3000 programs")
+    }
+
+    /// The property has teeth: the old rule (skip every zero adjoint), run on the same
+    /// programs, returns finite numbers where the IEEE sweep gives NaN, many times.
+    @Test func theOldSkipRuleFailsTheProperty() {
+        var violations = 0
+        for seed in 0..<3000 as Range<UInt64> {
+            let p = Self.generate(seed: seed, sameArithmeticOnly: false)
+            let skipping = Self.reference(p, skippingZeroAdjoints: true).gradient
+            let ieee = Self.reference(p).gradient
+            violations += zip(skipping, ieee).filter { $0.isFinite && $1.isNaN }.count
+        }
+        #expect(violations > 50, "the old skip rule hid only \(violations) NaNs")
     }
 
     @Test func rewindIsBitEqualToTheIEEEReferenceWhereTheArithmeticIsTheSame() {
