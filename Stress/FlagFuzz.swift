@@ -263,6 +263,7 @@ struct FlagFuzzer {
         var slowest = (seconds: 0.0, line: "")
         var optionsSeen: Set<String> = []
         let runner = RewindRunner(executable: suite.rewind.executable, workingDirectory: scratch)
+        let devices = DeviceGuard(paths: ["/dev/null", "/dev/full"])
         for _ in 0..<count {
             let arguments = fuzzer.commandLine()
             optionsSeen.formUnion(arguments.filter { $0.hasPrefix("--") })
@@ -273,6 +274,9 @@ struct FlagFuzzer {
             if let problem = problem(with: result, arguments: arguments, timeout: timeout) {
                 failures.append("rewind \(shown): \(problem)")
             }
+            if let replaced = devices.restoreReplaced() {
+                failures.append("rewind \(shown): replaced \(replaced) (restored)")
+            }
         }
         let allOptions = Set(grammar.subcommands.values.flatMap { $0.options.map(\.name) })
         let missed = allOptions.subtracting(optionsSeen).sorted()
@@ -281,7 +285,9 @@ struct FlagFuzzer {
             + String(format: "; slowest %.1f s", slowest.seconds)
             + (missed.isEmpty ? "; every option fuzzed" : "; never fuzzed: \(missed.joined(separator: " "))")
         if !failures.isEmpty {
-            return .fail("\(failures.count) bad outcome(s) in \(summary); first: " + failures.prefix(5).joined(separator: " | "))
+            // A replaced device node first: it harms the machine, not just the run.
+            let ordered = failures.filter { $0.hasSuffix("(restored)") } + failures.filter { !$0.hasSuffix("(restored)") }
+            return .fail("\(failures.count) bad outcome(s) in \(summary); first: " + ordered.prefix(5).joined(separator: " | "))
         }
         if !missed.isEmpty { return .fail(summary) }
         return .pass(summary + " (\(slowest.line.prefix(120)))")
@@ -296,3 +302,37 @@ let flagFuzzScenarios: [Scenario] = [
         FlagFuzzer.run(s, count: 1500)
     },
 ]
+
+/// The device nodes the fuzzer names as output paths. A `rewind` that replaces its output file
+/// instead of writing through it (the bug of issue #11, as root) would leave a regular file in
+/// their place and break every program on the machine that writes to them; the guard notices,
+/// reports it and puts the node back as it was.
+struct DeviceGuard {
+    private var nodes: [(path: String, device: dev_t, mode: mode_t)] = []
+
+    init(paths: [String]) {
+        for path in paths {
+            var status = stat()
+            if stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFCHR {
+                nodes.append((path, status.st_rdev, status.st_mode))
+            }
+        }
+    }
+
+    /// The paths no longer the character devices they were, each restored (`mknod`, as root);
+    /// nil when all are intact.
+    func restoreReplaced() -> String? {
+        var replaced: [String] = []
+        for node in nodes {
+            var status = stat()
+            if lstat(node.path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFCHR && status.st_rdev == node.device {
+                continue
+            }
+            replaced.append(node.path)
+            unlink(node.path)
+            mknod(node.path, node.mode, node.device)
+            chmod(node.path, node.mode & 0o7777)
+        }
+        return replaced.isEmpty ? nil : replaced.joined(separator: " and ")
+    }
+}
