@@ -42,7 +42,8 @@ enum CommandLineChecks {
 
     /// The usage error for an option given twice.
     static func repeatedOptionMessage(_ repeated: (name: String, first: String, second: String)) -> String {
-        let values = repeated.first.isEmpty && repeated.second.isEmpty
+        // A flag has no value; the word after it is then the next argument, not worth quoting.
+        let values = repeated.first.isEmpty || repeated.second.isEmpty
             ? "" : " ('\(shortened(repeated.first))' and '\(shortened(repeated.second))')"
         return "\(repeated.name) is given twice\(values); give it once"
     }
