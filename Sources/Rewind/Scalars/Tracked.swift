@@ -43,20 +43,20 @@ public struct Tracked {
 
     @inlinable @inline(__always)
     static func _unary(
-        _ x: Tracked, _ value: Double, _ partial: Double, _ operation: StaticString = "operation"
+        _ x: Tracked, _ value: Double, _ partial: Double, _ operation: StaticString
     ) -> Tracked {
         if x.identifier == 0 { return Tracked(value) }
         return _Recorder.current(for: x.tag).pointee.push(value, x.identifier, partial, operation: operation)
     }
 
     @inlinable @inline(__always)
-    static func _unary(_ x: Tracked, _ rule: LocalDerivative, _ operation: StaticString = "operation") -> Tracked {
+    static func _unary(_ x: Tracked, _ rule: LocalDerivative, _ operation: StaticString) -> Tracked {
         _unary(x, rule.value, rule.derivative, operation)
     }
 
     @inlinable @inline(__always)
     static func _binary(
-        _ x: Tracked, _ px: Double, _ y: Tracked, _ py: Double, _ value: Double, _ operation: StaticString = "operation"
+        _ x: Tracked, _ px: Double, _ y: Tracked, _ py: Double, _ value: Double, _ operation: StaticString
     ) -> Tracked {
         if x.identifier == 0 { return _unary(y, value, py, operation) }
         if y.identifier == 0 { return _unary(x, value, px, operation) }
@@ -68,7 +68,7 @@ public struct Tracked {
     }
 
     @inlinable @inline(__always)
-    static func _binary(_ x: Tracked, _ y: Tracked, _ rule: LocalPartials, _ operation: StaticString = "operation") -> Tracked {
+    static func _binary(_ x: Tracked, _ y: Tracked, _ rule: LocalPartials, _ operation: StaticString) -> Tracked {
         _binary(x, rule.first, y, rule.second, rule.value, operation)
     }
 }

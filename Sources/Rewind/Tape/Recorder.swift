@@ -150,7 +150,7 @@ struct _Recorder {
     mutating func push(
         _ value: Double, _ a: UInt32, _ pa: Double, _ b: UInt32, _ pb: Double, _ c: UInt32, _ pc: Double
     ) -> Tracked {
-        _reserve(arguments: 3)
+        _reserve(arguments: 3, operation: "local Jacobian")
         argumentCounts[statementCount] = 3
         identifiers[identifierCount] = a
         identifiers[identifierCount &+ 1] = b
@@ -169,7 +169,7 @@ struct _Recorder {
     mutating func push(
         _ value: Double, identifiers ids: UnsafePointer<UInt32>, partials ps: UnsafePointer<Double>, count: Int
     ) -> Tracked {
-        _reserve(arguments: count)
+        _reserve(arguments: count, operation: "local Jacobian")
         argumentCounts[statementCount] = UInt8(truncatingIfNeeded: count)
         (identifiers + identifierCount).update(from: ids, count: count)
         (partials + partialCount).update(from: ps, count: count)
