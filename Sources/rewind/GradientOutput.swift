@@ -65,7 +65,8 @@ struct GradientOutput: Encodable {
     func streamJSON() throws {
         var skeleton = self
         skeleton.gradient.initialState = []
-        guard try JSONOutput.stream(skeleton, array: gradient.initialState, at: "{\"gradient\":{\"initialState\":") else {
+        let values = gradient.initialState
+        guard try JSONOutput.stream(skeleton, replacingEmptyArrayAt: "initialState", with: { $0.writeArray(values) }) else {
             throw CommandFailure("cannot write the JSON output to stdout: \(String(cString: strerror(errno)))")
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -65,22 +66,23 @@ struct JSONStream {
 }
 
 extension JSONOutput {
-    /// Writes `value` to stdout as `encode` would, followed by a newline, with the array at
-    /// `arrayKey` (the first key of the first nested object, as sorted keys put it: e.g.
-    /// `gradient.initialState`) streamed number by number instead of being encoded in one piece.
-    ///
-    /// `withoutArray` is `value` with that array emptied; its encoding must begin with
-    /// `{"<outer>":{"<arrayKey>":[]`, which is checked.
-    static func stream<T: Encodable>(_ withoutArray: T, array: [Double], at prefix: String) throws -> Bool {
-        let skeleton = try encode(withoutArray)
-        let marker = prefix + "[]"
-        guard skeleton.hasPrefix(marker) else {
-            preconditionFailure("the JSON skeleton does not start with \(marker): \(skeleton.prefix(80))")
-        }
+    /// Writes `skeleton` to stdout as `encode` would, followed by a newline, with the value of
+    /// `key` — an empty array in `skeleton` — written by `body` in its place, piece by piece.
+    /// `"<key>":[]` must occur exactly once in the skeleton's encoding (a precondition: the
+    /// keys and their neighbours are the CLI's own). Returns false when stdout could not be
+    /// written.
+    static func stream<T: Encodable>(
+        _ skeleton: T, replacingEmptyArrayAt key: String, with body: (inout JSONStream) -> Void
+    ) throws -> Bool {
+        let text = try encode(skeleton)
+        let marker = "\"\(key)\":[]"
+        let parts = text.components(separatedBy: marker)
+        precondition(parts.count == 2, "\(marker) occurs \(parts.count - 1) times in the JSON skeleton")
         var stream = JSONStream()
-        stream.write(prefix)
-        stream.writeArray(array)
-        stream.write(String(skeleton.dropFirst(marker.count)))
+        stream.write(parts[0])
+        stream.write("\"\(key)\":")
+        body(&stream)
+        stream.write(parts[1])
         stream.write("\n")
         stream.flush()
         return !stream.failed

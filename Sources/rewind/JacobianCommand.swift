@@ -101,7 +101,7 @@ struct JacobianCommand: ParsableCommand {
         progress.finish()
         let output = JacobianOutput(model: model, steps: steps, result: result)
         if json {
-            print(try JSONOutput.encode(output))
+            try output.streamJSON()
         } else {
             print(output.text())
         }
@@ -238,6 +238,26 @@ struct JacobianOutput: Encodable {
             threads: result.threads, seconds: r.seconds, sweepMode: result.sweepMode.rawValue, strategy: r.strategy,
             tapedSteps: r.tapedSteps, forwardSteps: r.forwardSteps, snapshotsInMemory: r.snapshotsInMemory,
             peakTapeBytes: r.peakTapeBytes, peakResidentBytes: r.peakResidentBytes)
+    }
+
+    /// Prints the JSON object on stdout as `JSONOutput.encode` would, with the matrix
+    /// streamed row by row, number by number (every row of heat2d 64² is 16 Mi numbers, about
+    /// 350 MB of text as one string).
+    func streamJSON() throws {
+        var skeleton = self
+        skeleton.jacobian = []
+        let matrix = jacobian
+        let written = try JSONOutput.stream(skeleton, replacingEmptyArrayAt: "jacobian") { stream in
+            stream.write("[")
+            for (index, row) in matrix.enumerated() {
+                if index > 0 { stream.write(",") }
+                stream.writeArray(row)
+            }
+            stream.write("]")
+        }
+        guard written else {
+            throw CommandFailure("cannot write the JSON output to stdout: \(String(cString: strerror(errno)))")
+        }
     }
 
     /// The name of an initial-state component: `x` → `x0`, `u[17]` → `u0[17]`, `u[3,4]` → `u0[3,4]`.

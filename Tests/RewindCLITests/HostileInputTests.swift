@@ -184,6 +184,25 @@ struct HostileInputTests {
         #expect(run.stdout.hasSuffix("}\n") && run.stdout.filter { $0 == "\n" }.count == 1)
     }
 
+    /// The Jacobian is streamed row by row: its text must be JSONEncoder's for the same numbers.
+    @Test func streamedJacobianIsWhatTheEncoderWrites() throws {
+        let run = try measuredRewind(["jacobian", "burgers", "--size", "40", "--steps", "30", "--rows", "0-9", "--json"])
+        let json = try #require(run.json, "\(run.stdout.prefix(300))")
+        #expect((json["rowNames"] as? [String])?.count == 10)
+        let start = try #require(run.stdout.range(of: "\"jacobian\":"))
+        let end = try #require(run.stdout.range(of: ",\"model\":"))
+        let text = String(run.stdout[start.upperBound..<end.lowerBound])
+        let rows: [[Double]] = try text.dropFirst(2).dropLast(2).components(separatedBy: "],[").map { row in
+            try row.split(separator: ",").map { try #require(Double(String($0)), "not a number: \($0)") }
+        }
+        #expect(rows.count == 10 && rows.allSatisfy { $0.count == 41 })
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        #expect(text == String(decoding: try encoder.encode(rows), as: UTF8.self))
+        #expect(run.stdout.hasSuffix("}\n"))
+    }
+
     @Test func aFiniteInputThatOverflowsWarnsOnStderr() throws {
         let run = try measuredRewind(["gradient", "lorenz", "--steps", "100", "--parameter", "rho=1e200", "--json"])
         #expect(run.status == 0)
