@@ -21,10 +21,10 @@ struct GradientCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Steps taped together by revolve and online: auto (the planner chooses from the budget and a timed sample) or a number.")
     var stepsPerBlock: String = "auto"
 
-    @Option(help: "auto, store-all, revolve, online, two-level (revolve with snapshots on disk) or spill (store-all with its tape on disk).")
+    @Option(parsing: .unconditional, help: "auto, store-all, revolve, online, two-level (revolve with snapshots on disk) or spill (store-all with its tape on disk).")
     var strategy: String = "auto"
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Directory under which disk snapshots go, in a private subdirectory removed afterwards; lets auto use the disk.",
         valueName: "DIR"))
     var spillDir: String?

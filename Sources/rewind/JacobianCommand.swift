@@ -14,7 +14,7 @@ struct JacobianCommand: ParsableCommand {
 
     @OptionGroup var selection: ModelSelection
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Final-state rows: comma-separated indices, ranges a-b, or state names (x, u[17]); default all.",
         valueName: "LIST"))
     var rows: String?
@@ -32,10 +32,10 @@ struct JacobianCommand: ParsableCommand {
             valueName: "SECONDS"))
     var maxPredictedSeconds: Double = CommandLimits.defaultMaximumPredictedSeconds
 
-    @Option(help: "auto, store-all, revolve or online.")
+    @Option(parsing: .unconditional, help: "auto, store-all, revolve or online.")
     var strategy: String = "auto"
 
-    @Option(help: "How seeds share a sweep: auto, scalar, simd4 or simd8 (results are the same).")
+    @Option(parsing: .unconditional, help: "How seeds share a sweep: auto, scalar, simd4 or simd8 (results are the same).")
     var sweep: String = "auto"
 
     @Flag(help: "Print one JSON object on stdout and nothing else.")

@@ -13,7 +13,7 @@ struct ModelSelection: ParsableArguments {
     @Option(parsing: .unconditional, help: "Grid size: n for burgers, m for heat2d (default: the model's).")
     var size: Int?
 
-    @Option(name: .customLong("parameter"), help: ArgumentHelp("Override a parameter, e.g. rho=10 (repeatable).", valueName: "NAME=VALUE"))
+    @Option(name: .customLong("parameter"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Override a parameter, e.g. rho=10 (repeatable).", valueName: "NAME=VALUE"))
     var parameters: [String] = []
 
     @Flag(help: "Record every arithmetic operation instead of preaccumulating local Jacobians.")

@@ -13,7 +13,7 @@ struct ScheduleCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Snapshot slots (the one holding the initial state included).")
     var snapshots: Int
 
-    @Option(help: "Write the schedule as an SVG picture to this file.")
+    @Option(parsing: .unconditional, help: "Write the schedule as an SVG picture to this file.")
     var svg: String?
 
     @Flag(help: "Print one JSON object on stdout and nothing else.")
