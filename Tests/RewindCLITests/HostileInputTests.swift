@@ -216,6 +216,8 @@ struct HostileInputTests {
         (["gradient", "lorenz", "--memory-budget", "99999999999999999999PiB"], "more than the largest memory budget"),
         (["gradient", "lorenz", "--memory-budget", "-1KiB"], "cannot be negative"),
         (["gradient", "lorenz", "--steps", "-1"], "--steps must be at least 1 (got -1)"),
+        (["jacobian", "lorenz", "--rows", "-1"], "--rows: -1 is not a state index"),
+        (["gradient", "lorenz", "--strategy", "-1"], "--strategy must be auto"),
         (["gradient", "lorenz", "--steps", "5", "--steps", "6"], "--steps is given twice ('5' and '6')"),
         (["gradient", "lorenz", "--json", "--json"], "--json is given twice"),
         (["schedule", "--steps=5", "--snapshots", "2", "--steps", "5"], "--steps is given twice"),
