@@ -31,7 +31,22 @@ extension GradientCommand {
                 GradientOutput(model: model, parameters: $0.parameters, steps: steps, result: $1)
             })
         if json {
-            print(try JSONOutput.encode(output))
+            // Streamed member by member, each gradient number by number (see `GradientOutput`).
+            var skeleton = output
+            skeleton.members = []
+            var memberError: Error?
+            let written = try JSONOutput.stream(skeleton, replacingEmptyArrayAt: "members") { stream in
+                stream.write("[")
+                for (index, member) in output.members.enumerated() where memberError == nil {
+                    if index > 0 { stream.write(",") }
+                    do { try member.writeJSON(into: &stream) } catch { memberError = error }
+                }
+                stream.write("]")
+            }
+            if let memberError { throw memberError }
+            guard written else {
+                throw CommandFailure("cannot write the JSON output to stdout: \(String(cString: strerror(errno)))")
+            }
         } else {
             for (m, member) in output.members.enumerated() {
                 print("member \(m):")

@@ -63,12 +63,21 @@ struct GradientOutput: Encodable {
     /// Prints the JSON object on stdout as `JSONOutput.encode` would, with the initial-state
     /// gradient streamed number by number (heat2d 2048² has 4 Mi of them).
     func streamJSON() throws {
+        var stream = JSONStream()
+        try writeJSON(into: &stream)
+        stream.write("\n")
+        stream.flush()
+        if stream.failed {
+            throw CommandFailure("cannot write the JSON output to stdout: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// The JSON object, without a newline, into `stream` (an ensemble writes one per member).
+    func writeJSON(into stream: inout JSONStream) throws {
         var skeleton = self
         skeleton.gradient.initialState = []
         let values = gradient.initialState
-        guard try JSONOutput.stream(skeleton, replacingEmptyArrayAt: "initialState", with: { $0.writeArray(values) }) else {
-            throw CommandFailure("cannot write the JSON output to stdout: \(String(cString: strerror(errno)))")
-        }
+        try JSONOutput.write(skeleton, replacingEmptyArrayAt: "initialState", into: &stream) { $0.writeArray(values) }
     }
 
     /// The readable summary printed without --json.

@@ -68,23 +68,32 @@ struct JSONStream {
 extension JSONOutput {
     /// Writes `skeleton` to stdout as `encode` would, followed by a newline, with the value of
     /// `key` — an empty array in `skeleton` — written by `body` in its place, piece by piece.
-    /// `"<key>":[]` must occur exactly once in the skeleton's encoding (a precondition: the
-    /// keys and their neighbours are the CLI's own). Returns false when stdout could not be
-    /// written.
+    /// Returns false when stdout could not be written.
     static func stream<T: Encodable>(
         _ skeleton: T, replacingEmptyArrayAt key: String, with body: (inout JSONStream) -> Void
     ) throws -> Bool {
+        var stream = JSONStream()
+        try write(skeleton, replacingEmptyArrayAt: key, into: &stream, with: body)
+        stream.write("\n")
+        stream.flush()
+        return !stream.failed
+    }
+
+    /// Writes `skeleton` into `stream` as `encode` would, with `body` writing the value of
+    /// `key` in place of the empty array the skeleton holds there. `"<key>":[]` must occur
+    /// exactly once in the skeleton's encoding (a precondition: the keys and their neighbours
+    /// are the CLI's own).
+    static func write<T: Encodable>(
+        _ skeleton: T, replacingEmptyArrayAt key: String, into stream: inout JSONStream,
+        with body: (inout JSONStream) -> Void
+    ) throws {
         let text = try encode(skeleton)
         let marker = "\"\(key)\":[]"
         let parts = text.components(separatedBy: marker)
         precondition(parts.count == 2, "\(marker) occurs \(parts.count - 1) times in the JSON skeleton")
-        var stream = JSONStream()
         stream.write(parts[0])
         stream.write("\"\(key)\":")
         body(&stream)
         stream.write(parts[1])
-        stream.write("\n")
-        stream.flush()
-        return !stream.failed
     }
 }

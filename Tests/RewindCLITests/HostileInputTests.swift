@@ -203,6 +203,24 @@ struct HostileInputTests {
         #expect(run.stdout.hasSuffix("}\n"))
     }
 
+    /// An ensemble's members are streamed one by one: the whole object must still be what the
+    /// encoder wrote, which the members' gradients show against single runs of the same member.
+    @Test func streamedEnsembleHoldsEachMembersGradient() throws {
+        let run = try measuredRewind(["gradient", "burgers", "--size", "24", "--steps", "20", "--ensemble", "3", "--json"])
+        let json = try #require(run.json, "\(run.stdout.prefix(300))")
+        let members = try #require(json["members"] as? [[String: Any]])
+        #expect(members.count == 3 && json["ensemble"] as? Int == 3)
+        let single = try measuredRewind(["gradient", "burgers", "--size", "24", "--steps", "20", "--json"])
+        // Member 0 is the unscaled run: its streamed gradient text equals the single run's.
+        let gradientText = { (text: Substring) -> Substring? in
+            guard let start = text.range(of: "{\"gradient\":"), let end = text.range(of: ",\"model\":") else { return nil }
+            return text[start.lowerBound..<end.lowerBound]
+        }
+        let firstMember = try #require(gradientText(Substring(run.stdout)))
+        #expect(firstMember == gradientText(Substring(single.stdout)))
+        #expect(run.stdout.hasSuffix("}\n") && run.stdout.filter { $0 == "\n" }.count == 1)
+    }
+
     @Test func aFiniteInputThatOverflowsWarnsOnStderr() throws {
         let run = try measuredRewind(["gradient", "lorenz", "--steps", "100", "--parameter", "rho=1e200", "--json"])
         #expect(run.status == 0)
