@@ -49,7 +49,9 @@ public struct MemoryBudget: Hashable, Sendable, CustomStringConvertible {
     public static let largestBytes = 8.0e18
 
     /// Bytes in the largest binary unit that keeps the number readable.
+    /// `Int.max` is what a saturated count (more bytes than `Int` holds) reads as.
     public static func format(_ bytes: Int) -> String {
+        if bytes == .max { return "more than 8 EiB" }
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
         var value = Double(bytes)
         var unit = 0

@@ -217,6 +217,8 @@ struct BudgetTests {
         #expect(throws: MemoryBudgetError.malformed("infB")) { try MemoryBudget(parsing: "infB") }
         #expect((try? MemoryBudget(parsing: "7000PiB"))?.bytes == 7000 << 50)
         #expect(MemoryBudgetError.tooLarge("9EB").description.contains("largest"))
+        #expect(MemoryBudget.format(.max) == "more than 8 EiB")
+        #expect(MemoryBudget.format(1 << 60) == "1024.0 PiB")
     }
 
     @Test func theStateFloorIsCheckedBeforeAnythingIsAllocated() {
