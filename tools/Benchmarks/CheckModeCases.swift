@@ -13,6 +13,11 @@ struct CheckModeResult: Codable {
     var recordOnSeconds: Double
     var reverseOffSeconds: Double
     var reverseOnSeconds: Double
+    /// The same tape swept with every adjoint 0 (seed 0): the worst case of the zero-adjoint
+    /// rule, which skips a statement only after reading its partials.
+    var reverseZeroSeedSeconds: Double
+    /// Statements whose adjoint is 0 in the seeded sweep.
+    var zeroAdjointFraction: Double
     var recordRatio: Double { recordOnSeconds / recordOffSeconds }
     var reverseRatio: Double { reverseOnSeconds / reverseOffSeconds }
 }
@@ -23,6 +28,8 @@ func measureCheckMode(operations: Int, repetitions: Int) -> CheckModeResult {
     let adjoints = AdjointVector()
     var record: [Bool: [Double]] = [false: [], true: []]
     var reverse: [Bool: [Double]] = [false: [], true: []]
+    var zeroSeed: [Double] = []
+    var zeroAdjointFraction = 0.0
     var statements = 0
     for round in 0..<(2 * repetitions + 2) {
         let checking = round % 2 == 1
@@ -49,6 +56,15 @@ func measureCheckMode(operations: Int, repetitions: Int) -> CheckModeResult {
         tape.reverse(adjoints)
         let reversed = now()
         blackHole(adjoints[x])
+        if !checking && round >= 2 {
+            var zeros = 0
+            for identifier in 1..<tape.identifierCount where adjoints[identifier: UInt32(identifier)] == 0 { zeros += 1 }
+            zeroAdjointFraction = Double(zeros) / Double(tape.identifierCount - 1)
+            adjoints.prepare(for: tape)
+            let zeroStart = now()
+            tape.reverse(adjoints)
+            zeroSeed.append(now() - zeroStart)
+        }
         // The first round of each mode touches fresh memory; keep the warm ones.
         if round >= 2 {
             record[checking]!.append(recorded - start)
@@ -57,5 +73,6 @@ func measureCheckMode(operations: Int, repetitions: Int) -> CheckModeResult {
     }
     return CheckModeResult(
         statements: statements, recordOffSeconds: median(record[false]!), recordOnSeconds: median(record[true]!),
-        reverseOffSeconds: median(reverse[false]!), reverseOnSeconds: median(reverse[true]!))
+        reverseOffSeconds: median(reverse[false]!), reverseOnSeconds: median(reverse[true]!),
+        reverseZeroSeedSeconds: median(zeroSeed), zeroAdjointFraction: zeroAdjointFraction)
 }
