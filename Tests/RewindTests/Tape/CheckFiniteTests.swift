@@ -64,6 +64,45 @@ struct CheckFiniteTests {
         #expect(tape.warnings.isEmpty, "an infinite derivative of √x at 0 is right: \(tape.warnings)")
     }
 
+    /// Check mode across chunk boundaries (chunks of 2 and 3 statements) and switched on in
+    /// the middle of a recording: the same statements, values and gradients as with it off,
+    /// and reports that name operations and operand values recorded chunks earlier.
+    @Test(arguments: [2, 3, 1024])
+    func checkModeAcrossChunksAndSwitchedOnMidway(capacity: Int) {
+        func run(checking: Bool, midway: Bool) -> (Tape, [Double], Double) {
+            let tape = Tape(configuration: .init(initialStatementCapacity: capacity, maximumStatementCapacity: capacity))
+            tape.checksFinite = checking && !midway
+            let (x, y) = tape.record { () -> ([Tracked], Tracked) in
+                let x = tape.registerInputs([0.5, 2, 0])
+                var a = x[0] * x[1] + 1.0
+                if midway { tape.checksFinite = checking }
+                for _ in 0..<10 { a = Tracked.sin(a) * x[1] - a / 3.0 }
+                let s = Tracked.sqrt(x[2])  // ∞ partial at 0: reported, then 0·∞ in the sweep
+                return (x, a + 0.0 * s)
+            }
+            let adjoints = AdjointVector()
+            tape.reverse(adjoints, seeding: [(y, 1)])
+            return (tape, x.map { adjoints[$0] }, y.value)
+        }
+        let plain = run(checking: false, midway: false)
+        for midway in [false, true] {
+            let (tape, gradient, value) = run(checking: true, midway: midway)
+            #expect(value.bitPattern == plain.2.bitPattern)
+            #expect(zip(gradient, plain.1).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) })
+            #expect(gradient[2].isNaN && gradient[0].isFinite && gradient[1].isFinite)
+            let recording = try? #require(tape.firstNonFinite)
+            #expect(recording?.operation == "sqrt")
+            #expect(recording?.arguments.first?.identifier == 3)
+            // Inputs recorded before check mode was switched on were not kept: NaN.
+            let operand = recording?.arguments.first?.value
+            #expect(midway ? operand?.isNaN == true : operand == 0)
+            let sweep = try? #require(tape.firstNonFiniteAdjoint)
+            #expect(sweep?.operation == "sqrt")
+            #expect(sweep?.adjoint == 0)
+            #expect(tape.warnings.contains { $0.hasPrefix("sqrt") })
+        }
+    }
+
     @Test func checkModeOffFindsNothingAndCostsNoExtraStatements() {
         let tape = Tape()
         tape.record {
