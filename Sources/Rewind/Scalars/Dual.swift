@@ -38,8 +38,11 @@ public struct Dual<Directions: TangentDirections> {
         Dual(rule.value, tangent: _scale(rule.first, x.tangent) + _scale(rule.second, y.tangent))
     }
 
-    /// A partial times a tangent; an infinite partial of an input that does not move gives 0,
-    /// as in the reverse sweep, which skips zero adjoints.
+    /// A partial times a tangent; an infinite partial of an input that does not move gives 0
+    /// (tangent mode's strong zero: a zero tangent is usually structural, a direction that
+    /// does not move that input). The reverse sweep differs on purpose: it cannot tell a
+    /// structural zero adjoint from a computed one, so it follows IEEE and forms `0·∞ = NaN`
+    /// (docs/pitfalls.md, "Zero adjoints and infinite partials").
     @inlinable @inline(__always)
     static func _scale(_ partial: Double, _ tangent: Directions) -> Directions {
         if _slowPath(!partial.isFinite) { return Directions._strongZeroProduct(partial, tangent) }
