@@ -45,7 +45,9 @@ final class _CustomStatement: _ExternalStatement {
 
     func reverse(firstOutput: UInt32, partials: UnsafePointer<Double>, adjoints: UnsafeMutablePointer<Double>) {
         let outputAdjoints = UnsafeBufferPointer(start: adjoints + Int(firstOutput), count: outputCount)
-        if outputAdjoints.allSatisfy({ $0 == 0 }) { return }
+        // No skip for zero output adjoints: the rule is the user's, and only it knows whether
+        // it sends 0 back (a linear, finite rule does) or NaN (0·∞ inside it); the sweep's
+        // zero-adjoint rule skips only what provably adds ±0 (docs/pitfalls.md).
         let inputAdjoints = UnsafeMutableBufferPointer<Double>.allocate(capacity: inputs.count)
         defer { inputAdjoints.deallocate() }
         inputAdjoints.initialize(repeating: 0)
