@@ -66,17 +66,24 @@ struct ModesTests {
         #expect(recorded.tape.statistics.externalStatementCount == 1)
     }
 
-    @Test func customAdjointIsSkippedWhenItsOutputsHaveNoAdjoint() {
+    /// A custom rule meets a zero output adjoint like any statement: a linear finite rule
+    /// returns 0 and changes nothing, a rule with an infinite partial returns 0·∞ = NaN, which
+    /// reaches the input (it used to be skipped: a silently finite gradient).
+    @Test func customAdjointWithZeroOutputAdjointIsCalledAndItsNaNKept() {
         var calls = 0
-        let recorded = RecordedFunction(at: [1.0]) { x in
-            let unused = Tracked.custom(inputs: x, outputs: [5]) { _, xbar in
+        let linear = RecordedFunction(at: [1.0]) { x in
+            _ = Tracked.custom(inputs: x, outputs: [5]) { ybar, xbar in
                 calls += 1
-                xbar[0] = 1
+                xbar[0] = 7 * ybar[0]
             }
-            _ = unused
             return [x[0] * 2]
         }
-        #expect(recorded.pullback([1]) == [2])
-        #expect(calls == 0)
+        #expect(linear.pullback([1]) == [2])
+        #expect(calls == 1)
+        let infinite = RecordedFunction(at: [0.0]) { x in
+            _ = Tracked.custom(inputs: x, outputs: [0]) { ybar, xbar in xbar[0] = ybar[0] * .infinity }
+            return [x[0] * 2]
+        }
+        #expect(infinite.pullback([1])[0].isNaN)
     }
 }
