@@ -244,8 +244,16 @@ final class _SpillDirectoryState: @unchecked Sendable {
                 // Something this object did not create — a file or symlink planted by another
                 // process of the same user (or root) — is in the private directory. It has no
                 // business there, and leaving it would leave the directory: unlink it (never
-                // following a link) and try once more.
-                if _SpillOwnerLock.removeTree(path) { removal = .success(()) }
+                // following a link) and try again. The other process may still be planting
+                // (seen in CI: 400 symlinks, the run's error came at the first): rounds a
+                // millisecond apart for up to 0.2 s outlast a burst; this path is taken only then.
+                for round in 0..<200 {
+                    if _SpillOwnerLock.removeTree(path) {
+                        removal = .success(())
+                        break
+                    }
+                    if round < 199 { usleep(1000) }
+                }
             }
             switch removal {
             case .success: removed = true
