@@ -164,7 +164,7 @@ extension Tape {
         precondition(start <= end, "a reverse sweep runs from a later position down to an earlier one")
         precondition(!checksFinite, "check mode sweeps a dense AdjointVector")
         let externals = self.externals
-        Tape._forEachChunk(from: end, to: start, chunk: _chunkForSweep) { c, chunk, range in
+        let complete = Tape._forEachChunk(from: end, to: start, chunk: _chunkForSweep) { c, chunk, range in
             adjoints.sweepFloorPage = (Int(chunk.firstIdentifier) &+ range.lower) >> PagedAdjointVector.pageShift
             Tape._sweep(
                 chunk, statementsFrom: range.upper, downTo: range.lower, identifierEnd: range.identifierEnd,
@@ -173,6 +173,7 @@ extension Tape {
             return true
         }
         adjoints.sweepFloorPage = Int.max
+        if !complete { _poisonUnfinishedSweep(adjoints) }
     }
 }
 

@@ -198,6 +198,11 @@ extension Tape {
         for k in 0..<adjoints.count { storage[k] = .nan }
     }
 
+    /// The paged form: the kept adjoints (the inputs', which are the results) become NaN.
+    func _poisonUnfinishedSweep(_ adjoints: PagedAdjointVector) {
+        for identifier in 0..<adjoints.keptBelow { adjoints[UInt32(identifier)] = .nan }
+    }
+
     /// Partials a stencil block may hold while the tape spills (nil: no limit).
     @usableFromInline
     var _spillBlockLimit: Int? {
