@@ -113,7 +113,10 @@ public final class SpillDirectory: @unchecked Sendable {
         var removed: [String] = []
         for name in names.sorted() {
             let path = (parent == "/" ? "" : parent) + "/" + name
-            if _SpillOwnerLock.isStale(path), _SpillOwnerLock.removeTree(path) { removed.append(path) }
+            // Counted only when this sweep removed it (not when its owner got there first).
+            if _SpillOwnerLock.isStale(path), _SpillOwnerLock.removeTree(path, countingOnlyOwnRemoval: true) {
+                removed.append(path)
+            }
         }
         if !removed.isEmpty { _SpillCleanup.noteStale(removed) }
         return removed
@@ -234,10 +237,14 @@ final class _SpillDirectoryState: @unchecked Sendable {
                 case .failure(let e): if firstError == nil { firstError = .from(e, operation: "unlink", path: full) }
                 }
             }
-            if ownerLock >= 0 {
-                unlink(path + "/" + SpillDirectory.ownerFileName)
-                close(ownerLock)
-                ownerLock = -1
+            if ownerLock >= 0 { unlink(path + "/" + SpillDirectory.ownerFileName) }
+            // The lock is released only once the directory is gone (below): a sweep of another
+            // process that opened the owner file must not find it unlocked while it is there.
+            defer {
+                if ownerLock >= 0 {
+                    close(ownerLock)
+                    ownerLock = -1
+                }
             }
             var removal = io.removeDirectory(path)
             if case .failure(let e) = removal, e.rawValue == ENOTEMPTY || e.rawValue == EEXIST {
@@ -432,6 +439,12 @@ enum _SpillOwnerLock {
         guard fd >= 0 else { return false }
         defer { close(fd) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return false }   // its process lives
+        // The file locked must still be the directory's owner file (not one its live owner
+        // has just unlinked while removing the directory).
+        var opened = stat(), current = stat()
+        guard fstat(fd, &opened) == 0, lstat(path + "/" + SpillDirectory.ownerFileName, &current) == 0,
+            opened.st_ino == current.st_ino, opened.st_dev == current.st_dev, opened.st_nlink > 0
+        else { return false }
         var byte: UInt8 = 0
         return read(fd, &byte, 1) == 1
     }
@@ -446,7 +459,8 @@ enum _SpillOwnerLock {
 
     /// Removes the regular files in `path` (no deeper: spill directories have no subdirectories),
     /// then `path`; returns whether it is gone.
-    static func removeTree(_ path: String) -> Bool {
+    /// With `countingOnlyOwnRemoval`, a directory already gone (removed by another) is false.
+    static func removeTree(_ path: String, countingOnlyOwnRemoval: Bool = false) -> Bool {
         if let stream = opendir(path) {
             while let entry = readdir(stream) {
                 let name = name(of: entry)
@@ -454,6 +468,7 @@ enum _SpillOwnerLock {
             }
             closedir(stream)
         }
-        return rmdir(path) == 0 || errno == ENOENT
+        if rmdir(path) == 0 { return true }
+        return errno == ENOENT && !countingOnlyOwnRemoval
     }
 }
