@@ -1,7 +1,4 @@
 import RewindCore
-import RewindParallel
-import RewindSchedules
-import RewindStorage
 /// A memory budget in bytes, as the user states it (`64MiB`, `4MB`, `1GiB`, `123456`).
 ///
 /// Decimal units (kB, MB, GB, TB) are powers of 1000, binary ones (KiB, MiB, GiB, TiB)

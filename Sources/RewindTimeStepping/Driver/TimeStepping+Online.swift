@@ -1,7 +1,5 @@
 import RewindCore
-import RewindParallel
 import RewindSchedules
-import RewindStorage
 extension TimeStepping {
     /// The gradient of a run whose length is decided by a stopping condition (a final time,
     /// a steady state), reversed with online checkpointing.

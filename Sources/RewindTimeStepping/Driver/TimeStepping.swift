@@ -1,6 +1,4 @@
 import RewindCore
-import RewindParallel
-import RewindSchedules
 import RewindStorage
 /// Reverse-mode gradients of time-stepping simulations inside a memory budget.
 ///

@@ -1,7 +1,5 @@
 import RewindCore
-import RewindParallel
 import RewindSchedules
-import RewindStorage
 /// Carries out a checkpointing schedule on a time-stepping problem: advances run on `Double`,
 /// each reversed block of steps is recorded on one reused tape and swept at once.
 ///

@@ -1,7 +1,4 @@
 import RewindCore
-import RewindParallel
-import RewindSchedules
-import RewindStorage
 /// Steps of a time-stepping problem recorded on a tape, ready to be reversed.
 ///
 /// Every strategy reverses through this one type: store-all records all steps in one

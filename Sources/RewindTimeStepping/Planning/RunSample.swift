@@ -1,6 +1,4 @@
 import RewindCore
-import RewindParallel
-import RewindSchedules
 import RewindStorage
 /// What the planner knows of a problem before a run: one step recorded and timed, a block of
 /// steps recorded and timed (when blocks can pay), and primal steps timed.

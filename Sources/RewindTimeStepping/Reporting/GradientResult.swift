@@ -1,7 +1,4 @@
 import RewindCore
-import RewindParallel
-import RewindSchedules
-import RewindStorage
 /// The objective of a time-stepping run and its gradient.
 public struct GradientResult: Sendable {
     /// J, bitwise equal to the `Double` primal's.

@@ -1,6 +1,4 @@
 import RewindCore
-import RewindParallel
-import RewindSchedules
 import RewindStorage
 /// What a run's spilling did, in its report: bytes and compression per column, and where the
 /// time went (the waiting times are the part of the I/O the computation did not hide).

@@ -1,7 +1,5 @@
 import RewindCore
 import RewindParallel
-import RewindSchedules
-import RewindStorage
 import Dispatch
 
 /// One member of an ensemble: a simulation's own initial state and parameters.

@@ -1,7 +1,6 @@
 import RewindCore
 import RewindParallel
 import RewindSchedules
-import RewindStorage
 /// The Jacobian of a time-stepping run's final state, and what the run did.
 public struct JacobianResult: Sendable {
     /// The final-state indices, one per row.
