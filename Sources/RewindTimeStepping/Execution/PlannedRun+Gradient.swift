@@ -21,7 +21,7 @@ extension PlannedRun {
         }
         func runStoreAll(_ strategy: RunReport.Strategy) throws -> GradientResult {
             tape.checksFinite = options.checksFinite
-            let result = storeAll(
+            let result = try storeAll(
                 problem, initialState: initialState, parameters: parameters, steps: steps, strategy: strategy)
             if let found = result.nonFinite {
                 throw TimeSteppingError.nonFiniteInRun(step: found.step, report: found.report)
@@ -93,14 +93,14 @@ extension PlannedRun {
     @inlinable
     package func storeAll<P: TimeSteppingProblem>(
         _ problem: P, initialState: [Double], parameters: [Double], steps: Int, strategy: RunReport.Strategy
-    ) -> GradientResult {
+    ) throws -> GradientResult {
         let tape = workspace.tape
         let adjoints = workspace.adjoints
         let recordStarted = monotonicSeconds()
         let recorded = RecordedSteps.record(
             problem, on: tape, state: initialState, parameters: parameters, steps: steps, runningSum: 0, endsRun: true)
         let reverseStarted = monotonicSeconds()
-        let (stateAdjoint, parameterAdjoint) = recorded.reversedFromScratch(on: tape, adjoints: adjoints)
+        let (stateAdjoint, parameterAdjoint) = try recorded.reversedFromScratch(on: tape, adjoints: adjoints)
         var report = RunReport(strategy: strategy)
         let nonFinite = tape.checksFinite ? recorded.nonFinite(on: tape, firstStep: 0) : nil
         report.recordSeconds = reverseStarted - recordStarted
