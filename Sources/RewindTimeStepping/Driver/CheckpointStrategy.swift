@@ -19,6 +19,7 @@ public enum CheckpointStrategy: Hashable, Sendable, CustomStringConvertible {
     case twoLevel(memorySnapshots: Int?, diskSnapshots: Int?)
     case spill
 
+    /// The strategy as the CLI and the reports name it (`store-all`, `revolve`, ...).
     public var description: String {
         switch self {
         case .auto: return "auto"

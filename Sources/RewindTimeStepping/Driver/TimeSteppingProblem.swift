@@ -31,7 +31,9 @@ public protocol TimeSteppingProblem {
 }
 
 extension TimeSteppingProblem {
+    /// No running cost unless a problem declares one.
     public var hasRunningCost: Bool { false }
+    /// Zero: a problem without a running cost needs not write one.
     public func runningCost<S: SimulationScalar>(_ state: [S], parameters: [S]) -> S { 0 }
 }
 

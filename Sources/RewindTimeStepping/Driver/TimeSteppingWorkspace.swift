@@ -12,9 +12,12 @@ import RewindCore
 /// }
 /// ```
 public final class TimeSteppingWorkspace {
+    /// The tape every recording of the runs goes to (reset, not reallocated, between them).
     public let tape: Tape
+    /// The adjoint vector the sweeps accumulate into.
     public let adjoints: AdjointVector
 
+    /// A workspace over `tape` and `adjoints` (new ones by default).
     public init(tape: Tape = Tape(), adjoints: AdjointVector = AdjointVector()) {
         self.tape = tape
         self.adjoints = adjoints

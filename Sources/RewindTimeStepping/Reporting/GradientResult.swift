@@ -12,6 +12,7 @@ public struct GradientResult: Sendable {
     /// Check mode, store-all: where a NaN or infinity entered (the run throws it).
     @usableFromInline package var nonFinite: (step: Int, report: String)?
 
+    /// A result from its parts (the driver makes them; tests and wrappers may too).
     public init(objective: Double, initialStateGradient: [Double], parameterGradient: [Double], report: RunReport) {
         self.objective = objective
         self.initialStateGradient = initialStateGradient
@@ -43,6 +44,7 @@ public enum TimeSteppingError: Error, CustomStringConvertible, Equatable {
     /// schedule (`.online` or `.auto`), not by `strategy`.
     case lengthUnknownNeedsOnline(strategy: String)
 
+    /// The error in the library's terms, with what to change.
     public var description: String {
         switch self {
         case .invalidSteps(let steps):

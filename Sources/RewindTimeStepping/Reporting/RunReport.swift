@@ -13,7 +13,9 @@ import RewindCore
 public struct RunReport: Sendable, Codable, Equatable {
     /// The strategy as carried out (the plan's, with spilling made explicit).
     public var strategy: Strategy
+    /// The most snapshots held in memory at once.
     public var snapshotsInMemory: Int
+    /// The most snapshots held on disk at once (two-level).
     public var snapshotsOnDisk: Int
     /// Evaluations of the step function other than the one taped evaluation per step.
     public var forwardSteps: Int
@@ -26,7 +28,9 @@ public struct RunReport: Sendable, Codable, Equatable {
     public var stepsPerBlock: Int
     /// The largest tape (columns and external data) held at once.
     public var peakTapeBytes: Int
+    /// Bytes written to spill files before compression (tapes and snapshots).
     public var spilledBytes: Int
+    /// The same bytes as written, LZ4-compressed.
     public var compressedBytes: Int
     /// Per column and per phase, when anything spilled.
     public var spill: SpillReport?
@@ -47,6 +51,7 @@ public struct RunReport: Sendable, Codable, Equatable {
     public var primalSecondsPerStep: Double
     /// Statements and bytes in use of the largest tape recorded.
     public var tapeStatements: Int
+    /// Bytes in use of that tape.
     public var tapeBytesInUse: Int
     /// The plan made before the run, as one line.
     public var plan: String
@@ -97,6 +102,7 @@ extension RunReport {
         /// Revolve with snapshots in memory and on disk.
         case twoLevel = "two-level"
 
+        /// The text reports and JSON show (`store-all, spilled`, `revolve`, ...).
         public var description: String { rawValue }
     }
 }

@@ -15,8 +15,10 @@ public struct JacobianResult: Sendable {
     /// Threads and the sweep mode actually used (`auto` resolved, SIMD refused for tapes with
     /// external statements).
     public var threads: Int
+    /// The sweep mode used: `auto` resolved; SIMD lanes are refused for tapes with external statements.
     public var sweepMode: SweepMode
 
+    /// A result from its parts (the driver makes them).
     public init(
         rows: [Int], jacobian: [[Double]], finalState: [Double], report: RunReport, threads: Int, sweepMode: SweepMode
     ) {
