@@ -105,7 +105,7 @@ public enum ElementaryRules {
     @inlinable public static func atanh(_ x: Double) -> LocalDerivative {
         LocalDerivative(Double.atanh(x), 1 / ((1 - x) * (1 + x)))
     }
-    /// At 0 the derivative is +∞ (the true one-sided limit); `StablePrimitives` has the
+    /// At 0 the derivative is +∞ (the true one-sided limit); `SimulationScalar.sqrt(_:derivativeAtZero:)` has the
     /// alternatives.
     @inlinable public static func sqrt(_ x: Double) -> LocalDerivative {
         let s = Double.sqrt(x)

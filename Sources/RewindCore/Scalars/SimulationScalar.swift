@@ -56,10 +56,59 @@ where Magnitude == Self {
     static func _divide(_ a: Self, _ b: Double) -> Self
     static func _divide(_ a: Double, _ b: Self) -> Self
 
+    // MARK: Custom rules
+    //
+    // The extension point for functions whose derivative cannot be obtained by differentiating
+    // their code operation by operation — `x·log x` at 0, `sin(x)/x` at 0, the norm of a zero
+    // vector. Compute the value and the partials once, carefully, in `Double`; each scalar type
+    // attaches them its own way: `Double` keeps the value, `Dual` moves its tangent through the
+    // partials, `Tracked` records one statement with them.
+    //
+    //     // f(x) = x³ with its derivative given by hand, on any scalar type
+    //     func cube<S: SimulationScalar>(_ x: S) -> S {
+    //         let v = x.primal
+    //         return S.applying(LocalDerivative(v * v * v, 3 * v * v), to: x)
+    //     }
+    //
+    // Why three requirements rather than one overload per primitive and type: the rules
+    // (`StableRules`) are then written once, in `Double`, and every stable primitive below is a
+    // generic one-liner, specialised per type like the rest of the simulation code.
+
+    /// The result of a function of one variable, given its value and derivative at `x`.
+    ///
+    /// ```swift
+    /// S.applying(LocalDerivative(v * v * v, 3 * v * v), to: x)   // x³, derivative by hand
+    /// ```
+    static func applying(_ rule: LocalDerivative, to x: Self) -> Self
+    /// The result of a function of two variables, given its value and partials at `(x, y)`.
+    static func applying(_ rule: LocalPartials, to x: Self, _ y: Self) -> Self
     /// The result of a function of many variables whose value and partials were computed in
     /// `Double` (a reduction such as an objective): `Tracked` records it as one statement per
-    /// 253 inputs instead of two per input. See `CustomRuleScalar`.
+    /// 253 inputs instead of two per input.
     static func applying(value: Double, partials: [Double], to inputs: [Self]) -> Self
+
+    // MARK: Stable primitives
+    //
+    // Where composing elementary operations gives NaN although the derivative is finite (see
+    // the extension in Stable/StablePrimitives.swift and docs/pitfalls.md). Requirements, so a
+    // generic step reaches them on every scalar type and `Tracked` records each by name.
+
+    /// The Euclidean norm, with gradient `x/‖x‖` and subgradient 0 at 0 (`StableRules.norm`).
+    static func norm(_ components: [Self]) -> Self
+    /// `√(x² + y²)` with subgradient `(0, 0)` at the origin (`StableRules.norm(_:_:)`).
+    static func norm(_ x: Self, _ y: Self) -> Self
+    /// `√x` whose derivative at exactly 0 follows `policy` (`SquareRootDerivativeAtZero`).
+    static func sqrt(_ x: Self, derivativeAtZero policy: SquareRootDerivativeAtZero) -> Self
+    /// `x·log x` with `0·log 0 = 0` and derivative `log x + 1` (`StableRules.xlogx`).
+    static func xlogx(_ x: Self) -> Self
+    /// `x·log y`, 0 whenever `x = 0` (`StableRules.xlogy`).
+    static func xlogy(_ x: Self, _ y: Self) -> Self
+    /// `sin(x)/x` with `sinc 0 = 1`, `sinc' 0 = 0` (`StableRules.sinc`).
+    static func sinc(_ x: Self) -> Self
+    /// `log Σ exp(xᵢ)` without overflow, gradient the softmax (`StableRules.logSumExp`).
+    static func logSumExp(_ x: [Self]) -> Self
+    /// `log(1 + eˣ)` without overflow, derivative the logistic function (`StableRules.softplus`).
+    static func softplus(_ x: Self) -> Self
 
     /// Evaluates a small local function; `Tracked` records its local Jacobian as one
     /// statement per output.

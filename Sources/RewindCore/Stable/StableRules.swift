@@ -25,7 +25,7 @@ public enum SquareRootDerivativeAtZero: Sendable, Equatable {
 /// Value-and-derivative rules for functions where differentiating the textbook expression
 /// operation by operation fails — cancellation, `0·∞`, `∞/∞`, overflow — although the
 /// function (and mostly its derivative) is well defined. Each rule states its mathematics and
-/// what it does at the singular point; `StablePrimitives` applies them to any scalar type.
+/// what it does at the singular point; `SimulationScalar`'s stable primitives apply them to any scalar type.
 ///
 /// ```swift
 /// StableRules.sinc(0)        // value 1, derivative 0 (sin(x)/x gives NaN, NaN)
