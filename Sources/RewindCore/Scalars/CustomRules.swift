@@ -2,10 +2,13 @@
 // `SimulationScalar.applying`). `Double` keeps the value, `Dual` moves its tangent through the
 // partials, `Tracked` records one statement with them.
 extension Double {
+    /// The rule's value: a `Double` carries no derivative.
     @inlinable @inline(__always)
     public static func applying(_ rule: LocalDerivative, to x: Double) -> Double { rule.value }
+    /// The rule's value: a `Double` carries no derivative.
     @inlinable @inline(__always)
     public static func applying(_ rule: LocalPartials, to x: Double, _ y: Double) -> Double { rule.value }
+    /// The value: a `Double` carries no derivative.
     @inlinable
     public static func applying(value: Double, partials: [Double], to inputs: [Double]) -> Double { value }
 }
@@ -24,14 +27,18 @@ extension Dual {
         return .zero
     }
 
+    /// The rule's value with the tangent times its derivative (an infinite derivative of an input
+    /// that does not move gives 0; see the comment above).
     @inlinable @inline(__always)
     public static func applying(_ rule: LocalDerivative, to x: Dual) -> Dual {
         Dual(rule.value, tangent: _strongProduct(rule.derivative, x.tangent))
     }
+    /// The rule's value with the tangents combined through its two partials.
     @inlinable @inline(__always)
     public static func applying(_ rule: LocalPartials, to x: Dual, _ y: Dual) -> Dual {
         Dual(rule.value, tangent: _strongProduct(rule.first, x.tangent) + _strongProduct(rule.second, y.tangent))
     }
+    /// The value with the tangents combined through one partial per input.
     @inlinable
     public static func applying(value: Double, partials: [Double], to inputs: [Dual]) -> Dual {
         precondition(partials.count == inputs.count, "one partial per input")
@@ -42,8 +49,10 @@ extension Dual {
 }
 
 extension Tracked {
+    /// Records one statement whose partial is the rule's derivative.
     @inlinable @inline(__always)
     public static func applying(_ rule: LocalDerivative, to x: Tracked) -> Tracked { _unary(x, rule, "custom rule") }
+    /// Records one statement whose partials are the rule's.
     @inlinable @inline(__always)
     public static func applying(_ rule: LocalPartials, to x: Tracked, _ y: Tracked) -> Tracked {
         _binary(x, y, rule, "custom rule")

@@ -28,6 +28,7 @@ where Magnitude == Self {
     /// The plain value, for output and for decisions (branches) that are not differentiated.
     var primal: Double { get }
 
+    /// The real cube root (defined for negative `x`, unlike `pow(x, 1.0/3)`).
     static func cbrt(_ x: Self) -> Self
     /// `x^y` with C's `pow` semantics on every scalar type: a negative base with an integer
     /// exponent is defined and `0⁰ = 1` (`ElementaryRules.pow` gives the partials).
@@ -49,11 +50,17 @@ where Magnitude == Self {
     // are named functions, not operator requirements: an operator requirement `(Self,
     // Double)` is, for `Self == Double`, a second candidate beside the standard library's
     // operators and makes `1.0 / 1024` ambiguous everywhere Rewind is imported.
+    /// `a + b` for a plain `Double` operand; reached through the generic operators.
     static func _add(_ a: Self, _ b: Double) -> Self
+    /// `a − b` for a plain `Double` operand; reached through the generic operators.
     static func _subtract(_ a: Self, _ b: Double) -> Self
+    /// `a − b` for a plain `Double` operand; reached through the generic operators.
     static func _subtract(_ a: Double, _ b: Self) -> Self
+    /// `a · b` for a plain `Double` operand; reached through the generic operators.
     static func _multiply(_ a: Double, _ b: Self) -> Self
+    /// `a / b` for a plain `Double` operand; reached through the generic operators.
     static func _divide(_ a: Self, _ b: Double) -> Self
+    /// `a / b` for a plain `Double` operand; reached through the generic operators.
     static func _divide(_ a: Double, _ b: Self) -> Self
 
     // MARK: Custom rules
@@ -122,11 +129,13 @@ where Magnitude == Self {
 }
 
 extension SimulationScalar {
+    /// The default: calls the function (nothing to record on `Double` and `Dual`).
     @inlinable
     public static func evaluate<F: LocalFunction>(_ function: F, _ inputs: LocalValues<Self>) -> LocalValues<Self> {
         function(inputs)
     }
 
+    /// The default: `applyStencilPointwise` (nothing to record on `Double` and `Dual`).
     @inlinable
     public static func applyStencil<K: StencilKernel>(
         _ kernel: K, on grid: StencilGrid, to input: [Self], parameters: LocalValues<Self>, into output: inout [Self]
@@ -158,77 +167,111 @@ extension SimulationScalar {
 // for `Tracked` and `Dual` alike. These are the only mixed operators: being generic, they lose
 // to every concrete operator, so `1.0 / 1024` keeps meaning `Double / Double` wherever Rewind
 // is imported (a concrete `/(Double, Tracked)` would make it ambiguous).
+/// `a + b` for a scalar and a plain number.
 @inlinable @inline(__always)
 public func + <S: SimulationScalar>(a: S, b: Double) -> S { S._add(a, b) }
+/// `a + b` for a plain number and a scalar.
 @inlinable @inline(__always)
 public func + <S: SimulationScalar>(a: Double, b: S) -> S { S._add(b, a) }
+/// `a − b` for a scalar and a plain number.
 @inlinable @inline(__always)
 public func - <S: SimulationScalar>(a: S, b: Double) -> S { S._subtract(a, b) }
+/// `a − b` for a plain number and a scalar.
 @inlinable @inline(__always)
 public func - <S: SimulationScalar>(a: Double, b: S) -> S { S._subtract(a, b) }
+/// `a · b` for a scalar and a plain number (one partial, not two: `b` is a constant).
 @inlinable @inline(__always)
 public func * <S: SimulationScalar>(a: S, b: Double) -> S { S._multiply(b, a) }
+/// `a · b` for a plain number and a scalar.
 @inlinable @inline(__always)
 public func * <S: SimulationScalar>(a: Double, b: S) -> S { S._multiply(a, b) }
+/// `a / b` for a scalar and a plain number.
 @inlinable @inline(__always)
 public func / <S: SimulationScalar>(a: S, b: Double) -> S { S._divide(a, b) }
+/// `a / b` for a plain number and a scalar.
 @inlinable @inline(__always)
 public func / <S: SimulationScalar>(a: Double, b: S) -> S { S._divide(a, b) }
 
+/// Adds a plain number (`a = a + b`).
 @inlinable @inline(__always)
 public func += <S: SimulationScalar>(a: inout S, b: Double) { a = S._add(a, b) }
+/// Subtracts a plain number (`a = a - b`).
 @inlinable @inline(__always)
 public func -= <S: SimulationScalar>(a: inout S, b: Double) { a = S._subtract(a, b) }
+/// Multiplies by a plain number (`a = a * b`).
 @inlinable @inline(__always)
 public func *= <S: SimulationScalar>(a: inout S, b: Double) { a = S._multiply(b, a) }
+/// Divides by a plain number (`a = a / b`).
 @inlinable @inline(__always)
 public func /= <S: SimulationScalar>(a: inout S, b: Double) { a = S._divide(a, b) }
 
 extension Double: SimulationScalar {
+    /// `a + b`, the plain operation.
     @inlinable @inline(__always) public static func _add(_ a: Double, _ b: Double) -> Double { a + b }
+    /// `a − b`, the plain operation.
     @inlinable @inline(__always) public static func _subtract(_ a: Double, _ b: Double) -> Double { a - b }
+    /// `a · b`, the plain operation.
     @inlinable @inline(__always) public static func _multiply(_ a: Double, _ b: Double) -> Double { a * b }
+    /// `a / b`, the plain operation.
     @inlinable @inline(__always) public static func _divide(_ a: Double, _ b: Double) -> Double { a / b }
+    /// The value itself.
     @inlinable public var primal: Double { self }
+    /// The real cube root (libm's `cbrt`).
     @inlinable public static func cbrt(_ x: Double) -> Double { Glibc.cbrt(x) }
+    /// `x^y` with C's `pow` semantics (libm's `pow`).
     @inlinable public static func power(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
+    /// a·b + c rounded once.
     @inlinable public static func fma(_ a: Double, _ b: Double, _ c: Double) -> Double { c.addingProduct(a, b) }
 }
 
 extension Tracked: SimulationScalar {
+    /// `a + b`; records one partial, the constant operand being no input.
     @inlinable @inline(__always)
     public static func _add(_ a: Tracked, _ b: Double) -> Tracked { _unary(a, a.value + b, 1, "+") }
+    /// `a − b`; records one partial, the constant operand being no input.
     @inlinable @inline(__always)
     public static func _subtract(_ a: Tracked, _ b: Double) -> Tracked { _unary(a, a.value - b, 1, "-") }
+    /// `a − b`; records one partial, the constant operand being no input.
     @inlinable @inline(__always)
     public static func _subtract(_ a: Double, _ b: Tracked) -> Tracked { _unary(b, a - b.value, -1, "-") }
+    /// `a · b`; records one partial, the constant operand being no input.
     @inlinable @inline(__always)
     public static func _multiply(_ a: Double, _ b: Tracked) -> Tracked { _unary(b, a * b.value, a, "*") }
+    /// `a / b`; records one partial, the constant operand being no input.
     @inlinable @inline(__always)
     public static func _divide(_ a: Tracked, _ b: Double) -> Tracked { _unary(a, a.value / b, 1 / b, "/") }
+    /// `a / b`; records one partial, the constant operand being no input.
     @inlinable @inline(__always)
     public static func _divide(_ a: Double, _ b: Tracked) -> Tracked {
         let q = a / b.value
         return _unary(b, q, -q / b.value, "/")
     }
+    /// The recorded value; branching on it is not differentiated.
     @inlinable public var primal: Double { value }
 }
 
 extension Dual: SimulationScalar {
+    /// `a + b`; the constant operand carries no tangent.
     @inlinable @inline(__always)
     public static func _add(_ a: Dual, _ b: Double) -> Dual { Dual(a.value + b, tangent: a.tangent) }
+    /// `a − b`; the constant operand carries no tangent.
     @inlinable @inline(__always)
     public static func _subtract(_ a: Dual, _ b: Double) -> Dual { Dual(a.value - b, tangent: a.tangent) }
+    /// `a − b`; the constant operand carries no tangent.
     @inlinable @inline(__always)
     public static func _subtract(_ a: Double, _ b: Dual) -> Dual { Dual(a - b.value, tangent: -b.tangent) }
+    /// `a · b`; the constant operand carries no tangent.
     @inlinable @inline(__always)
     public static func _multiply(_ a: Double, _ b: Dual) -> Dual { Dual(a * b.value, tangent: a * b.tangent) }
+    /// `a / b`; the constant operand carries no tangent.
     @inlinable @inline(__always)
     public static func _divide(_ a: Dual, _ b: Double) -> Dual { Dual(a.value / b, tangent: (1 / b) * a.tangent) }
+    /// `a / b`; the constant operand carries no tangent.
     @inlinable @inline(__always)
     public static func _divide(_ a: Double, _ b: Dual) -> Dual {
         let q = a / b.value
         return Dual(q, tangent: (-q / b.value) * b.tangent)
     }
+    /// The recorded value; branching on it is not differentiated.
     @inlinable public var primal: Double { value }
 }

@@ -2,8 +2,13 @@ import RealModule
 
 /// The value and the gradient of a function of several variables at a point.
 public struct LocalGradient: Sendable, Equatable {
+    /// f(x).
     public var value: Double
+    /// ∂f/∂xᵢ, one per variable.
     public var partials: [Double]
+    /// - Parameters:
+    ///   - value: f(x).
+    ///   - partials: ∂f/∂xᵢ, one per variable.
     @inlinable public init(_ value: Double, _ partials: [Double]) {
         self.value = value
         self.partials = partials
@@ -18,7 +23,9 @@ public struct LocalGradient: Sendable, Equatable {
 ///   (`√(x²)`, `√(x² + y²)`, `√(uᵀu)`): the composite is a norm, whose minimum-norm
 ///   subgradient at 0 is 0, and the chain rule gives `0·0 = 0` instead of NaN.
 public enum SquareRootDerivativeAtZero: Sendable, Equatable {
+    /// `+∞`, the one-sided limit.
     case infinity
+    /// 0, the minimum-norm subgradient of a vanishing norm.
     case zero
 }
 
