@@ -16,11 +16,13 @@ let benchmarks = {
     Benchmark.defaultConfiguration = .init(
         metrics: Suite.metrics,
         timeUnits: .milliseconds,
+        // Memory in MB (10^6 bytes); custom counts as they are.
+        units: [.peakMemoryResident: .mega, .peakMemoryResidentDelta: .mega, Suite.vmHWM: .mega, Suite.runOverPrimalPercent: .count],
         warmupIterations: 1,
         scalingFactor: .one,
         maxDuration: .seconds(2),
         maxIterations: 5,
-        thresholds: Suite.thresholds
+        thresholds: Suite.thresholds(for: Suite.metrics)
     )
 
     // lorenz 1e6 with rho = 10 (not chaotic: the gradient stays finite), as checkpoint-benchmark.
@@ -42,7 +44,7 @@ enum Suite {
     /// Forward steps (advances) of the schedule: revolve's count for the block length the planner
     /// picked from its timed sample, so it moves with that sample's noise.
     static let advances = BenchmarkMetric.custom("advances", useScalingFactor: false)
-    static let vmHWM = BenchmarkMetric.custom("VmHWM (bytes)", useScalingFactor: false)
+    static let vmHWM = BenchmarkMetric.custom("VmHWM, kernel peak RSS", useScalingFactor: false)
 
     static let metrics: [BenchmarkMetric] = [
         .wallClock, .throughput, .mallocCountTotal, .peakMemoryResident, .peakMemoryResidentDelta, vmHWM,
@@ -50,7 +52,7 @@ enum Suite {
 
     /// See StoreAll.swift. Checkpointed runs plan from a timed sample, so the block length (and
     /// with it the advances and the mallocs) can move between runs: those get loose tolerances.
-    static let thresholds: [BenchmarkMetric: BenchmarkThresholds] = [
+    static let allThresholds: [BenchmarkMetric: BenchmarkThresholds] = [
         .wallClock: .init(relative: [.p50: 15.0]),
         .throughput: .init(relative: [.p50: 15.0]),
         runOverPrimalPercent: .init(relative: [.p50: 15.0]),
@@ -60,6 +62,14 @@ enum Suite {
         .peakMemoryResidentDelta: .init(relative: [.p50: 10.0]),
         vmHWM: .init(relative: [.p50: 10.0]),
     ]
+}
+
+extension Suite {
+    static func thresholds(for metrics: [BenchmarkMetric]) -> [BenchmarkMetric: BenchmarkThresholds] {
+        allThresholds.filter { metrics.contains($0.key) }
+    }
+
+    static let gradientMetrics = metrics + [runOverPrimalPercent, advances]
 }
 
 func primal<M: Model>(_ name: String, _ model: M, parameters: [Double], steps: Int) {
@@ -74,7 +84,7 @@ func checkpointed<M: Model>(_ name: String, _ model: M, parameters: [Double], st
     let x0 = model.initialState()
     Benchmark(
         "\(name): gradient \(mebibytes) MiB",
-        configuration: .init(metrics: Suite.metrics + [Suite.runOverPrimalPercent, Suite.advances])
+        configuration: .init(metrics: Suite.gradientMetrics, thresholds: Suite.thresholds(for: Suite.gradientMetrics))
     ) { benchmark in
         let options = TimeSteppingOptions(strategy: .auto, memoryBudget: .mebibytes(mebibytes))
         let result = try TimeStepping.gradient(of: model, initialState: x0, parameters: parameters, steps: steps, options: options)
