@@ -57,7 +57,7 @@ enum Suite {
         .throughput: .init(relative: [.p50: 15.0]),
         runOverPrimalPercent: .init(relative: [.p50: 15.0]),
         advances: .init(relative: [.p50: 25.0]),
-        .mallocCountTotal: .init(relative: [.p50: 25.0], absolute: [.p50: 200]),
+        .mallocCountTotal: .init(relative: [.p50: 25.0]),
         .peakMemoryResident: .init(relative: [.p50: 10.0]),
         .peakMemoryResidentDelta: .init(relative: [.p50: 10.0]),
         vmHWM: .init(relative: [.p50: 10.0]),

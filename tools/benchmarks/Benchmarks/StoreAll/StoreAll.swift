@@ -66,15 +66,17 @@ enum Suite {
     ]
 
     /// `baseline compare` / `check` tolerances. The 2-core machine is shared and times vary by
-    /// 10–20 % from run to run (docs/PERFORMANCE.md), so times get 15 % at the median; the
-    /// malloc count and the tape's statements are exact, resident memory gets 10 %.
+    /// 10–20 % from run to run (docs/PERFORMANCE.md), so times get 15 % at the median; the tape's
+    /// statements are exact; resident memory gets 10 %, mallocs 15 % (they are counted process-wide
+    /// and move between iterations of one run: lorenz store-all 198–242 a gradient).
+    /// A relative and an absolute tolerance are two tests (either flags), so only one is given.
     static let allThresholds: [BenchmarkMetric: BenchmarkThresholds] = [
         .wallClock: .init(relative: [.p50: 15.0]),
         .throughput: .init(relative: [.p50: 15.0]),
         recordMicroseconds: .init(relative: [.p50: 15.0]),
         reverseMicroseconds: .init(relative: [.p50: 15.0]),
-        .mallocCountTotal: .init(relative: [.p50: 5.0], absolute: [.p50: 20]),
-        statements: .init(relative: [.p50: 0.0], absolute: [.p50: 0]),
+        .mallocCountTotal: .init(relative: [.p50: 15.0]),
+        statements: .init(absolute: [.p50: 0]),
         .peakMemoryResident: .init(relative: [.p50: 10.0]),
         .peakMemoryResidentDelta: .init(relative: [.p50: 10.0]),
         vmHWM: .init(relative: [.p50: 10.0]),
