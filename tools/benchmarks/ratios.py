@@ -22,7 +22,7 @@ import sys
 
 WALL = "Time (wall clock)"
 MALLOCS = "Malloc (total)"
-RESIDENT = "Memory (resident peak)"
+RESIDENT = "VmHWM, kernel peak RSS"
 
 
 def p50(metric):
@@ -56,7 +56,7 @@ def main(path):
             "resident": p50(secondary[RESIDENT]) if RESIDENT in secondary else None,
             "n": e.get("measurementIterations"),
         }
-    print("| suite | case | gradient | wall p50 | primal p50 (generic / hand) | gradient ÷ primal | ÷ hand primal | mallocs p50 | peak RSS p50 |")
+    print("| suite | case | gradient | wall p50 | primal p50 (generic / hand) | gradient ÷ primal | ÷ hand primal | mallocs p50 | peak RSS (VmHWM) |")
     print("|---|---|---|---|---|---|---|---|---|")
     missing = 0
     for target in sorted(suites):

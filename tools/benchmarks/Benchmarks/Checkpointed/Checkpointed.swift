@@ -17,7 +17,7 @@ let benchmarks = {
         metrics: Suite.metrics,
         timeUnits: .milliseconds,
         // Memory in MB (10^6 bytes); custom counts as they are.
-        units: [.peakMemoryResident: .mega, Suite.vmHWM: .mega, Suite.runOverPrimalPercent: .count],
+        units: [Suite.vmHWM: .mega, Suite.runOverPrimalPercent: .count],
         warmupIterations: 1,
         scalingFactor: .one,
         maxDuration: .seconds(2),
@@ -47,7 +47,7 @@ enum Suite {
     static let vmHWM = BenchmarkMetric.custom("VmHWM, kernel peak RSS", useScalingFactor: false)
 
     static let metrics: [BenchmarkMetric] = [
-        .wallClock, .throughput, .mallocCountTotal, .peakMemoryResident, vmHWM,
+        .wallClock, .throughput, .mallocCountTotal, vmHWM,
     ]
 
     /// See StoreAll.swift. Checkpointed runs plan from a timed sample, so the block length (and
@@ -58,7 +58,6 @@ enum Suite {
         runOverPrimalPercent: .init(relative: [.p50: 15.0]),
         advances: .init(relative: [.p50: 25.0]),
         .mallocCountTotal: .init(relative: [.p50: 25.0]),
-        .peakMemoryResident: .init(relative: [.p50: 10.0]),
         vmHWM: .init(relative: [.p50: 10.0]),
     ]
 }
