@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Gradient ÷ primal ratios from one ordo-one/benchmark run of tools/benchmarks, as a Markdown table.
+"""Gradient ÷ primal ratios from one ordo-one/benchmark run of tools/benchmark-suite, as a Markdown table.
 
 ordo-one's benchmark measures each benchmark on its own and cannot divide one by another; this
 reads its JMH export (`--format jmh`, a JSON list) and pairs, within each suite (target), every
 "<case>: gradient …" benchmark with "<case>: primal" (and "<case>: hand primal" where there is
 one) of the same run, dividing medians (p50) of the wall clock.
 
-    cd tools/benchmarks
+    cd tools/benchmark-suite
     swift package --allow-writing-to-package-directory benchmark baseline update current
     swift package --allow-writing-to-package-directory benchmark baseline read current \
         --format jmh --path .build/bench-export

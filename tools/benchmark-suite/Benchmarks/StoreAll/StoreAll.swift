@@ -3,7 +3,7 @@
 // set-up is the one of tools/Benchmarks/main.swift (the hand-written harness).
 //
 // Every benchmark runs in its own process (ordo-one's BenchmarkTool starts one per benchmark), so
-// the custom `VmHWM` metric (the kernel's exact peak RSS) is the case's own. Names are "<case>: <what>"; tools/benchmarks/ratios.py pairs each
+// the custom `VmHWM` metric (the kernel's exact peak RSS) is the case's own. Names are "<case>: <what>"; tools/benchmark-suite/ratios.py pairs each
 // "<case>: gradient…" with "<case>: primal" (and "hand primal") of the same run.
 import Benchmark
 import Foundation

@@ -3,7 +3,7 @@
 // root package (and its CI) does not depend on the benchmark library, its plugins and its malloc
 // interposer; it depends on the root package by path. See README.md here.
 //
-//   cd tools/benchmarks && swift package benchmark            # every suite (builds release)
+//   cd tools/benchmark-suite && swift package benchmark            # every suite (builds release)
 import PackageDescription
 
 let benchmarkTarget = { (name: String) -> Target in
