@@ -21,8 +21,13 @@ extension TimeStepping {
     /// ```
     ///
     /// - Parameters:
+    ///   - problem: the step function and objective.
+    ///   - initialState: `x₀`, `problem.stateCount` finite values.
+    ///   - parameters: `p`, `problem.parameterCount` finite values.
     ///   - stop: asked about each new state and its step number; true ends the run there.
     ///   - maximumSteps: the run ends here if `stop` never answers true; memory is planned for it.
+    ///   - options: budget, block length, check mode, progress; the strategy must be
+    ///     `.online` or `.auto`.
     /// - Throws: `TimeSteppingError` for bad input or a budget too small, and
     ///   `.lengthUnknownNeedsOnline` for a strategy other than `.online` or `.auto`.
     @inlinable
