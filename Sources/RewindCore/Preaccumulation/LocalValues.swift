@@ -26,7 +26,9 @@ public struct LocalValues<Element: ExpressibleByIntegerLiteral> {
     /// - Precondition: `0 <= count <= LocalValues.capacity`.
     @inlinable @inline(__always)
     public init(count: Int, _ element: (Int) -> Element) {
-        precondition(count >= 0 && count <= 8, "LocalValues holds at most 8 values")
+        precondition(
+            count >= 0 && count <= 8,
+            "LocalValues holds at most 8 values (got \(count)); a local function of more inputs is a WideLocalFunction")
         self.count = count
         for i in 0..<count { self[i] = element(i) }
     }

@@ -117,6 +117,10 @@ where Magnitude == Self {
     /// `log(1 + eˣ)` without overflow, derivative the logistic function (`StableRules.softplus`).
     static func softplus(_ x: Self) -> Self
 
+    /// `function(inputs)` for a function of any number of inputs; `Tracked` preaccumulates it
+    /// (⌈n/8⌉ passes of 8 tangent lanes, one statement per output).
+    static func evaluate<F: WideLocalFunction>(_ function: F, _ inputs: [Self]) -> [Self]
+
     /// Evaluates a small local function; `Tracked` records its local Jacobian as one
     /// statement per output.
     static func evaluate<F: LocalFunction>(_ function: F, _ inputs: LocalValues<Self>) -> LocalValues<Self>
