@@ -40,6 +40,7 @@ public struct RevolveSchedule: Sequence, Sendable {
         precondition(snapshots >= 1, "revolve needs a snapshot")
         self.steps = steps
         self.snapshots = snapshots
+        _checkInvariants()
     }
 
     /// Advances the schedule will perform, t(steps, snapshots), in closed form.
@@ -87,6 +88,7 @@ public struct RevolveSchedule: Sequence, Sendable {
         }
 
         public mutating func next() -> CheckpointAction? {
+            _checkInvariants()
             if let action = _queued0 {
                 _queued0 = _queued1
                 _queued1 = nil

@@ -193,6 +193,7 @@ public struct TwoLevelSchedule: Sequence, Sendable {
             predictedDiskReads = 0
         }
         predictedCost = d0 + (costs.uf + costs.ub) * Double(steps)
+        _checkInvariants()
     }
 
     public func makeIterator() -> IndexingIterator<[CheckpointAction]> {
