@@ -111,7 +111,7 @@ public struct OnlineSchedule: Sendable {
             actions.append(.store(slot: slot, step: n, level: .memory))
         }
         actions.append(.advance(from: n, to: n + 1))
-        _checkInvariants()
+        _checkForwardStep(at: n)
         return actions
     }
 
@@ -129,6 +129,7 @@ public struct OnlineSchedule: Sendable {
     public func reversal(steps: Int) -> Reversal {
         precondition(steps >= 1)
         precondition(steps == _nextStep + 1, "reversal(steps:) expects the run to be at x_{steps-1}")
+        _checkInvariants()
         let reversal = Reversal(steps: steps, snapshots: snapshots, checkpoints: checkpoints)
         reversal._checkInvariants()
         return reversal

@@ -1,5 +1,6 @@
 // The schedules' invariants, checked after a schedule is built (revolve, two-level, an online
-// reversal), after each online forward step, and on each action revolve's iterator produces.
+// reversal), after each online forward step (O(1)), and on each action revolve's iterator
+// produces (O(1)).
 //
 // Compiled in only under `REWIND_CHECK_INVARIANTS`, which Package.swift defines for debug
 // builds (docs/design-decisions.md): release builds carry none of this code. Each check comes
@@ -191,6 +192,27 @@ extension OnlineSchedule {
         }
         return violations
     }
+
+    /// What the forward step at `n` may have broken, in O(1): the slot count, and the newest
+    /// checkpoint (in range, after the one before it, not after `n`). The whole set is checked
+    /// (`_invariantViolations()`) once, when the reversal is built: an O(snapshots) check per
+    /// step made a debug run with thousands of snapshots several times slower.
+    package func _forwardStepViolations(at n: Int) -> [String] {
+        var violations: [String] = []
+        if checkpoints.count + _freeSlots.count != snapshots {
+            violations.append(
+                "\(checkpoints.count) checkpoints and \(_freeSlots.count) free slots, not \(snapshots) slots")
+        }
+        if let last = checkpoints.last {
+            if last.step > n { violations.append("checkpoint x_\(last.step) is after the current step \(n)") }
+            if !(0..<snapshots).contains(last.slot) { violations.append("slot \(last.slot) does not exist") }
+            if checkpoints.count >= 2, checkpoints[checkpoints.count - 2].step >= last.step {
+                violations.append(
+                    "checkpoints out of order: x_\(checkpoints[checkpoints.count - 2].step) before x_\(last.step)")
+            }
+        }
+        return violations
+    }
     #endif
 
     @inline(__always)
@@ -198,6 +220,17 @@ extension OnlineSchedule {
         _checkScheduleInvariants("OnlineSchedule(snapshots: \(snapshots))") {
             #if REWIND_CHECK_INVARIANTS
             _invariantViolations()
+            #else
+            []
+            #endif
+        }
+    }
+
+    @inline(__always)
+    func _checkForwardStep(at n: Int) {
+        _checkScheduleInvariants("OnlineSchedule(snapshots: \(snapshots)) at step \(n)") {
+            #if REWIND_CHECK_INVARIANTS
+            _forwardStepViolations(at: n)
             #else
             []
             #endif

@@ -26,6 +26,7 @@ struct ScheduleInvariantTests {
                 #expect(online.reversal(steps: steps)._invariantViolations() == [], "snapshots \(snapshots), steps \(steps)")
                 _ = online.forwardActions(atStep: steps - 1)
                 #expect(online._invariantViolations() == [])
+                #expect(online._forwardStepViolations(at: steps - 1) == [])
             }
         }
     }
@@ -100,6 +101,15 @@ struct ScheduleInvariantTests {
         #expect(online._invariantViolations() == [])
         online._freeSlots.append(online.checkpoints[0].slot)
         #expect(online._invariantViolations() == ["slot \(online.checkpoints[0].slot) is held or free 2 times, not once"])
+        #expect(online._forwardStepViolations(at: 1) == ["2 checkpoints and 2 free slots, not 3 slots"])
+    }
+
+    @Test func aCheckpointAfterTheCurrentStepIsReportedByTheStepCheck() {
+        // `checkpoints` cannot be written from outside; a step count behind them breaks the same rule.
+        var online = OnlineSchedule(snapshots: 3)
+        for n in 0..<3 { _ = online.forwardActions(atStep: n) }
+        #expect(online._forwardStepViolations(at: 2) == [])
+        #expect(online._forwardStepViolations(at: 1) == ["checkpoint x_2 is after the current step 1"])
     }
 }
 #endif
