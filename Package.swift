@@ -3,6 +3,9 @@ import PackageDescription
 
 let numerics = Target.Dependency.product(name: "RealModule", package: "swift-numerics")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+// `_checkInvariants()` of the tape and the schedules is compiled in debug builds only: tests and
+// `swift build` run the checks, release builds carry none of their code (docs/design-decisions.md).
+let checksInvariants: [SwiftSetting] = [.define("REWIND_CHECK_INVARIANTS", .when(configuration: .debug))]
 
 let package = Package(
     name: "Rewind",
@@ -33,15 +36,18 @@ let package = Package(
         //   RewindTimeStepping → RewindParallel, RewindStorage, RewindSchedules, RewindCore
         //   RewindParallel → RewindCore;  RewindStorage → RewindCore, CLZ4
         //   RewindSchedules → (nothing);  RewindCore → CRewindSupport, RealModule
-        .target(name: "RewindCore", dependencies: ["CRewindSupport", numerics]),
-        .target(name: "RewindSchedules"),
-        .target(name: "RewindStorage", dependencies: ["RewindCore", "CLZ4", "CRewindSupport"]),
-        .target(name: "RewindParallel", dependencies: ["RewindCore"]),
+        .target(name: "RewindCore", dependencies: ["CRewindSupport", numerics], swiftSettings: checksInvariants),
+        .target(name: "RewindSchedules", swiftSettings: checksInvariants),
+        .target(
+            name: "RewindStorage", dependencies: ["RewindCore", "CLZ4", "CRewindSupport"], swiftSettings: checksInvariants),
+        .target(name: "RewindParallel", dependencies: ["RewindCore"], swiftSettings: checksInvariants),
         .target(
             name: "RewindTimeStepping",
-            dependencies: ["RewindCore", "RewindSchedules", "RewindStorage", "RewindParallel", "CRewindSupport"]
+            dependencies: ["RewindCore", "RewindSchedules", "RewindStorage", "RewindParallel", "CRewindSupport"],
+            swiftSettings: checksInvariants
         ),
-        .target(name: "RewindVerification", dependencies: ["RewindCore", "RewindTimeStepping"]),
+        .target(
+            name: "RewindVerification", dependencies: ["RewindCore", "RewindTimeStepping"], swiftSettings: checksInvariants),
         .target(
             name: "Rewind",
             dependencies: [
@@ -80,7 +86,9 @@ let package = Package(
         ),
 
         // MARK: - Tests
-        .testTarget(name: "RewindTests", dependencies: ["Rewind", "RewindReference", numerics]),
+        // The define lets the invariant tests use `_invariantViolations()`, which exists only with it.
+        .testTarget(
+            name: "RewindTests", dependencies: ["Rewind", "RewindReference", numerics], swiftSettings: checksInvariants),
         .testTarget(name: "RewindModelsTests", dependencies: ["RewindModels", "Rewind"]),
         .testTarget(name: "RewindCLITests", dependencies: ["rewind"]),
     ],

@@ -111,6 +111,7 @@ public struct OnlineSchedule: Sendable {
             actions.append(.store(slot: slot, step: n, level: .memory))
         }
         actions.append(.advance(from: n, to: n + 1))
+        _checkForwardStep(at: n)
         return actions
     }
 
@@ -128,7 +129,10 @@ public struct OnlineSchedule: Sendable {
     public func reversal(steps: Int) -> Reversal {
         precondition(steps >= 1)
         precondition(steps == _nextStep + 1, "reversal(steps:) expects the run to be at x_{steps-1}")
-        return Reversal(steps: steps, snapshots: snapshots, checkpoints: checkpoints)
+        _checkInvariants()
+        let reversal = Reversal(steps: steps, snapshots: snapshots, checkpoints: checkpoints)
+        reversal._checkInvariants()
+        return reversal
     }
 
     /// The reversal actions: tape the last step, then offline revolve between checkpoints.

@@ -40,6 +40,7 @@ public struct RevolveSchedule: Sequence, Sendable {
         precondition(snapshots >= 1, "revolve needs a snapshot")
         self.steps = steps
         self.snapshots = snapshots
+        _checkInvariants()
     }
 
     /// Advances the schedule will perform, t(steps, snapshots), in closed form.
@@ -89,6 +90,7 @@ public struct RevolveSchedule: Sequence, Sendable {
 
         /// The next action, or `nil` once step 0 has been reversed.
         public mutating func next() -> CheckpointAction? {
+            _checkInvariants()
             if let action = _queued0 {
                 _queued0 = _queued1
                 _queued1 = nil

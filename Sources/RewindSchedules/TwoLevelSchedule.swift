@@ -204,6 +204,7 @@ public struct TwoLevelSchedule: Sequence, Sendable {
             predictedDiskReads = 0
         }
         predictedCost = d0 + (costs.uf + costs.ub) * Double(steps)
+        _checkInvariants()
     }
 
     /// The actions, generated from the solved tables when iteration starts.

@@ -21,11 +21,11 @@ import CLZ4
 ///
 /// Cost: LZ4 fast mode, typically 0.5–1 GB/s compressing and several GB/s decompressing, plus
 /// xxh32 of the compressed blocks.
-public final class LZ4FrameCodec {
+package final class LZ4FrameCodec {
     /// The frame parameters a codec writes and insists on reading back.
-    public struct Options: Hashable, Sendable {
+    package struct Options: Hashable, Sendable {
         /// The largest LZ4 block: bigger blocks compress a little better and need bigger internal buffers.
-        public enum BlockSize: Hashable, Sendable {
+        package enum BlockSize: Hashable, Sendable {
             case max64KB, max256KB, max1MB, max4MB
 
             var id: LZ4F_blockSizeID_t {
@@ -38,17 +38,17 @@ public final class LZ4FrameCodec {
             }
         }
 
-        public var blockSize: BlockSize
+        package var blockSize: BlockSize
         /// 0 is LZ4's fast mode; negative values are faster and compress less; 3...12 use LZ4-HC.
-        public var compressionLevel: Int32
+        package var compressionLevel: Int32
 
-        public init(blockSize: BlockSize = .max256KB, compressionLevel: Int32 = 0) {
+        package init(blockSize: BlockSize = .max256KB, compressionLevel: Int32 = 0) {
             self.blockSize = blockSize
             self.compressionLevel = compressionLevel
         }
     }
 
-    public let options: Options
+    package let options: Options
     private let compressionContext: OpaquePointer
     private let decompressionContext: OpaquePointer
     private let output = _SpillByteBuffer()
@@ -57,7 +57,7 @@ public final class LZ4FrameCodec {
     ///
     /// The corresponding C functions are `LZ4F_createCompressionContext` and
     /// `LZ4F_createDecompressionContext`.
-    public init(options: Options = Options()) throws(LZ4FrameError) {
+    package init(options: Options = Options()) throws(LZ4FrameError) {
         self.options = options
         var cctx: OpaquePointer?
         let c = LZ4F_createCompressionContext(&cctx, UInt32(LZ4F_VERSION))
@@ -100,7 +100,7 @@ public final class LZ4FrameCodec {
     /// includes the end mark and content checksum) + a second footer allowance
     /// (`LZ4F_compressBound(0)`, documented to be enough for `LZ4F_compressEnd`). A few bytes more
     /// than strictly needed, in exchange for relying only on documented guarantees.
-    public func maximumFrameByteCount(contentByteCount byteCount: Int) -> Int {
+    package func maximumFrameByteCount(contentByteCount byteCount: Int) -> Int {
         var preferences = preferences(contentByteCount: byteCount)
         return Int(LZ4F_HEADER_SIZE_MAX)
             + LZ4F_compressBound(byteCount, &preferences)
@@ -113,7 +113,7 @@ public final class LZ4FrameCodec {
     /// checked, so a frame is never cut short. The corresponding C functions are
     /// `LZ4F_compressBegin`, `LZ4F_compressUpdate` and `LZ4F_compressEnd` on the reused context
     /// (the same frame `LZ4F_compressFrame` makes, without its per-call context setup).
-    public func compress(
+    package func compress(
         _ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer
     ) throws(LZ4FrameError) -> Int {
         let required = maximumFrameByteCount(contentByteCount: source.count)
@@ -140,7 +140,7 @@ public final class LZ4FrameCodec {
     /// The returned bytes stay valid until the next call to this method; the buffer grows by at
     /// least half when it grows, so repeated calls stop allocating. Same C functions as
     /// ``compress(_:into:)``.
-    public func compress(_ source: UnsafeRawBufferPointer) throws(LZ4FrameError) -> UnsafeRawBufferPointer {
+    package func compress(_ source: UnsafeRawBufferPointer) throws(LZ4FrameError) -> UnsafeRawBufferPointer {
         let bound = maximumFrameByteCount(contentByteCount: source.count)
         output.reserve(bound)
         let n = try compress(source, into: output.bytes(0..<bound))
@@ -158,7 +158,7 @@ public final class LZ4FrameCodec {
     ///
     /// The corresponding C functions are `LZ4F_getFrameInfo` and `LZ4F_decompress`
     /// (after `LZ4F_resetDecompressionContext`, so a previous failure never leaks into this frame).
-    public func decompress(
+    package func decompress(
         _ frame: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer
     ) throws(LZ4FrameError) {
         let dctx = decompressionContext
@@ -236,7 +236,7 @@ public final class LZ4FrameCodec {
 
 /// Why an LZ4 frame could not be made or read. ``SpillStore`` turns these into ``SpillError``s that
 /// name the file, segment and column.
-public enum LZ4FrameError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum LZ4FrameError: Error, Equatable, Sendable, CustomStringConvertible {
     case contextCreationFailed(String)
     case destinationTooSmall(required: Int, available: Int)
     case compressionFailed(String)
@@ -252,7 +252,7 @@ public enum LZ4FrameError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Bytes follow the end of the frame.
     case trailingBytes(Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .contextCreationFailed(let name): return "could not create an LZ4 context (\(name))"
         case let .destinationTooSmall(required, available):

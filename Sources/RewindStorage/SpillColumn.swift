@@ -1,13 +1,20 @@
-/// What a spilled column holds. Recorded in the file so a reader can check it asked for the right thing.
+/// What a spilled column holds: the key of ``SpillStatistics/columns``, and recorded in each
+/// file so that a reader can check it asked for the right thing.
 ///
-/// The four tape and snapshot kinds are predefined with raw values below 128; other layers may
-/// define their own kinds with raw values from 128 up, which predefined kinds will never use.
+/// The four tape and snapshot kinds are predefined with raw values below 128; layers inside
+/// the package may define their own kinds with raw values from 128 up, which predefined kinds
+/// will never use.
 ///
 /// ```swift
-/// extension SpillColumnKind { static let adjointVector = SpillColumnKind(rawValue: 130) }
+/// let partials = statistics.columns[.partialDerivatives]
+/// print(partials?.compressionRatio ?? 1)
 /// ```
 public struct SpillColumnKind: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The byte recorded in a spill file's column table.
     public var rawValue: UInt8
+    /// The kind recorded as `rawValue`.
+    ///
+    /// - Parameter rawValue: Below 128 for the predefined kinds, 128 and up for others.
     public init(rawValue: UInt8) { self.rawValue = rawValue }
 
     /// Per statement, the number of arguments (`UInt8`).
@@ -19,6 +26,7 @@ public struct SpillColumnKind: RawRepresentable, Hashable, Sendable, CustomStrin
     /// A state snapshot (`Double`s).
     public static let stateSnapshot = SpillColumnKind(rawValue: 4)
 
+    /// The predefined kind's name (`"partialDerivatives"`), or `kind` and the raw value.
     public var description: String {
         switch self {
         case .argumentCounts: return "argumentCounts"
@@ -43,7 +51,7 @@ public struct SpillColumnKind: RawRepresentable, Hashable, Sendable, CustomStrin
 /// ```swift
 /// .deltaFromBase { base in fillStatementIdentifiers(base, counts: counts, first: firstID) }
 /// ```
-public enum SpillTransform {
+package enum SpillTransform {
     case none
     case byteShuffle
     case deltaFromBase((_ base: UnsafeMutableBufferPointer<UInt32>) -> Void)
@@ -78,13 +86,13 @@ public enum SpillTransform {
 ///     try store.write(segment: k, columns: [SpillColumn(kind: .partialDerivatives, elements: p, transform: .byteShuffle)])
 /// }
 /// ```
-public struct SpillColumn {
-    public var kind: SpillColumnKind
-    public var elementWidth: Int
-    public var bytes: UnsafeRawBufferPointer
-    public var transform: SpillTransform
+package struct SpillColumn {
+    package var kind: SpillColumnKind
+    package var elementWidth: Int
+    package var bytes: UnsafeRawBufferPointer
+    package var transform: SpillTransform
 
-    public init(kind: SpillColumnKind, elementWidth: Int, bytes: UnsafeRawBufferPointer, transform: SpillTransform = .none) {
+    package init(kind: SpillColumnKind, elementWidth: Int, bytes: UnsafeRawBufferPointer, transform: SpillTransform = .none) {
         _spillCheckColumn(elementWidth: elementWidth, byteCount: bytes.count, transform: transform)
         self.kind = kind
         self.elementWidth = elementWidth
@@ -93,12 +101,12 @@ public struct SpillColumn {
     }
 
     /// A column over a typed buffer; the element width is the type's stride.
-    public init<T>(kind: SpillColumnKind, elements: UnsafeBufferPointer<T>, transform: SpillTransform = .none) {
+    package init<T>(kind: SpillColumnKind, elements: UnsafeBufferPointer<T>, transform: SpillTransform = .none) {
         self.init(kind: kind, elementWidth: MemoryLayout<T>.stride, bytes: UnsafeRawBufferPointer(elements),
                   transform: transform)
     }
 
-    public var elementCount: Int { bytes.count / elementWidth }
+    package var elementCount: Int { bytes.count / elementWidth }
 }
 
 /// Where one column of a segment being read goes, and what the caller expects it to be.
@@ -106,13 +114,13 @@ public struct SpillColumn {
 /// Reading checks kind, element width, element count and transform against the file and throws
 /// ``SpillError/columnMismatch(path:segment:column:detail:)`` on any difference; it writes exactly
 /// `bytes.count` bytes, never more.
-public struct SpillColumnDestination {
-    public var kind: SpillColumnKind
-    public var elementWidth: Int
-    public var bytes: UnsafeMutableRawBufferPointer
-    public var transform: SpillTransform
+package struct SpillColumnDestination {
+    package var kind: SpillColumnKind
+    package var elementWidth: Int
+    package var bytes: UnsafeMutableRawBufferPointer
+    package var transform: SpillTransform
 
-    public init(kind: SpillColumnKind, elementWidth: Int, bytes: UnsafeMutableRawBufferPointer,
+    package init(kind: SpillColumnKind, elementWidth: Int, bytes: UnsafeMutableRawBufferPointer,
                 transform: SpillTransform = .none) {
         _spillCheckColumn(elementWidth: elementWidth, byteCount: bytes.count, transform: transform)
         self.kind = kind
@@ -121,12 +129,12 @@ public struct SpillColumnDestination {
         self.transform = transform
     }
 
-    public init<T>(kind: SpillColumnKind, elements: UnsafeMutableBufferPointer<T>, transform: SpillTransform = .none) {
+    package init<T>(kind: SpillColumnKind, elements: UnsafeMutableBufferPointer<T>, transform: SpillTransform = .none) {
         self.init(kind: kind, elementWidth: MemoryLayout<T>.stride, bytes: UnsafeMutableRawBufferPointer(elements),
                   transform: transform)
     }
 
-    public var elementCount: Int { bytes.count / elementWidth }
+    package var elementCount: Int { bytes.count / elementWidth }
 }
 
 @inline(__always)

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// A private directory for spill files that removes itself: on `remove()`, on deinit, at `exit`,
 /// and on every signal whose default action ends the process and that a handler can catch
@@ -26,28 +27,49 @@ import Darwin
 /// let directory = try SpillDirectory()                      // under $TMPDIR, or /tmp
 /// let custom = try SpillDirectory(parent: "/scratch/me")    // for --spill-dir
 /// defer { try? directory.remove() }
+/// try tape.enableSpilling(to: custom, statementsPerChunk: 1 << 16)
 /// ```
 ///
 /// Thread-safe: files may be created and removed from any thread.
-public final class SpillDirectory: @unchecked Sendable {
+public final class SpillDirectory: Sendable {
     /// The directory's absolute or parent-relative path.
     public let path: String
     /// The system calls used for every file in this directory.
-    public let io: SpillIO
+    package let io: SpillIO
     let state: _SpillDirectoryState
 
-    /// `$TMPDIR` when set and non-empty, else `/tmp`.
+    /// The parent used when none is given: `$TMPDIR` when set and non-empty, else `/tmp`.
     public static var defaultParent: String {
         if let value = getenv("TMPDIR"), value.pointee != 0 { return String(cString: value) }
         return "/tmp"
     }
 
-    /// Creates a new private directory under `parent` (default: ``defaultParent``).
+    /// Creates a new private directory under `parent`, named `prefix` and six random characters.
     ///
-    /// Throws ``SpillError/directoryMissing(path:)``, ``SpillError/notADirectory(path:)`` or
-    /// ``SpillError/permissionDenied(path:)`` naming `parent` when it cannot hold spill files.
-    /// The corresponding C functions are `stat`, `access` and `mkdtemp`.
-    public init(parent: String? = nil, prefix: String = "rewind-spill", io: SpillIO = .system) throws {
+    /// The first directory made under a parent also removes the stale directories there
+    /// (``removeStaleDirectories(under:)``).
+    ///
+    /// - Parameters:
+    ///   - parent: An existing, writable directory; nil for ``defaultParent``. Trailing `/`s
+    ///     are ignored.
+    ///   - prefix: The start of the directory's name: a plain name without `/`, beginning with
+    ///     `rewind-` for the stale-directory sweep to recognise it.
+    /// - Throws: ``SpillError/directoryMissing(path:)``, ``SpillError/notADirectory(path:)`` or
+    ///   ``SpillError/permissionDenied(path:)`` naming `parent` when it cannot hold spill files;
+    ///   ``SpillError/io(errno:operation:path:)`` for any other failure of `stat`, `access` or
+    ///   `mkdtemp`.
+    ///
+    /// ```swift
+    /// let directory = try SpillDirectory(parent: "/scratch", prefix: "rewind-mine")
+    /// ```
+    public convenience init(parent: String? = nil, prefix: String = "rewind-spill") throws {
+        try self.init(parent: parent, prefix: prefix, io: .system)
+    }
+
+    /// Creates a new private directory whose spill files go through `io` (tests inject faults).
+    /// `@usableFromInline`: the time-stepping driver's inlinable entry points make directories.
+    @usableFromInline
+    package init(parent: String? = nil, prefix: String = "rewind-spill", io: SpillIO) throws {
         precondition(!prefix.isEmpty && !prefix.contains("/"), "the prefix is a file name, without '/'")
         var parent = parent ?? Self.defaultParent
         while parent.count > 1 && parent.hasSuffix("/") { parent.removeLast() }
@@ -80,8 +102,7 @@ public final class SpillDirectory: @unchecked Sendable {
             }
         }
         self.io = io
-        state = _SpillDirectoryState(path: path, io: io)
-        state.ownerLock = _SpillOwnerLock.acquire(in: path)
+        state = _SpillDirectoryState(path: path, io: io, ownerLock: _SpillOwnerLock.acquire(in: path))
         _SpillCleanup.register(state)
         _SpillCleanup.removeStaleDirectoriesOnce(under: parent)
     }
@@ -97,6 +118,9 @@ public final class SpillDirectory: @unchecked Sendable {
     /// holds locked: a live run's directory, or one being created, is never touched. Called for
     /// each parent the first time a directory is created under it; the CLI reports what it found
     /// (``staleDirectoriesRemoved``).
+    ///
+    /// - Parameter parent: The directory to sweep (not recursively).
+    /// - Returns: The paths removed by this call.
     ///
     /// ```swift
     /// for path in SpillDirectory.removeStaleDirectories(under: "/scratch") { print("removed", path) }
@@ -122,7 +146,8 @@ public final class SpillDirectory: @unchecked Sendable {
         return removed
     }
 
-    /// Stale directories (see ``removeStaleDirectories(under:)``) removed by this process so far.
+    /// The stale directories (see ``removeStaleDirectories(under:)``) removed by this process
+    /// so far, in the order they were removed.
     public static var staleDirectoriesRemoved: [String] { _SpillCleanup.staleRemoved }
 
     deinit {
@@ -130,7 +155,7 @@ public final class SpillDirectory: @unchecked Sendable {
     }
 
     /// The full path of a file in this directory.
-    public func filePath(_ name: String) -> String { path + "/" + name }
+    package func filePath(_ name: String) -> String { path + "/" + name }
 
     /// The SIGINT or SIGTERM whose clean-up is under way, or nil. A command that meets an error
     /// while this is set should wait for the signal to end the process (the error is most
@@ -141,23 +166,23 @@ public final class SpillDirectory: @unchecked Sendable {
     }
 
     /// Whether ``remove()`` has run (or a signal handler removed the directory).
-    public var isRemoved: Bool { state.lock.withLock { state.removed } }
+    public var isRemoved: Bool { state.contents.withLock { $0.removed } }
 
     /// The files created and not yet removed, sorted.
-    public var fileNames: [String] { state.lock.withLock { state.files.sorted() } }
+    package var fileNames: [String] { state.contents.withLock { $0.files.sorted() } }
 
     /// Creates a new file for writing, failing if the name exists; returns its descriptor.
     ///
     /// Flags `O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC`, mode 0600. The caller closes the
     /// descriptor. The corresponding C function is `open`.
-    public func createFile(named name: String) throws -> Int32 {
+    package func createFile(named name: String) throws -> Int32 {
         Self.checkName(name)
         let full = filePath(name)
-        return try state.lock.withLock {
-            guard !state.removed else { throw SpillError.directoryRemoved(path: path) }
+        return try state.contents.withLock { contents in
+            guard !contents.removed else { throw SpillError.directoryRemoved(path: path) }
             switch io.open(full, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) {
             case .success(let fd):
-                state.files.insert(name)
+                contents.files.insert(name)
                 return fd
             case .failure(let e):
                 throw SpillError.from(e, operation: "create", path: full)
@@ -168,7 +193,7 @@ public final class SpillDirectory: @unchecked Sendable {
     /// Opens a file created by this directory for reading; returns its descriptor.
     ///
     /// Flags `O_RDONLY|O_NOFOLLOW|O_CLOEXEC`. The corresponding C function is `open`.
-    public func openFile(named name: String) throws -> Int32 {
+    package func openFile(named name: String) throws -> Int32 {
         Self.checkName(name)
         let full = filePath(name)
         guard !isRemoved else { throw SpillError.directoryRemoved(path: path) }
@@ -180,14 +205,14 @@ public final class SpillDirectory: @unchecked Sendable {
 
     /// Removes a file created by this directory. A file already gone is not an error.
     /// The corresponding C function is `unlink`.
-    public func removeFile(named name: String) throws {
+    package func removeFile(named name: String) throws {
         Self.checkName(name)
-        try state.lock.withLock {
-            guard state.files.contains(name) else { return }
+        try state.contents.withLock { contents in
+            guard contents.files.contains(name) else { return }
             let full = filePath(name)
             switch io.unlink(full) {
-            case .success: state.files.remove(name)
-            case .failure(let e) where e.rawValue == ENOENT: state.files.remove(name)
+            case .success: contents.files.remove(name)
+            case .failure(let e) where e.rawValue == ENOENT: contents.files.remove(name)
             case .failure(let e): throw SpillError.from(e, operation: "unlink", path: full)
             }
         }
@@ -195,8 +220,17 @@ public final class SpillDirectory: @unchecked Sendable {
 
     /// Removes every file this object created, then the directory. Idempotent.
     ///
-    /// Tries every file even when one fails, then throws the first failure.
+    /// Tries every file even when one fails, then throws the first failure. Files another
+    /// process planted in the directory are removed too (the directory is private).
     /// The corresponding C functions are `unlink` and `rmdir`.
+    ///
+    /// - Throws: ``SpillError/permissionDenied(path:)`` or ``SpillError/io(errno:operation:path:)``
+    ///   naming the first file or the directory that could not be removed.
+    ///
+    /// ```swift
+    /// let directory = try SpillDirectory()
+    /// defer { try? directory.remove() }   // deinit and process exit remove it too
+    /// ```
     public func remove() throws {
         try state.remove()
     }
@@ -210,40 +244,47 @@ public final class SpillDirectory: @unchecked Sendable {
 /// What the registry and the directory share: path, files and whether they are gone.
 ///
 /// A separate object so that a signal arriving while the `SpillDirectory` is being deinitialised
-/// still finds everything it needs; `lock` makes removal happen exactly once.
-final class _SpillDirectoryState: @unchecked Sendable {
+/// still finds everything it needs; holding `contents` makes removal happen exactly once.
+final class _SpillDirectoryState: Sendable {
+    /// What changes as files come and go, under one `Mutex`. `remove()` holds it across its
+    /// retry rounds (up to 0.2 s, only when another process planted files), which is the point:
+    /// no file may be created in a directory being removed.
+    struct Contents {
+        var files: Set<String> = []
+        var removed = false
+        /// The locked owner file's descriptor, -1 when it could not be made (a mocked filesystem).
+        var ownerLock: Int32 = -1
+    }
+
     let path: String
     let io: SpillIO
-    let lock = _SpillLock()
-    var files: Set<String> = []
-    var removed = false
-    /// The locked owner file's descriptor, -1 when it could not be made (a mocked filesystem).
-    var ownerLock: Int32 = -1
+    let contents: Mutex<Contents>
 
-    init(path: String, io: SpillIO) {
+    init(path: String, io: SpillIO, ownerLock: Int32) {
         self.path = path
         self.io = io
+        contents = Mutex(Contents(ownerLock: ownerLock))
     }
 
     func remove() throws {
-        let (firstError, isRemoved): (SpillError?, Bool) = lock.withLock {
-            guard !removed else { return (nil, true) }
+        let (firstError, isRemoved): (SpillError?, Bool) = contents.withLock { contents in
+            guard !contents.removed else { return (nil, true) }
             var firstError: SpillError?
-            for name in files.sorted() {
+            for name in contents.files.sorted() {
                 let full = path + "/" + name
                 switch io.unlink(full) {
-                case .success: files.remove(name)
-                case .failure(let e) where e.rawValue == ENOENT: files.remove(name)
+                case .success: contents.files.remove(name)
+                case .failure(let e) where e.rawValue == ENOENT: contents.files.remove(name)
                 case .failure(let e): if firstError == nil { firstError = .from(e, operation: "unlink", path: full) }
                 }
             }
-            if ownerLock >= 0 { unlink(path + "/" + SpillDirectory.ownerFileName) }
+            if contents.ownerLock >= 0 { unlink(path + "/" + SpillDirectory.ownerFileName) }
             // The lock is released only once the directory is gone (below): a sweep of another
             // process that opened the owner file must not find it unlocked while it is there.
             defer {
-                if ownerLock >= 0 {
-                    close(ownerLock)
-                    ownerLock = -1
+                if contents.ownerLock >= 0 {
+                    close(contents.ownerLock)
+                    contents.ownerLock = -1
                 }
             }
             var removal = io.removeDirectory(path)
@@ -263,11 +304,11 @@ final class _SpillDirectoryState: @unchecked Sendable {
                 }
             }
             switch removal {
-            case .success: removed = true
-            case .failure(let e) where e.rawValue == ENOENT: removed = true
+            case .success: contents.removed = true
+            case .failure(let e) where e.rawValue == ENOENT: contents.removed = true
             case .failure(let e): if firstError == nil { firstError = .from(e, operation: "rmdir", path: path) }
             }
-            return (firstError, removed)
+            return (firstError, contents.removed)
         }
         if isRemoved { _SpillCleanup.unregister(self) }
         if let firstError { throw firstError }

@@ -7,12 +7,18 @@ import Darwin
 /// A failure of the spill layer: what went wrong, on which path, and what the user can do about it.
 ///
 /// Every case names the file or directory involved, so a message is actionable on its own.
-/// Errors raised on the background I/O queue of ``SpillStore`` are kept and rethrown by the next
-/// call on the store; none is dropped.
+/// Errors raised on the background I/O queue that writes spill files are kept and surface at
+/// the next operation (for a tape: `Tape.spillError`, thrown by `throwSpillError()` and by the
+/// time-stepping drivers); none is dropped.
 ///
 /// ```swift
-/// do { try store.write(segment: 3, columns: columns) }
-/// catch let error as SpillError { print(error) }  // "no space left ... free space or pass --spill-dir ..."
+/// do {
+///     try tape.enableSpilling(to: try SpillDirectory(parent: "/scratch"), statementsPerChunk: 1 << 16)
+///     // ... record, sweep ...
+///     try tape.throwSpillError()
+/// } catch let error as SpillError {
+///     print(error)   // "no space left ... free space or pass --spill-dir ..."
+/// }
 /// ```
 public enum SpillError: Error, CustomStringConvertible, Equatable, Sendable {
     /// A system call failed with an errno that has no more specific case.
@@ -65,6 +71,7 @@ public enum SpillError: Error, CustomStringConvertible, Equatable, Sendable {
         }
     }
 
+    /// The message for the user: what went wrong, the path, and what to do about it.
     public var description: String {
         switch self {
         case let .io(errno, operation, path):

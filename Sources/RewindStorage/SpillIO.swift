@@ -17,41 +17,45 @@ import Darwin
 /// io.write = { fd, bytes in bytes.count > 4096 ? .failure(.init(rawValue: ENOSPC)) : realWrite(fd, bytes) }
 /// let directory = try SpillDirectory(io: io)
 /// ```
-public struct SpillIO: Sendable {
+///
+/// Package access: it is a test seam, not an extension point; `@usableFromInline` because the
+/// time-stepping options carry one (`_spillIO`).
+@usableFromInline
+package struct SpillIO: Sendable {
     /// A POSIX error number. The corresponding C value is `errno`.
-    public struct Errno: Error, RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-        public var rawValue: Int32
-        public init(rawValue: Int32) { self.rawValue = rawValue }
+    package struct Errno: Error, RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        package var rawValue: Int32
+        package init(rawValue: Int32) { self.rawValue = rawValue }
 
         /// The calling thread's `errno`.
-        public static var current: Errno { Errno(rawValue: errno) }
+        package static var current: Errno { Errno(rawValue: errno) }
 
         /// The text of `strerror`, followed by the number.
-        public var description: String {
+        package var description: String {
             guard let text = strerror(rawValue) else { return "errno \(rawValue)" }
             return "\(String(cString: text)) (errno \(rawValue))"
         }
     }
 
     /// Opens `path`. The corresponding C function is `open(2)`.
-    public var open: @Sendable (_ path: String, _ flags: Int32, _ mode: mode_t) -> Result<Int32, Errno>
+    package var open: @Sendable (_ path: String, _ flags: Int32, _ mode: mode_t) -> Result<Int32, Errno>
     /// Reads up to `buffer.count` bytes; `0` means end of file. The corresponding C function is `read(2)`.
-    public var read: @Sendable (_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Result<Int, Errno>
+    package var read: @Sendable (_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Result<Int, Errno>
     /// Writes up to `bytes.count` bytes and returns how many it wrote. The corresponding C function is `write(2)`.
-    public var write: @Sendable (_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Result<Int, Errno>
+    package var write: @Sendable (_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Result<Int, Errno>
     /// Flushes a file to stable storage. The corresponding C function is `fsync(2)`.
-    public var fsync: @Sendable (_ fd: Int32) -> Result<Void, Errno>
+    package var fsync: @Sendable (_ fd: Int32) -> Result<Void, Errno>
     /// Closes a descriptor. The corresponding C function is `close(2)`.
-    public var close: @Sendable (_ fd: Int32) -> Result<Void, Errno>
+    package var close: @Sendable (_ fd: Int32) -> Result<Void, Errno>
     /// Removes a file. The corresponding C function is `unlink(2)`.
-    public var unlink: @Sendable (_ path: String) -> Result<Void, Errno>
+    package var unlink: @Sendable (_ path: String) -> Result<Void, Errno>
     /// Creates a unique directory, mode 0700, from a template ending in `XXXXXX`, and returns its path.
     /// The corresponding C function is `mkdtemp(3)`.
-    public var makeUniqueDirectory: @Sendable (_ template: String) -> Result<String, Errno>
+    package var makeUniqueDirectory: @Sendable (_ template: String) -> Result<String, Errno>
     /// Removes an empty directory. The corresponding C function is `rmdir(2)`.
-    public var removeDirectory: @Sendable (_ path: String) -> Result<Void, Errno>
+    package var removeDirectory: @Sendable (_ path: String) -> Result<Void, Errno>
 
-    public init(
+    package init(
         open: @escaping @Sendable (_ path: String, _ flags: Int32, _ mode: mode_t) -> Result<Int32, Errno>,
         read: @escaping @Sendable (_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Result<Int, Errno>,
         write: @escaping @Sendable (_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Result<Int, Errno>,
@@ -72,7 +76,8 @@ public struct SpillIO: Sendable {
     }
 
     /// The real system calls.
-    public static let system = SpillIO(
+    @usableFromInline
+    package static let system = SpillIO(
         open: { path, flags, mode in
             let fd = Glibc.open(path, flags, mode)
             return fd >= 0 ? .success(fd) : .failure(.current)

@@ -47,12 +47,12 @@ import Darwin
 /// Not thread-safe (it owns one codec and reusable buffers); ``SpillStore`` runs one on its I/O queue.
 /// Cost: one copy and transform pass, LZ4, one `write` per segment; reads: two `read`s for the
 /// header, one for the payload, LZ4, one restoring pass.
-public final class SpillSegmentCoder {
-    public let directory: SpillDirectory
-    public let codec: LZ4FrameCodec
+package final class SpillSegmentCoder {
+    package let directory: SpillDirectory
+    package let codec: LZ4FrameCodec
     /// Whether each file is `fsync`ed before it counts as written. Off by default: spill files do not
     /// outlive the process, so durability across a crash buys nothing.
-    public var synchronizesWrites: Bool
+    package var synchronizesWrites: Bool
 
     /// Drawn once per coder; every file it writes carries it (see the format above).
     let writerIdentity = UInt64.random(in: 1...UInt64.max)
@@ -66,7 +66,7 @@ public final class SpillSegmentCoder {
     private let staging = _SpillByteBuffer()
     private let scratch = _SpillByteBuffer()
 
-    public init(directory: SpillDirectory, codecOptions: LZ4FrameCodec.Options = .init(),
+    package init(directory: SpillDirectory, codecOptions: LZ4FrameCodec.Options = .init(),
                 synchronizesWrites: Bool = false) throws {
         self.directory = directory
         self.codec = try LZ4FrameCodec(options: codecOptions)
@@ -74,14 +74,14 @@ public final class SpillSegmentCoder {
     }
 
     /// The bytes this coder holds in reusable buffers, for memory-budget accounting.
-    public var bufferedByteCount: Int { image.capacity + input.capacity + staging.capacity + scratch.capacity }
+    package var bufferedByteCount: Int { image.capacity + input.capacity + staging.capacity + scratch.capacity }
 
     /// Transforms, compresses and writes `columns` as segment `segment` to a new file `name`.
     ///
     /// The file is created exclusively; on any failure it is removed again, so a failed write leaves
     /// nothing behind. Returns the sizes written.
     @discardableResult
-    public func write(segment: Int, columns: [SpillColumn], named name: String) throws -> SpillSegmentSummary {
+    package func write(segment: Int, columns: [SpillColumn], named name: String) throws -> SpillSegmentSummary {
         let layout = _SpillSegmentLayout(columns: columns)
         staging.reserve(layout.stagingByteCount)
         for (i, column) in columns.enumerated() {
@@ -92,7 +92,7 @@ public final class SpillSegmentCoder {
     }
 
     /// Reads segment `segment` from file `name` into `destinations`, verifying everything on the way.
-    public func read(segment: Int, named name: String, into destinations: [SpillColumnDestination]) throws {
+    package func read(segment: Int, named name: String, into destinations: [SpillColumnDestination]) throws {
         let layout = _SpillSegmentLayout(destinations: destinations)
         staging.reserve(layout.stagingByteCount)
         _ = try readStaged(segment: segment, layout: layout, staging: staging, named: name)
@@ -256,24 +256,24 @@ public final class SpillSegmentCoder {
 /// let summary = try coder.write(segment: k, columns: columns, named: name)
 /// print(summary.columns.map(\.compressionRatio))
 /// ```
-public struct SpillSegmentSummary: Hashable, Sendable {
-    public var segment: Int
+package struct SpillSegmentSummary: Hashable, Sendable {
+    package var segment: Int
     /// The whole file: header and frames.
-    public var fileByteCount: Int
-    public var columns: [SpillColumnSummary]
+    package var fileByteCount: Int
+    package var columns: [SpillColumnSummary]
 
-    public var rawByteCount: Int { columns.reduce(0) { $0 + $1.rawByteCount } }
-    public var compressedByteCount: Int { columns.reduce(0) { $0 + $1.compressedByteCount } }
+    package var rawByteCount: Int { columns.reduce(0) { $0 + $1.rawByteCount } }
+    package var compressedByteCount: Int { columns.reduce(0) { $0 + $1.compressedByteCount } }
 }
 
 /// The sizes of one written column.
-public struct SpillColumnSummary: Hashable, Sendable {
-    public var kind: SpillColumnKind
-    public var rawByteCount: Int
+package struct SpillColumnSummary: Hashable, Sendable {
+    package var kind: SpillColumnKind
+    package var rawByteCount: Int
     /// The LZ4 frame, checksums included.
-    public var compressedByteCount: Int
+    package var compressedByteCount: Int
     /// raw / compressed; 0 for an empty column.
-    public var compressionRatio: Double {
+    package var compressionRatio: Double {
         compressedByteCount == 0 || rawByteCount == 0 ? 0 : Double(rawByteCount) / Double(compressedByteCount)
     }
 }

@@ -1,4 +1,4 @@
-/// What a ``SpillStore`` has done: bytes raw and compressed, per column kind, and seconds per phase.
+/// What a run's spilling has done: bytes raw and compressed, per column kind, and seconds per phase.
 ///
 /// Raw bytes are the columns as the caller gave them; compressed bytes are the LZ4 frames,
 /// checksums included; file bytes add the headers. Seconds are wall time on the thread that did the
@@ -6,11 +6,15 @@
 /// decompressing on the I/O queue (so they overlap the caller's computation), and the two waiting
 /// times are how long the caller was blocked by I/O: the number to watch.
 ///
+/// A tape that spills reports it as `Tape.spillStatistics`; a time-stepping run reports the
+/// same figures in its `SpillReport`.
+///
 /// ```swift
-/// let stats = store.statistics
-/// report.spilledBytes = stats.rawBytesWritten
-/// report.compressedBytes = stats.fileBytesWritten
-/// let idRatio = stats.columns[.argumentIdentifiers]?.compressionRatio ?? 0
+/// try tape.enableSpilling(to: directory, statementsPerChunk: 1 << 16)
+/// // ... record and sweep ...
+/// if let stats = tape.spillStatistics {
+///     print(stats.fileBytesWritten, stats.columns[.argumentIdentifiers]?.compressionRatio ?? 0)
+/// }
 /// ```
 ///
 /// Measured once (release build, synthetic tape of 123 MiB, page cache): ratio 1.85 overall
@@ -19,7 +23,9 @@
 public struct SpillStatistics: Hashable, Sendable, CustomStringConvertible {
     /// Totals for one column kind.
     public struct ColumnTotals: Hashable, Sendable {
+        /// Bytes of this kind as the tape or snapshot held them.
         public var rawByteCount = 0
+        /// Bytes of this kind's LZ4 frames, checksums included.
         public var compressedByteCount = 0
         /// raw / compressed; 0 before anything was written.
         public var compressionRatio: Double {
@@ -27,26 +33,39 @@ public struct SpillStatistics: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Segments (tape chunks or snapshots) written to files.
     public var segmentsWritten = 0
+    /// Segments read back.
     public var segmentsRead = 0
+    /// Bytes of all columns as given, before transforms and compression.
     public var rawBytesWritten = 0
+    /// Bytes of all columns' LZ4 frames.
     public var compressedBytesWritten = 0
+    /// Bytes of the files written: the frames plus each file's header.
     public var fileBytesWritten = 0
+    /// Bytes of the files read back.
     public var fileBytesRead = 0
+    /// Raw and compressed bytes per column kind.
     public var columns: [SpillColumnKind: ColumnTotals] = [:]
 
+    /// Caller's thread: copying columns into staging buffers and applying their transforms.
     public var secondsStaging = 0.0
+    /// I/O queue: LZ4 compression.
     public var secondsCompressing = 0.0
+    /// I/O queue: the `write` calls (and `fsync` when asked for).
     public var secondsWriting = 0.0
+    /// I/O queue: the `read` calls.
     public var secondsReading = 0.0
+    /// I/O queue: verifying and decompressing.
     public var secondsDecompressing = 0.0
+    /// Caller's thread: undoing the transforms into the caller's buffers.
     public var secondsRestoring = 0.0
     /// Time the caller waited for a free write buffer (the writer is behind).
     public var secondsWaitingForWrites = 0.0
     /// Time the caller waited for a segment to arrive (the prefetch was late or missing).
     public var secondsWaitingForReads = 0.0
 
-    public init() {}
+    package init() {}
 
     /// raw / compressed over all columns; 0 before anything was written.
     public var compressionRatio: Double {
@@ -64,6 +83,7 @@ public struct SpillStatistics: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// A few lines for a log: segments and MiB per column kind, then the seconds per phase.
     public var description: String {
         func mib(_ n: Int) -> String { String(Double(Int(Double(n) / 1_048_576 * 100)) / 100) }
         func s(_ x: Double) -> String { String(Double(Int(x * 1000)) / 1000) }

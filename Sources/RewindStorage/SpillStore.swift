@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// Spills segments to a ``SpillDirectory`` in the background and reads them back, typically in
 /// reverse order, with the next segment prefetched while the caller works on the current one.
@@ -21,7 +22,7 @@ import Dispatch
 /// error the run should be abandoned: later writes are skipped.
 ///
 /// ```swift
-/// let store = try SpillStore(directory: try SpillDirectory())
+/// let store = try SpillStore(directory: try SpillDirectory(), configuration: .init())
 /// for k in 0..<segments { try store.write(segment: k, columns: columns(of: k)) }
 /// for k in (0..<segments).reversed() { try store.read(segment: k, into: destinations(for: k)); sweep(k) }
 /// print(store.statistics)
@@ -29,20 +30,24 @@ import Dispatch
 ///
 /// Not thread-safe: call it from one thread (or serially). Memory: (`maximumWritesInFlight` + 2)
 /// staging buffers of the largest segment, plus one compressed image and one input buffer.
-public final class SpillStore {
+///
+/// Package access: users choose a ``SpillDirectory`` (`Tape.enableSpilling(to:statementsPerChunk:)`)
+/// and read ``SpillStatistics``; the time-stepping driver makes its stores itself.
+@usableFromInline
+package final class SpillStore {
     /// How a store buffers, compresses and prefetches.
-    public struct Configuration: Sendable {
+    package struct Configuration: Sendable {
         /// Staging buffers that may wait for or be in compression and `write` at once (at least 1).
-        public var maximumWritesInFlight: Int
-        public var codecOptions: LZ4FrameCodec.Options
+        package var maximumWritesInFlight: Int
+        package var codecOptions: LZ4FrameCodec.Options
         /// `fsync` each file (off: spill files never outlive the process).
-        public var synchronizesWrites: Bool
+        package var synchronizesWrites: Bool
         /// After reading segment k, read k-1 in the background when it was written.
-        public var prefetchesPreviousSegment: Bool
+        package var prefetchesPreviousSegment: Bool
         /// Delete a segment's file once it has been read (a tape is read once, in reverse).
-        public var removesSegmentsAfterReading: Bool
+        package var removesSegmentsAfterReading: Bool
 
-        public init(maximumWritesInFlight: Int = 2, codecOptions: LZ4FrameCodec.Options = .init(),
+        package init(maximumWritesInFlight: Int = 2, codecOptions: LZ4FrameCodec.Options = .init(),
                     synchronizesWrites: Bool = false, prefetchesPreviousSegment: Bool = true,
                     removesSegmentsAfterReading: Bool = false) {
             precondition(maximumWritesInFlight >= 1, "a spill store needs at least one write buffer")
@@ -54,19 +59,24 @@ public final class SpillStore {
         }
     }
 
-    public let directory: SpillDirectory
-    public let configuration: Configuration
+    package let directory: SpillDirectory
+    package let configuration: Configuration
 
     private let queue = DispatchQueue(label: "rewind.spill.io", qos: .userInitiated)
     /// Only used on `queue`.
     private let coder: SpillSegmentCoder
 
-    // Shared between the caller and `queue`, under `lock`.
-    private let lock = _SpillLock()
-    private var pendingError: Error?
-    private var stats = SpillStatistics()
-    private var freeStaging: [_SpillByteBuffer] = []
-    private var allStaging: [_SpillByteBuffer] = []
+    /// What the caller and `queue` share. Inside one `Mutex`, so that no field can be touched
+    /// without holding it; it is only ever held for a few assignments, never across a wait.
+    private struct Shared {
+        var pendingError: Error?
+        var stats = SpillStatistics()
+        var freeStaging: [_SpillByteBuffer] = []
+        var allStaging: [_SpillByteBuffer] = []
+    }
+    private let shared = Mutex(Shared())
+    /// Counts free staging buffers. A semaphore, not a `Mutex`: `write` must block until the
+    /// queue hands a buffer back, which a lock cannot express.
     private let writeSlots: DispatchSemaphore
 
     // Caller-side state. `readStaging` and `prefetchResult` are handed to `queue` by a prefetch and
@@ -79,10 +89,19 @@ public final class SpillStore {
     private let stageScratch = _SpillByteBuffer()
     private let restoreScratch = _SpillByteBuffer()
     private var prefetching: Int?
+    /// Signalled by the queue when a prefetch has finished (the caller blocks on it).
     private let prefetchDone = DispatchSemaphore(value: 0)
     private var prefetchResult: Result<Void, Error> = .success(())
 
-    public init(directory: SpillDirectory, configuration: Configuration = .init()) throws {
+    /// A store with the default configuration. `@usableFromInline` (and apart from the
+    /// designated initializer, whose default argument would drag `Configuration` and the
+    /// codec's options along): the time-stepping driver's inlinable entry points make stores.
+    @usableFromInline
+    package convenience init(directory: SpillDirectory) throws {
+        try self.init(directory: directory, configuration: Configuration())
+    }
+
+    package init(directory: SpillDirectory, configuration: Configuration) throws {
         self.directory = directory
         self.configuration = configuration
         coder = try SpillSegmentCoder(directory: directory, codecOptions: configuration.codecOptions,
@@ -91,19 +110,20 @@ public final class SpillStore {
     }
 
     /// The file name of segment `segment` in the directory.
-    public func fileName(forSegment segment: Int) -> String { "segment-\(segment).rwspill" }
+    package func fileName(forSegment segment: Int) -> String { "segment-\(segment).rwspill" }
 
     /// A snapshot of the counters (background work is included once it has finished).
-    public var statistics: SpillStatistics { lock.withLock { stats } }
+    @usableFromInline
+    package var statistics: SpillStatistics { shared.withLock { $0.stats } }
 
     /// The segments written and not removed, ascending.
-    public var segments: [Int] { layouts.keys.sorted() }
+    package var segments: [Int] { layouts.keys.sorted() }
 
     /// Stages `columns` and schedules segment `segment` to be compressed and written.
     ///
     /// Returns once the columns are copied; waits first if all write buffers are in flight.
     /// Writing a segment again replaces it. Throws an error left by earlier background work.
-    public func write(segment: Int, columns: [SpillColumn]) throws {
+    package func write(segment: Int, columns: [SpillColumn]) throws {
         precondition(segment >= 0, "segment indices are non-negative")
         try throwPendingError()
         let layout = _SpillSegmentLayout(columns: columns)
@@ -112,10 +132,10 @@ public final class SpillStore {
         let waitStarted = _spillNow()
         writeSlots.wait()
         let waited = _spillNow() - waitStarted
-        let buffer: _SpillByteBuffer = lock.withLock {
-            if let free = freeStaging.popLast() { return free }
+        let buffer: _SpillByteBuffer = shared.withLock { shared in
+            if let free = shared.freeStaging.popLast() { return free }
             let created = _SpillByteBuffer()
-            allStaging.append(created)
+            shared.allStaging.append(created)
             return created
         }
         let stageStarted = _spillNow()
@@ -125,9 +145,9 @@ public final class SpillStore {
                         scratch: stageScratch)
         }
         let staged = _spillNow() - stageStarted
-        lock.withLock {
-            stats.secondsWaitingForWrites += waited
-            stats.secondsStaging += staged
+        shared.withLock {
+            $0.stats.secondsWaitingForWrites += waited
+            $0.stats.secondsStaging += staged
         }
         let replacing = layouts[segment] != nil
         layouts[segment] = layout
@@ -135,17 +155,17 @@ public final class SpillStore {
 
         queue.async { [self] in
             defer {
-                lock.withLock { freeStaging.append(buffer) }
+                shared.withLock { $0.freeStaging.append(buffer) }
                 writeSlots.signal()
             }
-            guard lock.withLock({ pendingError == nil }) else { return }
+            guard shared.withLock({ $0.pendingError == nil }) else { return }
             do {
                 if replacing { try directory.removeFile(named: name) }
                 let result = try coder.writeStaged(segment: segment, layout: layout, staging: buffer, named: name)
-                lock.withLock {
-                    stats.record(result.summary)
-                    stats.secondsCompressing += result.secondsCompressing
-                    stats.secondsWriting += result.secondsWriting
+                shared.withLock {
+                    $0.stats.record(result.summary)
+                    $0.stats.secondsCompressing += result.secondsCompressing
+                    $0.stats.secondsWriting += result.secondsWriting
                 }
             } catch {
                 keep(error)
@@ -158,7 +178,7 @@ public final class SpillStore {
     /// `destinations` must describe the columns as written (kind, width, count, transform), else
     /// ``SpillError/columnMismatch(path:segment:column:detail:)``. Throws ``SpillError`` for
     /// anything wrong with the file, or an error left by earlier background work.
-    public func read(segment: Int, into destinations: [SpillColumnDestination]) throws {
+    package func read(segment: Int, into destinations: [SpillColumnDestination]) throws {
         try throwPendingError()
         guard let layout = layouts[segment] else {
             throw SpillError.segmentNotWritten(segment: segment, directory: directory.path)
@@ -189,15 +209,15 @@ public final class SpillStore {
         try _spillRestore(segment: segment, layout: layout, staging: staging, into: destinations,
                           path: path, scratch: restoreScratch)
         let restored = _spillNow() - restoreStarted
-        lock.withLock {
-            stats.segmentsRead += 1
-            stats.secondsWaitingForReads += waited
-            stats.secondsRestoring += restored
+        shared.withLock {
+            $0.stats.segmentsRead += 1
+            $0.stats.secondsWaitingForReads += waited
+            $0.stats.secondsRestoring += restored
         }
     }
 
     /// Starts reading `segment` in the background (for schedules that do not go strictly backwards).
-    public func prefetch(segment: Int) throws {
+    package func prefetch(segment: Int) throws {
         try throwPendingError()
         guard prefetching != segment else { return }
         guard let layout = layouts[segment] else {
@@ -208,7 +228,7 @@ public final class SpillStore {
     }
 
     /// Deletes segment `segment`'s file (in order after pending writes). Errors surface on the next call.
-    public func removeSegment(_ segment: Int) throws {
+    package func removeSegment(_ segment: Int) throws {
         try throwPendingError()
         if prefetching == segment { discardPrefetch() }
         guard layouts[segment] != nil else { return }
@@ -216,15 +236,15 @@ public final class SpillStore {
     }
 
     /// Blocks until every scheduled write (and prefetch) has finished; throws a background error.
-    public func waitForPendingWrites() throws {
+    package func waitForPendingWrites() throws {
         queue.sync {}
         try throwPendingError()
     }
 
     /// The bytes held in this store's buffers, for memory-budget accounting. Waits for pending I/O.
-    public var bufferedByteCount: Int {
+    package var bufferedByteCount: Int {
         queue.sync {
-            lock.withLock { allStaging.reduce(0) { $0 + $1.capacity } }
+            shared.withLock { $0.allStaging.reduce(0) { $0 + $1.capacity } }
                 + readBuffers.reduce(0) { $0 + $1.capacity } + stageScratch.capacity + restoreScratch.capacity + coder.bufferedByteCount
         }
     }
@@ -232,11 +252,11 @@ public final class SpillStore {
     // MARK: Private
 
     private func keep(_ error: Error) {
-        lock.withLock { if pendingError == nil { pendingError = error } }
+        shared.withLock { if $0.pendingError == nil { $0.pendingError = error } }
     }
 
     private func throwPendingError() throws {
-        if let error = lock.withLock({ pendingError }) { throw error }
+        if let error = shared.withLock({ $0.pendingError }) { throw error }
     }
 
     private func startPrefetch(segment: Int, layout: _SpillSegmentLayout) {
@@ -250,10 +270,10 @@ public final class SpillStore {
             do {
                 staging.reserve(layout.stagingByteCount)
                 let result = try coder.readStaged(segment: segment, layout: layout, staging: staging, named: name)
-                lock.withLock {
-                    stats.fileBytesRead += result.fileByteCount
-                    stats.secondsReading += result.secondsReading
-                    stats.secondsDecompressing += result.secondsDecompressing
+                shared.withLock {
+                    $0.stats.fileBytesRead += result.fileByteCount
+                    $0.stats.secondsReading += result.secondsReading
+                    $0.stats.secondsDecompressing += result.secondsDecompressing
                 }
                 prefetchResult = .success(())
             } catch {

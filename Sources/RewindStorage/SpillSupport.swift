@@ -4,30 +4,22 @@ import Glibc
 import Darwin
 #endif
 import Dispatch
+import Synchronization
 
-/// A mutual-exclusion lock over `pthread_mutex_t`, usable on every platform Rewind builds on.
+/// A lock guarding state that lives outside it, for `_SpillCleanup`'s registry only.
 ///
-/// The mutex lives in its own allocation because a `pthread_mutex_t` must not move.
-@usableFromInline
-package final class _SpillLock: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+/// Everything else in storage keeps its shared state inside a `Mutex` of its own. The registry
+/// is part of the signal-handling code another branch is moving into the CLI; it keeps this
+/// call shape until that lands, and its state then moves into a `Mutex` and this type goes.
+/// Over `Synchronization.Mutex`, not a hand-written `pthread_mutex_t` wrapper.
+struct _SpillLock: ~Copyable, Sendable {
+    private let mutex = Mutex(())
 
-    init() {
-        mutex = .allocate(capacity: 1)
-        mutex.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
+    init() {}
 
     @inline(__always)
     func withLock<R>(_ body: () throws -> R) rethrows -> R {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body()
+        try mutex.withLock { _ in try body() }
     }
 }
 

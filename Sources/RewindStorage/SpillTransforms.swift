@@ -11,10 +11,10 @@
 /// ```
 ///
 /// Cost: one pass over the bytes; source and destination must not overlap.
-public enum ByteShuffle {
+package enum ByteShuffle {
     /// Shuffles `source` into `destination`. Precondition: equal sizes, a multiple of `elementWidth`,
     /// and `elementWidth` one of 1, 2, 4, 8.
-    public static func shuffle(
+    package static func shuffle(
         _ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer, elementWidth: Int
     ) {
         check(source.count, destination.count, elementWidth)
@@ -31,7 +31,7 @@ public enum ByteShuffle {
     }
 
     /// Restores the element-major layout: the exact inverse of ``shuffle(_:into:elementWidth:)``.
-    public static func unshuffle(
+    package static func unshuffle(
         _ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer, elementWidth: Int
     ) {
         check(source.count, destination.count, elementWidth)
@@ -198,9 +198,9 @@ public enum ByteShuffle {
 /// ```
 ///
 /// Cost: one pass. `source` and `destination` may be the same buffer (in place).
-public enum IdentifierDelta {
+package enum IdentifierDelta {
     /// Writes `base[k] &- identifiers[k]` into `stored[k]`. Precondition: the three counts are equal.
-    public static func encode(
+    package static func encode(
         _ identifiers: UnsafeBufferPointer<UInt32>, base: UnsafeBufferPointer<UInt32>,
         into stored: UnsafeMutableBufferPointer<UInt32>
     ) {
@@ -208,7 +208,7 @@ public enum IdentifierDelta {
     }
 
     /// Writes `base[k] &- stored[k]` into `identifiers[k]`: the exact inverse of ``encode(_:base:into:)``.
-    public static func decode(
+    package static func decode(
         _ stored: UnsafeBufferPointer<UInt32>, base: UnsafeBufferPointer<UInt32>,
         into identifiers: UnsafeMutableBufferPointer<UInt32>
     ) {

@@ -8,20 +8,23 @@ import RewindCore
 /// let store = try SpillStore(directory: try SpillDirectory(parent: "/scratch"))
 /// tape.enableSpilling(to: store, statementsPerChunk: 1 << 16)   // wraps it in a TapeSpillSink
 /// ```
-public final class TapeSpillSink: TapeChunkSink {
+///
+/// Package access: users reach it through `Tape.enableSpilling(to:statementsPerChunk:)` with a
+/// ``SpillDirectory``; `Tape.spillSink` shows it as `any TapeChunkSink`.
+package final class TapeSpillSink: TapeChunkSink {
     /// The store the chunks go to.
-    public let store: SpillStore
+    package let store: SpillStore
     /// How the partials column is written, chosen on the first chunk with enough partials to
     /// tell (`choosePartialsTransform`).
     package private(set) var partialsTransform: SpillTransform?
     /// The partials transform of each spilled chunk, by segment: chunks written before the
     /// choice (few partials: a step's input leaves) used the default.
     private var partialsTransformOfSegment: [Int: SpillTransform] = [:]
-    public private(set) var failure: (any Error)?
+    package private(set) var failure: (any Error)?
 
-    public init(store: SpillStore) { self.store = store }
+    package init(store: SpillStore) { self.store = store }
 
-    public func accept(segment: Int, columns: TapeChunkColumns) {
+    package func accept(segment: Int, columns: TapeChunkColumns) {
         guard failure == nil else { return }
         let transform = choosePartialsTransform(columns.partials)
         partialsTransformOfSegment[segment] = transform
@@ -38,7 +41,7 @@ public final class TapeSpillSink: TapeChunkSink {
         }
     }
 
-    public func read(segment: Int, into destination: TapeChunkDestination) throws {
+    package func read(segment: Int, into destination: TapeChunkDestination) throws {
         try store.read(
             segment: segment,
             into: [
@@ -87,17 +90,45 @@ public final class TapeSpillSink: TapeChunkSink {
 }
 
 extension Tape {
-    /// Makes the tape spill finished chunks of `statementsPerChunk` statements to `store`,
-    /// LZ4-compressed and verified on the way back (through a `TapeSpillSink`).
+    /// Makes the tape spill finished chunks of `statementsPerChunk` statements to files in
+    /// `directory`: LZ4-compressed in the background, and verified (checksums, sizes, write
+    /// numbers) when the reverse sweep reads them back, the next one prefetched.
+    ///
+    /// Call it before recording (it resets the tape). A spilled tape is swept from one thread
+    /// at a time. Errors while spilling do not throw from the recording; they are kept in
+    /// `spillError` (a ``SpillError`` naming the file) and thrown by `throwSpillError()`.
+    ///
+    /// - Parameters:
+    ///   - directory: Where the spill files go; the tape keeps it alive while it spills.
+    ///     Removing it (``SpillDirectory/remove()``) ends what the tape can read back.
+    ///   - statementsPerChunk: Statements per chunk, hence per file (at least 1); the tape holds
+    ///     one chunk being recorded and one being read back in memory.
+    /// - Throws: ``SpillError/compressionFailed(path:detail:)`` when the LZ4 compressor cannot be
+    ///   created (out of memory).
     ///
     /// ```swift
-    /// let store = try SpillStore(directory: try SpillDirectory(parent: "/scratch"))
-    /// tape.enableSpilling(to: store, statementsPerChunk: 1 << 16)
+    /// let directory = try SpillDirectory(parent: "/scratch")
+    /// defer { try? directory.remove() }
+    /// try tape.enableSpilling(to: directory, statementsPerChunk: 1 << 16)
     /// ```
-    public func enableSpilling(to store: SpillStore, statementsPerChunk: Int) {
+    public func enableSpilling(to directory: SpillDirectory, statementsPerChunk: Int) throws {
+        let store: SpillStore
+        do {
+            store = try SpillStore(directory: directory)
+        } catch let error as LZ4FrameError {
+            // The codec's own error type is package-internal; users catch `SpillError`.
+            throw SpillError.compressionFailed(path: directory.path, detail: error.description)
+        }
+        enableSpilling(to: store, statementsPerChunk: statementsPerChunk)
+    }
+
+    /// Spills to `store` (the time-stepping driver chooses the store's configuration itself).
+    @usableFromInline
+    package func enableSpilling(to store: SpillStore, statementsPerChunk: Int) {
         enableSpilling(to: TapeSpillSink(store: store), statementsPerChunk: statementsPerChunk)
     }
 
-    /// The statistics of the spill store (bytes written raw and compressed, seconds per phase).
+    /// What spilling has done so far: bytes written raw and compressed per column, seconds per
+    /// phase; nil when the tape does not spill to a ``SpillDirectory``.
     public var spillStatistics: SpillStatistics? { (spillSink as? TapeSpillSink)?.store.statistics }
 }

@@ -19,10 +19,6 @@ static inline void rewind_set_active_recorder(void *_Nullable recorder) {
     rewind_active_recorder = recorder;
 }
 
-/// A process-wide, thread-safe counter that stamps each recording, so that a tracked value
-/// from another tape, or from before a reset, can be told apart from a live one.
-uint32_t rewind_next_recording_tag(void);
-
 /// Fixes glibc's mmap threshold at `bytes` (no dynamic raising); returns whether it was set.
 /// Elsewhere a no-op returning 0.
 int rewind_fix_mmap_threshold(int bytes);

@@ -1,4 +1,5 @@
 import CRewindSupport
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,7 +46,10 @@ public final class Tape {
     /// Where the sweep reads spilled chunks back into (one buffer, reused).
     var _spillReadBuffer: _TapeChunk?
     var _spillError: (any Error)?
-    private let recordingLock: UnsafeMutablePointer<pthread_mutex_t>
+    /// Set while a thread records into this tape. A flag taken by compare-and-swap, not a
+    /// lock: `record` never waits for it (a second recorder is a bug and traps), so all it
+    /// needs is the atomic test-and-set, one instruction on the per-step path.
+    private let isRecording = Atomic<Bool>(false)
 
     /// An empty tape whose arena starts with one chunk.
     ///
@@ -57,15 +61,13 @@ public final class Tape {
             statementCapacity: configuration.statementCapacity(ofChunk: 0),
             argumentCapacity: configuration.statementCapacity(ofChunk: 0) * configuration.argumentsPerStatement)
         chunks = [first]
-        recordingLock = .allocate(capacity: 1)
-        pthread_mutex_init(recordingLock, nil)
         _recorder = .allocate(capacity: 1)
         _recorder.initialize(
             to: _Recorder(
                 argumentCounts: first.argumentCounts, identifiers: first.identifiers, partials: first.partials,
                 statementCount: 0, statementCapacity: first.statementCapacity,
                 identifierCount: 0, partialCount: 0, argumentCapacity: first.argumentCapacity,
-                nextIdentifier: 1, tag: rewind_next_recording_tag(), tape: .passUnretained(self)))
+                nextIdentifier: 1, tag: _nextRecordingTag(), tape: .passUnretained(self)))
         chunks[0].firstIdentifier = 1
     }
 
@@ -75,8 +77,6 @@ public final class Tape {
         _spillReadBuffer?.deallocate()
         _recorder.deinitialize(count: 1)
         _recorder.deallocate()
-        pthread_mutex_destroy(recordingLock)
-        recordingLock.deallocate()
     }
 
     // MARK: - Recording
@@ -100,7 +100,8 @@ public final class Tape {
 
     @usableFromInline
     package func _beginRecording() -> UnsafeMutableRawPointer? {
-        guard pthread_mutex_trylock(recordingLock) == 0 else {
+        // Acquiring: this thread then sees what the previous recorder wrote to the tape.
+        guard isRecording.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             preconditionFailure(
                 "this tape is already recording (on this thread or another); "
                     + "give each thread its own Tape")
@@ -114,7 +115,7 @@ public final class Tape {
     package func _endRecording(restoring previous: UnsafeMutableRawPointer?) {
         if _recorder.pointee.checking { _inspectPending(recorder: &_recorder.pointee) }
         rewind_set_active_recorder(previous)
-        pthread_mutex_unlock(recordingLock)
+        isRecording.store(false, ordering: .releasing)
     }
 
     /// Whether this tape is the current thread's recording tape.
@@ -187,7 +188,7 @@ public final class Tape {
         currentChunk = 0
         chunks[0].firstIdentifier = 1
         _load(chunk: 0, into: &_recorder.pointee, nextIdentifier: 1)
-        _recorder.pointee.tag = rewind_next_recording_tag()
+        _recorder.pointee.tag = _nextRecordingTag()
         _recorder.pointee.firstNonFiniteIdentifier = 0
         _recorder.pointee.checkedFrom = 1
         _recorder.pointee.chunkStatementCapacity = _recorder.pointee.statementCapacity
@@ -195,6 +196,7 @@ public final class Tape {
             _recorder.pointee.inspectionPending = false
             _recorder.pointee.statementCapacity = 0
         }
+        _checkInvariants()
     }
 
     // MARK: - Arena
@@ -232,6 +234,7 @@ public final class Tape {
         currentChunk = target
         chunks[target].firstIdentifier = recorder.nextIdentifier
         _load(chunk: target, into: &recorder, nextIdentifier: recorder.nextIdentifier)
+        _checkChunkInvariants(target)
     }
 
     /// Spilling: writes the finished chunk and records the next one into the same buffer (or
@@ -248,6 +251,7 @@ public final class Tape {
         chunks.append(next)
         currentChunk += 1
         _load(chunk: currentChunk, into: &recorder, nextIdentifier: recorder.nextIdentifier)
+        _checkChunkInvariants(currentChunk)
     }
 
     private func _load(chunk k: Int, into recorder: inout _Recorder, nextIdentifier: UInt32) {
@@ -318,4 +322,15 @@ public final class Tape {
         chunks.reduce(0) { $0 + ($1.ownsMemory ? $1.reservedByteCount : 0) }
             + (_spillReadBuffer?.reservedByteCount ?? 0) + externals.reduce(0) { $0 + $1.byteCount }
     }
+}
+
+/// Stamps each recording, process-wide, so that a tracked value from another tape, or from
+/// before a reset, can be told apart from a live one. Relaxed: only uniqueness matters.
+private let _recordingTagCounter = Atomic<UInt32>(0)
+
+/// The next recording tag; never 0, which is reserved for "never recorded" so that a zeroed
+/// value cannot look live.
+func _nextRecordingTag() -> UInt32 {
+    let tag = _recordingTagCounter.wrappingAdd(1, ordering: .relaxed).newValue
+    return tag != 0 ? tag : _recordingTagCounter.wrappingAdd(1, ordering: .relaxed).newValue
 }

@@ -53,7 +53,7 @@ public struct TapeChunkDestination {
 /// `reverse`, leaves NaN in every adjoint it could not finish.
 ///
 /// ```swift
-/// tape.enableSpilling(to: try SpillStore(directory: try SpillDirectory()), statementsPerChunk: 1 << 16)
+/// try tape.enableSpilling(to: try SpillDirectory(), statementsPerChunk: 1 << 16)   // RewindStorage's sink
 /// ```
 public protocol TapeChunkSink: AnyObject {
     /// Takes the columns of chunk `segment`, which the tape reuses as soon as this returns.

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 import Testing
 import Rewind
 @testable import RewindCore
@@ -181,9 +182,8 @@ func spillPatchByte(_ path: String, at offset: Int, to value: UInt8) {
 }
 
 /// A thread-safe counter for mocks.
-final class SpillCallCounter: @unchecked Sendable {
-    private let lock = _SpillLock()
-    private var value = 0
-    func next() -> Int { lock.withLock { value += 1; return value } }
-    var current: Int { lock.withLock { value } }
+final class SpillCallCounter: Sendable {
+    private let value = Atomic<Int>(0)
+    func next() -> Int { value.wrappingAdd(1, ordering: .relaxed).newValue }
+    var current: Int { value.load(ordering: .relaxed) }
 }

@@ -16,7 +16,8 @@ struct SpillingTests {
         let tape = Tape(configuration: .init(initialStatementCapacity: capacity, maximumStatementCapacity: capacity))
         let directory = try SpillDirectory()
         defer { try? directory.remove() }
-        if spilling { tape.enableSpilling(to: try SpillStore(directory: directory), statementsPerChunk: capacity) }
+        // The public entry point: a directory, the store made inside.
+        if spilling { try tape.enableSpilling(to: directory, statementsPerChunk: capacity) }
         let (a, b, f) = tape.record { () -> (Tracked, Tracked, Tracked) in
             let a = tape.registerInput(0.7)
             let b = tape.registerInput(1.3)
