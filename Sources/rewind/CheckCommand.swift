@@ -36,8 +36,7 @@ struct CheckCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Largest relative gap between tangent and reverse mode in the dot-product test.")
     var maxDotProductError = DerivativeCheck.Thresholds().dotProductRelativeError
 
-    @Flag(help: "Print one JSON object on stdout and nothing else.")
-    var json = false
+    @OptionGroup var output: OutputOptions
 
     mutating func validate() throws {
         guard [2, 4, 6].contains(order) else { throw ValidationError("--order must be 2, 4 or 6 (got \(order))") }
@@ -75,8 +74,8 @@ struct CheckCommand: ParsableCommand {
         } catch let error as TimeSteppingError {
             throw CommandFailure(error.description)
         }
-        let output = CheckOutput(model: model, parameters: parameters, steps: steps, seed: seed, report: report)
-        print(json ? try JSONOutput.encode(output) : output.text())
+        let checkOutput = CheckOutput(model: model, parameters: parameters, steps: steps, seed: seed, report: report)
+        print(output.json ? try JSONOutput.encode(checkOutput) : checkOutput.text())
         if !report.passed {
             for failure in report.failures {
                 FileHandle.standardError.write(Data("check failed: \(failure)\n".utf8))

@@ -19,42 +19,16 @@ struct JacobianCommand: ParsableCommand {
         valueName: "LIST"))
     var rows: String?
 
-    @Option(parsing: .unconditional, help: "Threads for the reverse sweeps.")
-    var threads: Int = 1
+    @Option(parsing: .unconditional, help: "How the rows are reversed (jacobian has no disk tier).")
+    var strategy: JacobianStrategyName = .auto
 
-    @Option(parsing: .unconditional, help: "Memory Rewind may use for the run, e.g. 64MiB, 4MB, 1GiB.")
-    var memoryBudget: String = "1GiB"
+    @Option(parsing: .unconditional, help: "How seeds share a sweep (results are the same).")
+    var sweep: SweepMode = .auto
 
-    @Option(
-        parsing: .unconditional,
-        help: ArgumentHelp(
-            "Refuse, before it starts, a run the plan predicts to take longer than this (default one week; inf for no limit).",
-            valueName: "SECONDS"))
-    var maxPredictedSeconds: Double = CommandLimits.defaultMaximumPredictedSeconds
-
-    @Option(parsing: .unconditional, help: "auto, store-all, revolve or online.")
-    var strategy: String = "auto"
-
-    @Option(parsing: .unconditional, help: "How seeds share a sweep: auto, scalar, simd4 or simd8 (results are the same).")
-    var sweep: String = "auto"
-
-    @Flag(help: "Print one JSON object on stdout and nothing else.")
-    var json = false
+    @OptionGroup var limits: RunLimitOptions
+    @OptionGroup var output: OutputOptions
 
     mutating func validate() throws {
-        try CommandLimits.validateThreads(threads)
-        do { _ = try MemoryBudget(parsing: memoryBudget) } catch let error as MemoryBudgetError {
-            throw ValidationError(error.description)
-        }
-        try CommandLimits.validateMaximumPredictedSeconds(maxPredictedSeconds)
-        guard ["auto", "store-all", "revolve", "online"].contains(strategy) else {
-            throw ValidationError(
-                "--strategy must be auto, store-all, revolve or online (got '\(CommandLineChecks.shortened(strategy))')")
-        }
-        guard SweepMode(rawValue: sweep) != nil else {
-            throw ValidationError(
-                "--sweep must be auto, scalar, simd4 or simd8 (got '\(CommandLineChecks.shortened(sweep))')")
-        }
         if let rows {
             let model = try selection.make().model
             _ = try JacobianCommand.parseRows(rows, of: model)
@@ -68,25 +42,15 @@ struct JacobianCommand: ParsableCommand {
             // Before the initial state and the row list exist: the rows' carried adjoints
             // alone can exceed any budget (every row of heat2d 4096² is 4.5 PB).
             try TimeStepping.checkJacobianBudget(
-                try MemoryBudget(parsing: memoryBudget), stateCount: model.stateCount,
-                parameterCount: model.parameterCount,
+                limits.memoryBudget, stateCount: model.stateCount, parameterCount: model.parameterCount,
                 rows: rowRanges.map(JacobianCommand.rowCount) ?? model.stateCount)
         } catch let error as TimeSteppingError {
             throw CommandFailure(error.description)
         }
         let rowIndices = rowRanges.map(JacobianCommand.expand)
-        let chosen: CheckpointStrategy
-        switch strategy {
-        case "store-all": chosen = .storeAll
-        case "revolve": chosen = .revolve(snapshots: nil)
-        case "online": chosen = .online(snapshots: nil)
-        default: chosen = .auto
-        }
-        let progress = ProgressBar(enabled: isatty(2) != 0, label: "\(selection.model) jacobian")
-        var options = TimeSteppingOptions(
-            strategy: chosen, memoryBudget: try MemoryBudget(parsing: memoryBudget), progress: progress.update)
-        options.maximumPredictedSeconds = CommandLimits.limit(maxPredictedSeconds)
-        let parallel = ParallelOptions(threads: threads, sweepMode: SweepMode(rawValue: sweep)!)
+        let progress = ProgressBar(label: "\(selection.model) jacobian")
+        let options = limits.timeSteppingOptions(strategy: strategy.checkpointStrategy, progress: progress.update)
+        let parallel = ParallelOptions(threads: limits.threads, sweepMode: sweep)
         let result: JacobianResult
         do {
             result = try runJacobian(
@@ -99,11 +63,11 @@ struct JacobianCommand: ParsableCommand {
             throw CommandFailure(error.description)
         }
         progress.finish()
-        let output = JacobianOutput(model: model, steps: steps, result: result)
-        if json {
-            try output.streamJSON()
+        let jacobian = JacobianOutput(model: model, steps: steps, result: result)
+        if output.json {
+            try jacobian.streamJSON()
         } else {
-            print(output.text())
+            print(jacobian.text())
         }
         if let warning = NonFiniteWarning.jacobian(result.jacobian) { fputs("warning: \(warning)\n", stderr) }
     }

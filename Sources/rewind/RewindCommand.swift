@@ -29,7 +29,7 @@ struct RewindCommand: ParsableCommand {
                 // ArgumentParser would keep the last value without a word.
                 throw ValidationError(CommandLineChecks.repeatedOptionMessage(repeated))
             }
-            var command = try parseAsRoot(arguments)
+            var command = try parseArguments(arguments)
             try command.run()
             for path in SpillDirectory.staleDirectoriesRemoved {
                 fputs("note: removed \(path): the spill directory of an earlier run that was killed or crashed\n", stderr)
@@ -61,6 +61,19 @@ struct RewindCommand: ParsableCommand {
                 if json { ErrorOutput.print(message: message, exitCode: code) }
             }
             Glibc.exit(code)
+        }
+    }
+
+    /// `parseAsRoot`, with a refused typed value reported in the CLI's words (`ArgumentRefusal`)
+    /// rather than ArgumentParser's generic "The value '…' is invalid".
+    static func parseArguments(_ arguments: [String]) throws -> ParsableCommand {
+        do {
+            return try parseAsRoot(arguments)
+        } catch {
+            if exitCode(for: error) == .validationFailure, let reason = ArgumentRefusal.reason {
+                throw ValidationError(reason)
+            }
+            throw error
         }
     }
 }
