@@ -25,9 +25,27 @@ let package = Package(
             providers: [.apt(["liblz4-dev"])]
         ),
         .target(name: "CRewindSupport"),
+        // The module graph (docs/architecture.md); each arrow is a dependency below, and no
+        // module may import one above it:
+        //   Rewind (umbrella) → RewindVerification → RewindTimeStepping
+        //   RewindTimeStepping → RewindParallel, RewindStorage, RewindSchedules, RewindCore
+        //   RewindParallel → RewindCore;  RewindStorage → RewindCore, CLZ4
+        //   RewindSchedules → (nothing);  RewindCore → CRewindSupport, RealModule
+        .target(name: "RewindCore", dependencies: ["CRewindSupport", numerics]),
+        .target(name: "RewindSchedules"),
+        .target(name: "RewindStorage", dependencies: ["RewindCore", "CLZ4", "CRewindSupport"]),
+        .target(name: "RewindParallel", dependencies: ["RewindCore"]),
+        .target(
+            name: "RewindTimeStepping",
+            dependencies: ["RewindCore", "RewindSchedules", "RewindStorage", "RewindParallel", "CRewindSupport"]
+        ),
+        .target(name: "RewindVerification", dependencies: ["RewindCore", "RewindTimeStepping"]),
         .target(
             name: "Rewind",
-            dependencies: ["CLZ4", "CRewindSupport", numerics]
+            dependencies: [
+                "RewindCore", "RewindSchedules", "RewindStorage", "RewindParallel", "RewindTimeStepping",
+                "RewindVerification", numerics,
+            ]
         ),
         .target(
             name: "RewindModels",

@@ -1,5 +1,11 @@
 import Testing
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 struct OnlineRow: CustomTestStringConvertible, Sendable {
     let steps: Int, snapshots: Int, forwardAdvances: Int, offlineOptimum: Int

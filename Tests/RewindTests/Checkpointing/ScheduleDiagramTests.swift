@@ -3,7 +3,13 @@ import Foundation
 import FoundationXML
 #endif
 import Testing
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 @Suite("Schedule diagram") struct ScheduleDiagramTests {
     @Test func revolvePictureIsWellFormedSVG() throws {

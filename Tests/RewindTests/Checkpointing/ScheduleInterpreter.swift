@@ -1,4 +1,10 @@
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 /// A tiny driver that executes a schedule on step *indices* and checks every rule of
 /// `CheckpointAction`: advances start at the current state, restores read what was stored,

@@ -1,5 +1,11 @@
 import Testing
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 struct MultistageRow: CustomTestStringConvertible, Sendable {
     let steps: Int, ram: Int, disk: Int

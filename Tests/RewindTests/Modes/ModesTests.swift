@@ -1,6 +1,12 @@
 import Testing
 
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 private func f(_ x: [Tracked]) -> [Tracked] { [x[0] * x[1], Tracked.sin(x[0]) + x[2] * x[2], x[1] / x[2]] }
 private func fDual(_ x: [Dual<Double>]) -> [Dual<Double>] { [x[0] * x[1], Dual.sin(x[0]) + x[2] * x[2], x[1] / x[2]] }

@@ -1,6 +1,12 @@
 import Testing
 
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 /// A tape of mixed elementary operations over `inputCount` inputs with `outputCount` outputs,
 /// including constants, a square root at 0 (infinite partial) whose adjoint stays zero, and

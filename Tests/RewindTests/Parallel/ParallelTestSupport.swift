@@ -1,6 +1,12 @@
 import Testing
 
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 /// Thread counts every parallel test runs with: serial, the machine's 2 cores, oversubscribed.
 let parallelThreadCounts = [1, 2, 8]

@@ -1,7 +1,13 @@
 import Dispatch
 import Testing
 
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 @Suite("Threads: one tape per recording thread")
 struct ThreadSafetyTests {

@@ -1,6 +1,12 @@
 import Testing
 
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 private let lorenzParameters = [10.0, 10.0, 8.0 / 3.0]
 private let lorenzStart = [1.0, 1.0, 1.0]

@@ -1,6 +1,12 @@
 import Testing
 
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 /// A 2-input, 2-output local function with transcendental parts.
 private struct Polar: LocalFunction {

@@ -1,7 +1,13 @@
 import RealModule
 import Testing
 
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 /// Constants (identifier 0) record nothing and get no adjoint; inputs that the output does not
 /// depend on get exactly 0; tracked values used outside their recording trap.

@@ -1,7 +1,13 @@
 import RealModule
 import Testing
 
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 /// A scalar function of several variables, written once over `SimulationScalar` so that the
 /// same code runs on `Double` (the primal), `Tracked` (reverse mode) and `Dual` (tangent mode).

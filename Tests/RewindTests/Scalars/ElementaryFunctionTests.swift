@@ -1,7 +1,13 @@
 import RealModule
 import Testing
 
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 // Every elementary primitive of `Tracked` and `Dual`, checked at several points by
 // `expectDerivatives` (DerivativeChecks.swift) against its analytic derivative, tangent mode

@@ -1,7 +1,13 @@
 import RealModule
 import Testing
 
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 /// A small simulation written once over `SimulationScalar`: a damped pendulum with a forcing
 /// bump, integrated by 25 explicit Euler steps. Inputs: angle, angular velocity, stiffness,

@@ -2,7 +2,13 @@
 import Glibc
 #endif
 import Foundation
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 /// The real system calls with one fault injected at a chosen moment: the seam behind the fault
 /// matrix (`SpillFaultMatrixTests`, docs/RELIABILITY.md).

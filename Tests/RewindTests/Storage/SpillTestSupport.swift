@@ -2,7 +2,13 @@
 import Glibc
 #endif
 import Testing
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 
 /// A synthetic tape segment shaped like the real one: per statement an argument count, per

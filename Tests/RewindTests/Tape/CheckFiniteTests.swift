@@ -1,6 +1,12 @@
 import Testing
 
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 /// Grows by a factor of 1e60 a step: the state overflows to infinity at step 4 (from 1e10).
 private struct Overflowing: TimeSteppingProblem {

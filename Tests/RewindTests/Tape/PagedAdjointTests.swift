@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 @Suite("Paged adjoints: the same sweep in the memory of the live adjoints")
 struct PagedAdjointTests {

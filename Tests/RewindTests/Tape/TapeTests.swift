@@ -1,6 +1,12 @@
 import Testing
 
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 /// f(x, y) = sin(x·y) + x/y − exp(y), recorded through several chunk sizes.
 private func record(on tape: Tape, x: Double, y: Double) -> (Tracked, Tracked, Tracked) {

@@ -1,6 +1,12 @@
 import Testing
 
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 private struct Ramp: TimeSteppingProblem {
     var stateCount: Int { 64 }

@@ -1,6 +1,12 @@
 import Testing
 
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 /// A damped rotation: x' = (a·x − b·y, b·x + a·y) with a = 1 − damping, objective |x_N|².
 struct DampedRotation: TimeSteppingProblem {

@@ -1,6 +1,12 @@
 import Testing
 
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 /// The planner's choices from a sample, without running anything: the cost model itself.
 @Suite("Planner cost model")

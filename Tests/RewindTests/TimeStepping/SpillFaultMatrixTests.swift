@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 /// The fault matrix (docs/RELIABILITY.md): every place a run writes or reads the disk × every
 /// fault × the moment it strikes (first, middle, last operation of its kind), injected through

@@ -1,7 +1,13 @@
 import RealModule
 import Testing
 
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 /// `rule` with its derivative scaled by `1 + relativeError`: a rule that is wrong by that much.
 private func off(by relativeError: Double, _ rule: @escaping (Double) -> LocalDerivative) -> (Double) -> LocalDerivative {

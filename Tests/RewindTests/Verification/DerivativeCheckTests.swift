@@ -1,7 +1,13 @@
 import RealModule
 import Testing
 
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 /// f(x) = exp(x0)·sin(x1) + x0·x2², with its exact gradient.
 private let f: ([Double]) -> Double = { x in Double.exp(x[0]) * Double.sin(x[1]) + x[0] * x[2] * x[2] }

@@ -1,7 +1,13 @@
 import RealModule
 import Testing
 
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 @Suite("Finite-difference stencils and the step scan")
 struct FiniteDifferenceTests {

@@ -1,7 +1,13 @@
 import RealModule
 import Testing
 
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 @testable import RewindReference
 
 /// Random small programs full of zeros, kinks and infinities, differentiated by Rewind and by

@@ -1,7 +1,13 @@
 import RealModule
 import Testing
 
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 /// The worked examples of docs/pitfalls.md, run for real: every number the document quotes
 /// is checked here by its printed form, so the document cannot drift from what Rewind does.

@@ -1,6 +1,12 @@
 import Testing
 
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 /// Issue 12, "Honest sweeps": every pitfall the issue reproduced, with the exact answer Rewind
 /// must give (NaN where IEEE arithmetic without skipping gives NaN and no finite answer is

@@ -2,7 +2,13 @@ import RealModule
 import RewindReference
 import Testing
 
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 /// The operations a random program is built from.
 enum ProgramOperation: CaseIterable {

@@ -1,7 +1,13 @@
 import RealModule
 import Testing
 
-@testable import Rewind
+import Rewind
+@testable import RewindCore
+@testable import RewindParallel
+@testable import RewindSchedules
+@testable import RewindStorage
+@testable import RewindTimeStepping
+@testable import RewindVerification
 
 /// Value and gradient of `body` at `point` on all three scalar types: `Double`, reverse mode
 /// (`Tracked`, one sweep) and tangent mode (`Dual`, one unit direction per input).

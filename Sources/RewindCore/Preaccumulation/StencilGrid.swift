@@ -1,0 +1,149 @@
+/// An offset from a grid point to one of its neighbours, in rows and columns.
+public struct GridOffset: Hashable, Sendable {
+    public var row: Int
+    public var column: Int
+    public init(row: Int, column: Int) {
+        self.row = row
+        self.column = column
+    }
+    /// An offset along a one-dimensional grid.
+    public init(_ column: Int) { self.init(row: 0, column: column) }
+}
+
+/// A periodic grid of `rows × columns` points stored row-major (point `r*columns + c`);
+/// a one-dimensional grid has one row.
+///
+/// Stencil kernels read neighbours through it, and `Tracked` records only the kernel's
+/// partials because the grid alone says which values they belong to.
+public struct StencilGrid: Hashable, Sendable {
+    public let rows: Int
+    public let columns: Int
+
+    public init(rows: Int, columns: Int) {
+        precondition(rows >= 1 && columns >= 1, "a grid has at least one point")
+        self.rows = rows
+        self.columns = columns
+    }
+
+    /// A periodic one-dimensional grid of `count` points.
+    public static func periodic(_ count: Int) -> StencilGrid { StencilGrid(rows: 1, columns: count) }
+    /// A periodic two-dimensional grid.
+    public static func periodic(rows: Int, columns: Int) -> StencilGrid { StencilGrid(rows: rows, columns: columns) }
+
+    public var pointCount: Int { rows * columns }
+
+    @inlinable
+    func checkShape(input: Int, output: Int) {
+        precondition(
+            input == pointCount && output == pointCount,
+            "a stencil over \(rows)×\(columns) points needs input and output of \(pointCount) values "
+                + "(got \(input) and \(output))")
+    }
+
+    /// Calls `body(point, base, indices)` for every point in row-major order; the neighbour
+    /// at `offsets[j]` of that point has index `base + indices[j]` (wrapped periodically).
+    ///
+    /// Inside a row's interior `indices` stays the same from point to point and only `base`
+    /// moves, so a kernel's neighbour loads are a fixed pattern the compiler can keep in
+    /// registers; only the columns within reach of the edge pay for the periodic wrap.
+    ///
+    /// - Complexity: O(points × offsets).
+    @inlinable @inline(__always)
+    public func forEachPoint(_ offsets: [GridOffset], _ body: (_ point: Int, _ base: Int, _ indices: UnsafePointer<Int>) -> Void) {
+        forEachPoint(offsets, rows: 0..<rows, body)
+    }
+
+    /// `forEachPoint(_:_:)` restricted to the rows `rowRange`.
+    @inlinable @inline(__always)
+    public func forEachPoint(
+        _ offsets: [GridOffset], rows rowRange: Range<Int>,
+        _ body: (_ point: Int, _ base: Int, _ indices: UnsafePointer<Int>) -> Void
+    ) {
+        let count = offsets.count
+        precondition(count <= 16, "a stencil reads at most 16 neighbours")
+        precondition(
+            offsets.allSatisfy { abs($0.row) <= rows && abs($0.column) <= columns },
+            "stencil offsets must not reach further than one period")
+        var reachLeft = 0
+        var reachRight = 0
+        for offset in offsets {
+            reachLeft = max(reachLeft, -offset.column)
+            reachRight = max(reachRight, offset.column)
+        }
+        let interiorStart = min(reachLeft, columns)
+        let interiorEnd = max(interiorStart, columns - reachRight)
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * count + 1) { scratch in
+            let rowBase = scratch.baseAddress!
+            let shifted = rowBase + count
+            let neighbour = shifted + count
+            for r in rowRange {
+                for j in 0..<count {
+                    var rr = r + offsets[j].row
+                    if rr < 0 { rr += rows } else if rr >= rows { rr -= rows }
+                    rowBase[j] = rr * columns
+                    shifted[j] = rr * columns + offsets[j].column
+                }
+                let rowStart = r * columns
+                for c in 0..<interiorStart {
+                    for j in 0..<count {
+                        var cc = c + offsets[j].column
+                        if cc < 0 { cc += columns } else if cc >= columns { cc -= columns }
+                        neighbour[j] = rowBase[j] + cc
+                    }
+                    body(rowStart + c, 0, UnsafePointer(neighbour))
+                }
+                for c in interiorStart..<interiorEnd {
+                    body(rowStart + c, c, UnsafePointer(shifted))
+                }
+                for c in interiorEnd..<columns {
+                    for j in 0..<count {
+                        var cc = c + offsets[j].column
+                        if cc < 0 { cc += columns } else if cc >= columns { cc -= columns }
+                        neighbour[j] = rowBase[j] + cc
+                    }
+                    body(rowStart + c, 0, UnsafePointer(neighbour))
+                }
+            }
+        }
+    }
+}
+
+/// The values a stencil kernel reads at one point: `neighbourhood[j]` is the value at the
+/// kernel's `neighbours[j]`.
+///
+/// It only points at values that live elsewhere (the grid, or a few seeded duals), so
+/// building one per point costs nothing.
+@frozen
+public struct StencilNeighbourhood<Value> {
+    @usableFromInline package let values: UnsafePointer<Value>
+    @usableFromInline package let indices: UnsafePointer<Int>
+
+    @inlinable @inline(__always)
+    public init(values: UnsafePointer<Value>, indices: UnsafePointer<Int>) {
+        self.values = values
+        self.indices = indices
+    }
+
+    @inlinable
+    public subscript(j: Int) -> Value {
+        @inline(__always) get { values[indices[j]] }
+    }
+}
+
+/// A point-update of a grid computation: the new value at a point from the old values of its
+/// neighbours and a few parameters, written once for every scalar type.
+///
+/// ```swift
+/// struct Diffusion: StencilKernel {
+///     let neighbours = [GridOffset(-1), GridOffset(0), GridOffset(1)]
+///     func callAsFunction<T: SimulationScalar>(_ u: StencilNeighbourhood<T>, _ p: LocalValues<T>) -> T {
+///         u[1] + p[0] * (u[0] - 2.0 * u[1] + u[2])
+///     }
+/// }
+/// S.applyStencil(Diffusion(), on: .periodic(n), to: u, parameters: LocalValues([r]), into: &next)
+/// ```
+public protocol StencilKernel {
+    /// The neighbours read at each point; the kernel receives their values in this order.
+    var neighbours: [GridOffset] { get }
+    func callAsFunction<T: SimulationScalar>(_ neighbours: StencilNeighbourhood<T>, _ parameters: LocalValues<T>) -> T
+}

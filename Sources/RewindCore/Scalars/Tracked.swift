@@ -1,0 +1,199 @@
+import RealModule
+
+/// A real number whose operations are recorded on the thread's active tape.
+///
+/// `Tracked` holds only a value and the identifier of the statement that defined it; it is
+/// a plain struct of trivial fields, so arithmetic on it never allocates or retains. A
+/// tracked value with identifier 0 is a constant: operations on constants record nothing.
+/// The `tag` stamps the recording the value belongs to; debug builds use it to catch values
+/// that outlived a reset or come from another tape.
+///
+/// ```swift
+/// let tape = Tape()
+/// let y = tape.record { () -> Tracked in
+///     let x = tape.registerInput(0.5)
+///     return x * x + Tracked.sin(x)
+/// }
+/// ```
+@frozen
+public struct Tracked {
+    /// The value, exactly as the same computation on `Double` gives it.
+    public let value: Double
+    /// The statement that defined this value, or 0 for a constant.
+    public let identifier: UInt32
+    @usableFromInline package let tag: UInt32
+
+    @inlinable @inline(__always)
+    init(_value: Double, identifier: UInt32, tag: UInt32) {
+        self.value = _value
+        self.identifier = identifier
+        self.tag = tag
+    }
+
+    /// A constant: derivatives with respect to it are not taken.
+    @inlinable @inline(__always)
+    public init(_ constant: Double) {
+        self.init(_value: constant, identifier: 0, tag: 0)
+    }
+
+    /// Whether this value is a constant (depends on no recorded input).
+    @inlinable public var isConstant: Bool { identifier == 0 }
+
+    // MARK: Recording
+
+    @inlinable @inline(__always)
+    static func _unary(
+        _ x: Tracked, _ value: Double, _ partial: Double, _ operation: StaticString
+    ) -> Tracked {
+        if x.identifier == 0 { return Tracked(value) }
+        return _Recorder.current(for: x.tag).pointee.push(value, x.identifier, partial, operation: operation)
+    }
+
+    @inlinable @inline(__always)
+    static func _unary(_ x: Tracked, _ rule: LocalDerivative, _ operation: StaticString) -> Tracked {
+        _unary(x, rule.value, rule.derivative, operation)
+    }
+
+    @inlinable @inline(__always)
+    static func _binary(
+        _ x: Tracked, _ px: Double, _ y: Tracked, _ py: Double, _ value: Double, _ operation: StaticString
+    ) -> Tracked {
+        if x.identifier == 0 { return _unary(y, value, py, operation) }
+        if y.identifier == 0 { return _unary(x, value, px, operation) }
+        assert(x.tag == y.tag, _staleValueMessage)
+        // x ∘ x: one argument with the summed partial is smaller and sweeps faster.
+        if x.identifier == y.identifier { return _unary(x, value, px + py, operation) }
+        return _Recorder.current(for: x.tag).pointee.push(
+            value, x.identifier, px, y.identifier, py, operation: operation)
+    }
+
+    @inlinable @inline(__always)
+    static func _binary(_ x: Tracked, _ y: Tracked, _ rule: LocalPartials, _ operation: StaticString) -> Tracked {
+        _binary(x, rule.first, y, rule.second, rule.value, operation)
+    }
+}
+
+// MARK: - Arithmetic
+
+extension Tracked {
+    @inlinable @inline(__always)
+    public static func + (a: Tracked, b: Tracked) -> Tracked { _binary(a, 1, b, 1, a.value + b.value, "+") }
+    @inlinable @inline(__always)
+    public static func - (a: Tracked, b: Tracked) -> Tracked { _binary(a, 1, b, -1, a.value - b.value, "-") }
+    @inlinable @inline(__always)
+    public static func * (a: Tracked, b: Tracked) -> Tracked { _binary(a, b.value, b, a.value, a.value * b.value, "*") }
+    @inlinable @inline(__always)
+    public static func / (a: Tracked, b: Tracked) -> Tracked {
+        let q = a.value / b.value
+        if _slowPath(a.identifier == b.identifier && a.identifier != 0) { return _quotientOfItself(a, q) }
+        return _binary(a, 1 / b.value, b, -q / b.value, q, "/")
+    }
+
+    /// `x / x`: the derivative is exactly 0 wherever the quotient is defined. The summed
+    /// partial `1/x − (x/x)/x` would cancel only where `1/x` does not overflow: at
+    /// `x = 1e-320` it is `∞ − ∞ = NaN`. So the partial is 0, or NaN where the quotient is
+    /// (x = 0, ±∞, NaN), and check mode warns only there.
+    @inlinable
+    static func _quotientOfItself(_ x: Tracked, _ q: Double) -> Tracked {
+        if _slowPath(q.isNaN), let r = _Recorder.active, r.pointee.checking {
+            r.pointee.tape.takeUnretainedValue()._warn(
+                "a value divided by itself at \(x.value) (statement \(x.identifier)): the quotient is NaN; "
+                    + "x/x is 1 wherever it is defined, write 1 instead")
+        }
+        return _unary(x, q, q.isNaN ? .nan : 0, "/")
+    }
+    @inlinable @inline(__always)
+    public static prefix func - (a: Tracked) -> Tracked { _unary(a, -a.value, -1, "negate") }
+
+    @inlinable public static func += (a: inout Tracked, b: Tracked) { a = a + b }
+    @inlinable public static func -= (a: inout Tracked, b: Tracked) { a = a - b }
+    @inlinable public static func *= (a: inout Tracked, b: Tracked) { a = a * b }
+    @inlinable public static func /= (a: inout Tracked, b: Tracked) { a = a / b }
+
+    /// a·b + c with one rounding; partials b, a and 1.
+    @inlinable
+    public static func fma(_ a: Tracked, _ b: Tracked, _ c: Tracked) -> Tracked {
+        let value = c.value.addingProduct(a.value, b.value)
+        return _nary(value, count: 3, operation: "fma") { j in
+            switch j {
+            case 0: return (a, b.value)
+            case 1: return (b, a.value)
+            default: return (c, 1)
+            }
+        }
+    }
+
+    /// Records one statement with `count` arguments given by `argument(j)`, writing straight
+    /// into the tape's columns; constant arguments are left out, and a statement of
+    /// constants records nothing.
+    @inlinable @inline(__always)
+    static func _nary(
+        _ value: Double, count: Int, operation: StaticString = "local Jacobian", _ argument: (Int) -> (Tracked, Double)
+    ) -> Tracked {
+        precondition(count <= Int(_StatementCode.maximumArguments), "a statement takes at most 253 arguments")
+        var tag: UInt32 = 0
+        for j in 0..<count {
+            let x = argument(j).0
+            if x.identifier != 0 {
+                tag = x.tag
+                break
+            }
+        }
+        // Tag 0 is never handed to a recording: every argument is a constant.
+        if tag == 0 { return Tracked(value) }
+        let r = _Recorder.current(for: tag)
+        r.pointee._reserve(arguments: count, operation: operation)
+        let identifiers = r.pointee.identifiers + r.pointee.identifierCount
+        let partials = r.pointee.partials + r.pointee.partialCount
+        var stored = 0
+        for j in 0..<count {
+            let (x, partial) = argument(j)
+            if x.identifier == 0 { continue }
+            assert(x.tag == tag, _staleValueMessage)
+            identifiers[stored] = x.identifier
+            partials[stored] = partial
+            stored &+= 1
+        }
+        r.pointee.argumentCounts[r.pointee.statementCount] = UInt8(truncatingIfNeeded: stored)
+        r.pointee.identifierCount &+= stored
+        r.pointee.partialCount &+= stored
+        return r.pointee._finish(value)
+    }
+}
+
+// MARK: - Standard protocols
+
+extension Tracked: Comparable {
+    /// Compares values; which statement defined them does not matter.
+    @inlinable public static func == (a: Tracked, b: Tracked) -> Bool { a.value == b.value }
+    @inlinable public static func < (a: Tracked, b: Tracked) -> Bool { a.value < b.value }
+}
+
+extension Tracked: ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {
+    @inlinable public init(floatLiteral value: Double) { self.init(value) }
+    @inlinable public init(integerLiteral value: Int) { self.init(Double(value)) }
+}
+
+extension Tracked: CustomStringConvertible {
+    public var description: String {
+        identifier == 0 ? "\(value)" : "\(value) (statement \(identifier))"
+    }
+}
+
+extension Tracked: AlgebraicField {
+    public typealias Magnitude = Tracked
+
+    @inlinable public static var zero: Tracked { Tracked(0) }
+
+    @inlinable public init?<T: BinaryInteger>(exactly source: T) {
+        guard let value = Double(exactly: source) else { return nil }
+        self.init(value)
+    }
+
+    /// |x|, with subgradient 0 at 0.
+    @inlinable public var magnitude: Tracked { Tracked._unary(self, ElementaryRules.abs(value), "abs") }
+
+    @inlinable public var reciprocal: Tracked? {
+        value == 0 ? nil : 1.0 / self
+    }
+}

@@ -1,0 +1,308 @@
+import CRewindSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A Jacobian tape with linear identifiers: the record of a computation that a reverse sweep
+/// walks backwards to obtain derivatives.
+///
+/// Every operation on `Tracked` values appends a *statement*: the identifier it defines
+/// (implicitly, the next one), its arguments' identifiers and the local partial derivatives
+/// with respect to them. Statements live in struct-of-arrays columns in arena chunks
+/// (`_TapeChunk`): appending never copies, and `reset()` keeps the chunks for the next
+/// recording, so a loop that records one time step after another touches new memory only
+/// once.
+///
+/// A tape records on one thread at a time (`record(_:)` makes it the thread's active tape);
+/// once recorded it can be swept any number of times, from any threads at once, each sweep
+/// with its own `AdjointVector`.
+///
+/// ```swift
+/// let tape = Tape()
+/// let (x, y) = tape.record { () -> (Tracked, Tracked) in
+///     let x = tape.registerInput(2.0)
+///     return (x, Tracked.sin(x) * x)
+/// }
+/// let adjoints = AdjointVector()
+/// tape.reverse(adjoints, seeding: [(y, 1.0)])
+/// adjoints[x]   // sin(2) + 2 cos(2)
+/// ```
+public final class Tape {
+    @usableFromInline package let _recorder: UnsafeMutablePointer<_Recorder>
+    // A tape is recorded by one thread at a time (enforced by `record`) and only read by
+    // sweeps, so the dynamic exclusivity checks on these properties guard nothing; they cost
+    // a runtime call per access on the per-step path of checkpointing.
+    @exclusivity(unchecked) package var chunks: [_TapeChunk] = []
+    @exclusivity(unchecked) var currentChunk = 0
+    @exclusivity(unchecked) package var externals: [_ExternalStatement] = []
+    /// Whether the recording holds external statements (stencils, custom adjoints), which
+    /// sweep into a dense `AdjointVector` only.
+    @usableFromInline package var _hasExternalStatements: Bool { !externals.isEmpty }
+    let _diagnostics = _TapeDiagnostics()
+    public package(set) var configuration: TapeConfiguration
+    var _sink: (any TapeChunkSink)?
+    /// Where the sweep reads spilled chunks back into (one buffer, reused).
+    var _spillReadBuffer: _TapeChunk?
+    var _spillError: (any Error)?
+    private let recordingLock: UnsafeMutablePointer<pthread_mutex_t>
+
+    public init(configuration: TapeConfiguration = .default) {
+        self.configuration = configuration
+        let first = _TapeChunk(
+            statementCapacity: configuration.statementCapacity(ofChunk: 0),
+            argumentCapacity: configuration.statementCapacity(ofChunk: 0) * configuration.argumentsPerStatement)
+        chunks = [first]
+        recordingLock = .allocate(capacity: 1)
+        pthread_mutex_init(recordingLock, nil)
+        _recorder = .allocate(capacity: 1)
+        _recorder.initialize(
+            to: _Recorder(
+                argumentCounts: first.argumentCounts, identifiers: first.identifiers, partials: first.partials,
+                statementCount: 0, statementCapacity: first.statementCapacity,
+                identifierCount: 0, partialCount: 0, argumentCapacity: first.argumentCapacity,
+                nextIdentifier: 1, tag: rewind_next_recording_tag(), tape: .passUnretained(self)))
+        chunks[0].firstIdentifier = 1
+    }
+
+    deinit {
+        _freeCheckStorage()
+        for chunk in chunks { chunk.deallocate() }
+        _spillReadBuffer?.deallocate()
+        _recorder.deinitialize(count: 1)
+        _recorder.deallocate()
+        pthread_mutex_destroy(recordingLock)
+        recordingLock.deallocate()
+    }
+
+    // MARK: - Recording
+
+    /// Runs `body` with this tape as the current thread's recording tape.
+    ///
+    /// Operations on tracked values inside `body` append to this tape. Recording nests: a
+    /// tape recording on this thread is suspended during `body` and resumes after it. A tape
+    /// records on one thread at a time; recording it from a second thread at once traps.
+    @inlinable
+    public func record<Result>(_ body: () throws -> Result) rethrows -> Result {
+        let previous = _beginRecording()
+        defer { _endRecording(restoring: previous) }
+        return try body()
+    }
+
+    @usableFromInline
+    package func _beginRecording() -> UnsafeMutableRawPointer? {
+        guard pthread_mutex_trylock(recordingLock) == 0 else {
+            preconditionFailure(
+                "this tape is already recording (on this thread or another); "
+                    + "give each thread its own Tape")
+        }
+        let previous = rewind_get_active_recorder()
+        rewind_set_active_recorder(UnsafeMutableRawPointer(_recorder))
+        return previous
+    }
+
+    @usableFromInline
+    package func _endRecording(restoring previous: UnsafeMutableRawPointer?) {
+        if _recorder.pointee.checking { _inspectPending(recorder: &_recorder.pointee) }
+        rewind_set_active_recorder(previous)
+        pthread_mutex_unlock(recordingLock)
+    }
+
+    /// Whether this tape is the current thread's recording tape.
+    public var isRecordingOnCurrentThread: Bool {
+        rewind_get_active_recorder() == UnsafeMutableRawPointer(_recorder)
+    }
+
+    /// Records an independent input and returns it as a tracked value.
+    ///
+    /// Inputs are the variables derivatives are taken with respect to; read their adjoints
+    /// after a sweep with `adjoints[input]`.
+    @inlinable
+    public func registerInput(_ value: Double) -> Tracked {
+        _recorder.pointee.pushLeaf(value)
+    }
+
+    /// Records `values.count` independent inputs.
+    public func registerInputs(_ values: [Double]) -> [Tracked] {
+        var inputs: [Tracked] = []
+        registerInputs(values, appendingTo: &inputs)
+        return inputs
+    }
+
+    /// Records `values.count` independent inputs and appends them to `inputs`.
+    @inlinable
+    public func registerInputs(_ values: [Double], appendingTo inputs: inout [Tracked]) {
+        let start = inputs.count
+        inputs.append(contentsOf: repeatElement(Tracked(0), count: values.count))
+        inputs.withUnsafeMutableBufferPointer { out in
+            values.withUnsafeBufferPointer { v in
+                _recorder.pointee.pushLeaves(count: v.count, value: { v[$0] }, store: { out[start &+ $0] = $1 })
+            }
+        }
+    }
+
+    /// The end of the recording so far.
+    public var position: TapePosition {
+        let r = _recorder.pointee
+        return TapePosition(
+            chunk: currentChunk, statement: r.statementCount, identifier: r.identifierCount, partial: r.partialCount)
+    }
+
+    /// One more than the largest identifier recorded: the length an adjoint vector needs.
+    public var identifierCount: Int { Int(_recorder.pointee.nextIdentifier) }
+
+    /// Forgets the recording but keeps the arena's chunks for the next one.
+    ///
+    /// Tracked values recorded before the reset must not be used again; debug builds trap
+    /// when they are.
+    public func reset() {
+        _syncCurrentChunk()
+        if _sink != nil {
+            // Chunks after the first only name parts of spill files (or wide buffers).
+            for chunk in chunks.dropFirst() { chunk.deallocate() }
+            chunks.removeSubrange(1...)
+            chunks[0].isSpilled = false
+            // `_spillError` stays: a failed write or read poisons the whole run, not one
+            // recording (it is cleared only by enabling or disabling spilling).
+        }
+        for k in chunks.indices {
+            chunks[k].statementCount = 0
+            chunks[k].identifierCount = 0
+            chunks[k].partialCount = 0
+        }
+        externals.removeAll(keepingCapacity: true)
+        _diagnostics.reset()
+        currentChunk = 0
+        chunks[0].firstIdentifier = 1
+        _load(chunk: 0, into: &_recorder.pointee, nextIdentifier: 1)
+        _recorder.pointee.tag = rewind_next_recording_tag()
+        _recorder.pointee.firstNonFiniteIdentifier = 0
+        _recorder.pointee.checkedFrom = 1
+        _recorder.pointee.chunkStatementCapacity = _recorder.pointee.statementCapacity
+        if _recorder.pointee.checking {
+            _recorder.pointee.inspectionPending = false
+            _recorder.pointee.statementCapacity = 0
+        }
+    }
+
+    // MARK: - Arena
+
+    /// Moves the recorder to the next chunk of the arena, reusing it when it is large
+    /// enough and allocating otherwise. The cold path of every push.
+    func _advanceChunk(recorder: inout _Recorder, arguments: Int) {
+        _store(recorder, intoChunk: currentChunk)
+        if _sink != nil && chunks[currentChunk].statementCount > 0 {
+            _advanceSpillingChunk(recorder: &recorder, arguments: arguments)
+            return
+        }
+        let wanted = configuration.statementCapacity(ofChunk: currentChunk + 1)
+        let wantedArguments = max(wanted * configuration.argumentsPerStatement, arguments)
+        // An empty current chunk that is merely too narrow is replaced rather than skipped.
+        let target = chunks[currentChunk].statementCount == 0 ? currentChunk : currentChunk + 1
+        let identifierLimit = UInt64(recorder.nextIdentifier) + UInt64(wanted)
+        precondition(
+            identifierLimit < UInt64(UInt32.max),
+            "a tape holds at most 4 294 967 295 statements; checkpoint the computation "
+                + "(see TimeStepping) instead of recording it whole")
+        if target < chunks.count && chunks[target].argumentCapacity >= wantedArguments {
+            chunks[target].statementCount = 0
+            chunks[target].identifierCount = 0
+            chunks[target].partialCount = 0
+        } else {
+            let chunk = _TapeChunk(statementCapacity: wanted, argumentCapacity: wantedArguments)
+            if target < chunks.count {
+                chunks[target].deallocate()
+                chunks[target] = chunk
+            } else {
+                chunks.append(chunk)
+            }
+        }
+        currentChunk = target
+        chunks[target].firstIdentifier = recorder.nextIdentifier
+        _load(chunk: target, into: &recorder, nextIdentifier: recorder.nextIdentifier)
+    }
+
+    /// Spilling: writes the finished chunk and records the next one into the same buffer (or
+    /// into a buffer of its own when a statement is wider than the chunk).
+    private func _advanceSpillingChunk(recorder: inout _Recorder, arguments: Int) {
+        _spillChunk(currentChunk)
+        let identifierLimit = UInt64(recorder.nextIdentifier) + UInt64(configuration.maximumStatementCapacity)
+        precondition(identifierLimit < UInt64(UInt32.max), "a tape holds at most 4 294 967 295 statements")
+        var next = chunks[currentChunk].sharingMemory()
+        if next.argumentCapacity < arguments {
+            next = _TapeChunk(statementCapacity: next.statementCapacity, argumentCapacity: arguments)
+        }
+        next.firstIdentifier = recorder.nextIdentifier
+        chunks.append(next)
+        currentChunk += 1
+        _load(chunk: currentChunk, into: &recorder, nextIdentifier: recorder.nextIdentifier)
+    }
+
+    private func _load(chunk k: Int, into recorder: inout _Recorder, nextIdentifier: UInt32) {
+        let chunk = chunks[k]
+        recorder.argumentCounts = chunk.argumentCounts
+        recorder.identifiers = chunk.identifiers
+        recorder.partials = chunk.partials
+        recorder.statementCount = chunk.statementCount
+        recorder.statementCapacity = chunk.statementCapacity
+        recorder.identifierCount = chunk.identifierCount
+        recorder.partialCount = chunk.partialCount
+        recorder.argumentCapacity = chunk.argumentCapacity
+        recorder.nextIdentifier = nextIdentifier
+    }
+
+    private func _store(_ recorder: _Recorder, intoChunk k: Int) {
+        chunks[k].statementCount = recorder.statementCount
+        chunks[k].identifierCount = recorder.identifierCount
+        chunks[k].partialCount = recorder.partialCount
+    }
+
+    /// Chunk `k` with its fill levels as recorded so far. Reading the current chunk's levels
+    /// from the recorder, rather than copying them into the chunk first, keeps sweeps free of
+    /// writes to shared state, so that several may run at once.
+    package func _chunkAsRecorded(_ k: Int) -> _TapeChunk {
+        var chunk = chunks[k]
+        if k == currentChunk {
+            let r = _recorder.pointee
+            chunk.statementCount = r.statementCount
+            chunk.identifierCount = r.identifierCount
+            chunk.partialCount = r.partialCount
+        }
+        return chunk
+    }
+
+    /// Copies the recorder's fill levels into the current chunk (before the recorder moves to
+    /// another chunk, or is reset).
+    func _syncCurrentChunk() {
+        _store(_recorder.pointee, intoChunk: currentChunk)
+    }
+
+    // MARK: - Statistics
+
+    /// What the tape holds now and what its arena reserves.
+    public var statistics: TapeStatistics {
+        var stats = TapeStatistics(
+            statementCount: 0, argumentCount: 0, partialCount: 0, externalStatementCount: externals.count,
+            bytesInUse: 0, bytesReserved: 0, chunksInUse: currentChunk + 1, chunksReserved: chunks.count)
+        for k in chunks.indices {
+            let chunk = _chunkAsRecorded(k)
+            // A spilling tape's chunks share one buffer; count it once.
+            if chunk.ownsMemory { stats.bytesReserved += chunk.reservedByteCount }
+            guard k <= currentChunk else { continue }
+            stats.statementCount += chunk.statementCount
+            stats.argumentCount += chunk.identifierCount
+            stats.partialCount += chunk.partialCount
+            if !chunk.isSpilled { stats.bytesInUse += chunk.usedByteCount }
+        }
+        for external in externals {
+            stats.bytesInUse += external.byteCount
+            stats.bytesReserved += external.byteCount
+        }
+        return stats
+    }
+
+    /// Bytes the arena has reserved; the figure a memory budget counts.
+    public var reservedByteCount: Int {
+        chunks.reduce(0) { $0 + ($1.ownsMemory ? $1.reservedByteCount : 0) }
+            + (_spillReadBuffer?.reservedByteCount ?? 0) + externals.reduce(0) { $0 + $1.byteCount }
+    }
+}
