@@ -53,12 +53,8 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let (model, parameters, steps) = try selection.make()
-        do {
-            // Before the initial state is built: the check records store-all in the default budget.
-            try TimeStepping.checkBudgetHoldsStates(TimeSteppingOptions().memoryBudget, stateCount: model.stateCount)
-        } catch let error as TimeSteppingError {
-            throw CommandFailure(error.description)
-        }
+        // Before the initial state is built: the check records store-all in the default budget.
+        try TimeStepping.checkBudgetHoldsStates(TimeSteppingOptions().memoryBudget, stateCount: model.stateCount)
         let thresholds = DerivativeCheck.Thresholds(
             finiteDifferenceSafetyFactor: finiteDifferenceSafetyFactor, taylorMinimumRate: minTaylorRate,
             dotProductRelativeError: maxDotProductError)
@@ -69,10 +65,9 @@ struct CheckCommand: ParsableCommand {
         } catch TimeSteppingError.storeAllDoesNotFit(let budget, let needed) {
             // The check has no --strategy: it always records the whole run on one tape.
             throw CommandFailure(
-                "check records the whole run on one tape, which needs about \(MemoryBudget.format(needed)), more than "
-                    + "its \(MemoryBudget.format(budget)); check fewer --steps or a smaller --size")
-        } catch let error as TimeSteppingError {
-            throw CommandFailure(error.description)
+                "check records the whole run on one tape, which needs about "
+                    + "\(MemoryBudget.format(needed, distinctFrom: budget)), more than its "
+                    + "\(MemoryBudget.format(budget, distinctFrom: needed)); check fewer --steps or a smaller --size")
         }
         let checkOutput = CheckOutput(model: model, parameters: parameters, steps: steps, seed: seed, report: report)
         print(output.json ? try JSONOutput.encode(checkOutput) : checkOutput.text())

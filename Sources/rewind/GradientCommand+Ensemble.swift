@@ -16,14 +16,7 @@ extension GradientCommand {
         let options = limits.timeSteppingOptions(strategy: checkpointing.checkpointStrategy)
         let threads = limits.threads
         let started = Date()
-        let results: [GradientResult]
-        do {
-            results = try runEnsembleGradients(model, members: members, steps: steps, options: options, threads: threads)
-        } catch let error as TimeSteppingError {
-            throw CommandFailure(error.description)
-        } catch let error as ParallelError {
-            throw CommandFailure(error.description)
-        }
+        let results = try runEnsembleGradients(model, members: members, steps: steps, options: options, threads: threads)
         let ensembleOutput = EnsembleOutput(
             ensemble: count, threads: threads, seconds: Date().timeIntervalSince(started),
             rule: "member m scales \(type(of: model).parameterNames.first ?? "the first parameter") by (1 + 0.01·m)",

@@ -36,12 +36,8 @@ struct GradientCommand: ParsableCommand {
                 "warning: --memory-budget \(budget) exceeds this machine's memory (\(MemoryBudget.format(physical))); "
                     + "the run is bounded by the machine, not by the budget\n", stderr)
         }
-        do {
-            // Before the initial state is built: a heat2d 32768² state alone is 8 GiB.
-            try TimeStepping.checkBudgetHoldsStates(budget, stateCount: model.stateCount)
-        } catch let error as TimeSteppingError {
-            throw CommandFailure(error.description)
-        }
+        // Before the initial state is built: a heat2d 32768² state alone is 8 GiB.
+        try TimeStepping.checkBudgetHoldsStates(budget, stateCount: model.stateCount)
         if let ensemble {
             return try runEnsemble(model, parameters: parameters, steps: steps, count: ensemble)
         }
@@ -50,15 +46,9 @@ struct GradientCommand: ParsableCommand {
         checkpointing.apply(to: &options)
         let result: GradientResult
         do {
+            defer { progress.finish() }
             result = try runGradient(model, parameters: parameters, steps: steps, options: options)
-        } catch let error as TimeSteppingError {
-            progress.finish()
-            throw CommandFailure(error.description)
-        } catch let error as SpillError {
-            progress.finish()
-            throw CommandFailure(error.description)
         }
-        progress.finish()
         let gradient = GradientOutput(model: model, parameters: parameters, steps: steps, result: result)
         if output.json {
             try gradient.streamJSON()

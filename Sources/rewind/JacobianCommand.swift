@@ -38,31 +38,21 @@ struct JacobianCommand: ParsableCommand {
     func run() throws {
         let (model, parameters, steps) = try selection.make()
         let rowRanges = try rows.map { try JacobianCommand.parseRows($0, of: model) }
-        do {
-            // Before the initial state and the row list exist: the rows' carried adjoints
-            // alone can exceed any budget (every row of heat2d 4096² is 4.5 PB).
-            try TimeStepping.checkJacobianBudget(
-                limits.memoryBudget, stateCount: model.stateCount, parameterCount: model.parameterCount,
-                rows: rowRanges.map(JacobianCommand.rowCount) ?? model.stateCount)
-        } catch let error as TimeSteppingError {
-            throw CommandFailure(error.description)
-        }
+        // Before the initial state and the row list exist: the rows' carried adjoints
+        // alone can exceed any budget (every row of heat2d 4096² is 4.5 PB).
+        try TimeStepping.checkJacobianBudget(
+            limits.memoryBudget, stateCount: model.stateCount, parameterCount: model.parameterCount,
+            rows: rowRanges.map(JacobianCommand.rowCount) ?? model.stateCount)
         let rowIndices = rowRanges.map(JacobianCommand.expand)
         let progress = ProgressBar(label: "\(selection.model) jacobian")
         let options = limits.timeSteppingOptions(strategy: strategy.checkpointStrategy, progress: progress.update)
         let parallel = ParallelOptions(threads: limits.threads, sweepMode: sweep)
         let result: JacobianResult
         do {
+            defer { progress.finish() }
             result = try runJacobian(
                 model, parameters: parameters, steps: steps, rows: rowIndices, options: options, parallel: parallel)
-        } catch let error as TimeSteppingError {
-            progress.finish()
-            throw CommandFailure(error.description)
-        } catch let error as ParallelError {
-            progress.finish()
-            throw CommandFailure(error.description)
         }
-        progress.finish()
         let jacobian = JacobianOutput(model: model, steps: steps, result: result)
         if output.json {
             try jacobian.streamJSON()

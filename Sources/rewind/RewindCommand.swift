@@ -22,6 +22,7 @@ struct RewindCommand: ParsableCommand {
         // Resident memory must follow the plan: large buffers mapped on their own, returned
         // when freed (see `ProcessMemory.keepLargeBlocksMapped`).
         ProcessMemory.keepLargeBlocksMapped()
+        SignalHandling.install()
         let arguments = Array(CommandLine.arguments.dropFirst())
         let json = CommandLineChecks.asksForJSON(arguments)
         do {
@@ -39,9 +40,10 @@ struct RewindCommand: ParsableCommand {
                 throw CommandFailure("cannot write to standard output: \(String(cString: strerror(errno)))")
             }
         } catch {
-            if let signo = SpillDirectory.terminatingSignal {
-                // SIGINT/SIGTERM removed the spill directories and is about to end the process
-                // with its conventional status; the error is a consequence, not the news.
+            if SignalHandling.terminatingSignal != 0 {
+                let signo = SignalHandling.terminatingSignal
+                // A signal removed the spill directories and is about to end the process with
+                // its conventional status; the error is a consequence, not the news.
                 sleep(2)
                 Glibc._exit(128 + signo)
             }
@@ -54,7 +56,8 @@ struct RewindCommand: ParsableCommand {
             let code = status.rawValue == 0 ? 1 : status.rawValue
             // ExitCode alone (`check` found a failing check) follows a report already printed.
             if !(error is ExitCode) {
-                let message = self.message(for: error)
+                // An engine error names the flags that fix it (`ErrorMessages`).
+                let message = (ErrorMessages.message(for: error) ?? self.message(for: error))
                     .split(separator: "\n", omittingEmptySubsequences: true)
                     .joined(separator: "; ")
                 fputs("Error: \(message)\n", stderr)
