@@ -53,8 +53,13 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let (model, parameters, steps) = try selection.make()
-        // Before the initial state is built: the check records store-all in the default budget.
-        try TimeStepping.checkBudgetHoldsStates(TimeSteppingOptions().memoryBudget, stateCount: model.stateCount)
+        do {
+            // Before the initial state is built: the check records store-all in the default budget.
+            try TimeStepping.checkBudgetHoldsStates(TimeSteppingOptions().memoryBudget, stateCount: model.stateCount)
+        } catch let error as TimeSteppingError {
+            // The check has no --memory-budget to raise (`ErrorMessages` would advise it).
+            throw CommandFailure("check runs in the default budget: \(error.summary); check a smaller --size")
+        }
         let thresholds = DerivativeCheck.Thresholds(
             finiteDifferenceSafetyFactor: finiteDifferenceSafetyFactor, taylorMinimumRate: minTaylorRate,
             dotProductRelativeError: maxDotProductError)

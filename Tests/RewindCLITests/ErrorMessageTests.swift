@@ -24,4 +24,12 @@ struct ErrorMessageTests {
         #expect(!result.stderr.contains("TimeSteppingOptions"), "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
+
+    /// `check` has no `--memory-budget`, so a budget refusal must not advise one.
+    @Test func checkAdvisesASmallerSizeNotABudget() throws {
+        let result = try rewind("check", "heat2d", "--size", "32768")
+        #expect(result.status == 1)
+        #expect(result.stderr.hasSuffix("; check a smaller --size\n"), "\(result.stderr)")
+        #expect(!result.stderr.contains("--memory-budget"))
+    }
 }
