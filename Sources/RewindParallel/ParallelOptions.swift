@@ -18,11 +18,17 @@ import RewindCore
 /// let rows = tape.reverse(seeds: seeds, reading: inputs, options: ParallelOptions(threads: 2, sweepMode: .simd4))
 /// ```
 public enum SweepMode: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    /// Choose `scalar` or `simd4` from the seed count and threads (see
+    /// `resolved(seeds:threads:tapeHasExternalStatements:)`).
     case auto
+    /// One sweep per seed.
     case scalar
+    /// One sweep per batch of 4 seeds, with 4-lane adjoints.
     case simd4
+    /// One sweep per batch of 8 seeds, with 8-lane adjoints.
     case simd8
 
+    /// The mode's name (`auto`, `scalar`, `simd4`, `simd8`), as reports print it.
     public var description: String { rawValue }
 
     /// Lanes per sweep: 1 for scalar (and auto, before it is resolved).
@@ -66,8 +72,12 @@ public enum SweepMode: String, Hashable, Sendable, CaseIterable, CustomStringCon
 public struct ParallelOptions: Hashable, Sendable {
     /// Workers for `DispatchQueue.concurrentPerform` (1 runs everything on the calling thread).
     public var threads: Int
+    /// How seeds are batched into sweeps.
     public var sweepMode: SweepMode
 
+    /// - Parameters:
+    ///   - threads: Workers, at least 1.
+    ///   - sweepMode: How seeds are batched; `auto` picks from measurements.
     public init(threads: Int = 1, sweepMode: SweepMode = .auto) {
         precondition(threads >= 1, "parallel sweeps need at least 1 thread (got \(threads))")
         self.threads = threads
@@ -77,11 +87,16 @@ public struct ParallelOptions: Hashable, Sendable {
 
 /// Mistakes in asking for a Jacobian or an ensemble that the user can correct.
 public enum ParallelError: Error, CustomStringConvertible, Equatable {
+    /// A requested Jacobian row is not an index of the state.
     case rowOutOfRange(row: Int, stateCount: Int)
+    /// A Jacobian was asked for with no rows.
     case noRows
+    /// An ensemble was asked for with no members.
     case emptyEnsemble
+    /// The checkpointing strategy cannot serve a Jacobian's repeated sweeps.
     case unsupportedStrategy(String)
 
+    /// A sentence saying what to change.
     public var description: String {
         switch self {
         case .rowOutOfRange(let row, let stateCount):

@@ -149,6 +149,7 @@ package final class _SeedSweeper {
 /// ```
 public final class SweepWorkspace {
     let sweeper = _SeedSweeper()
+    /// An empty workspace; it grows on first use.
     public init() {}
     /// Bytes of adjoint storage held.
     public var byteCount: Int { sweeper.byteCount }

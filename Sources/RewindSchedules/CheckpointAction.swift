@@ -3,9 +3,12 @@
 /// Memory slots are free to write and read; disk slots cost what the two-level cost model says
 /// (see ``TwoLevelSchedule``). Offline and online revolve schedules only use `.memory`.
 public enum StorageLevel: Hashable, Sendable, CustomStringConvertible {
+    /// In memory: free to write and read.
     case memory
+    /// On disk: each write and read costs what `TwoLevelCosts` says.
     case disk
 
+    /// `memory` or `disk`.
     public var description: String { self == .memory ? "memory" : "disk" }
 }
 
@@ -33,10 +36,16 @@ public enum StorageLevel: Hashable, Sendable, CustomStringConvertible {
 /// // advance(1 -> 2), reverse(2), restore(slot: 1, step: 1, memory), reverse(1), free(1), ...
 /// ```
 public enum CheckpointAction: Hashable, Sendable, CustomStringConvertible {
+    /// Run the primal untaped from `x_from` to `x_to` (`to − from` advances).
     case advance(from: Int, to: Int)
+    /// Copy the current state, `x_step`, into `slot`.
     case store(slot: Int, step: Int, level: StorageLevel)
+    /// Make the slot's state, `x_step`, the current state.
     case restore(slot: Int, step: Int, level: StorageLevel)
+    /// The slot's state is no longer needed.
     case free(slot: Int, level: StorageLevel)
+    /// Tape step `step` from the current state `x_step` and run its adjoint; the current state is
+    /// undefined afterwards.
     case reverse(step: Int)
 
     /// Evaluations of the step function this action costs, not counting the taped evaluation.
@@ -46,6 +55,7 @@ public enum CheckpointAction: Hashable, Sendable, CustomStringConvertible {
         return 0
     }
 
+    /// The action as the schedule diagrams and tests print it, e.g. `advance(0 -> 3)`.
     public var description: String {
         switch self {
         case let .advance(from, to): return "advance(\(from) -> \(to))"

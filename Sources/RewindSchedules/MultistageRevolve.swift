@@ -13,9 +13,15 @@
 /// for action in MultistageRevolve(steps: 10_000, memorySlots: 20, diskSlots: 40) { ... }
 /// ```
 public struct MultistageRevolve: Sequence, Sendable {
+    /// The single-level schedule over all slots, whose actions this one relabels.
     public let revolve: RevolveSchedule
+    /// Slots (the lowest-numbered, longest-lived) kept on disk.
     public let diskSlots: Int
 
+    /// - Parameters:
+    ///   - steps: Time steps to reverse, at least 1.
+    ///   - memorySlots: Snapshot slots in memory.
+    ///   - diskSlots: Snapshot slots on disk; together with `memorySlots` at least 1.
     public init(steps: Int, memorySlots: Int, diskSlots: Int) {
         precondition(memorySlots >= 0 && diskSlots >= 0 && memorySlots + diskSlots >= 1, "checkpointing needs a slot")
         revolve = RevolveSchedule(steps: steps, snapshots: memorySlots + diskSlots)
@@ -25,12 +31,15 @@ public struct MultistageRevolve: Sequence, Sendable {
     /// Advances: those of revolve with all slots.
     public var advances: Int { revolve.advances }
 
+    /// The actions, generated lazily as revolve's.
     public func makeIterator() -> Iterator { Iterator(inner: revolve.makeIterator(), diskSlots: diskSlots) }
 
+    /// Revolve's actions with each slot's storage level filled in.
     public struct Iterator: IteratorProtocol, Sendable {
         var inner: RevolveSchedule.Iterator
         let diskSlots: Int
 
+        /// The next action, or `nil` once step 0 has been reversed.
         public mutating func next() -> CheckpointAction? {
             guard let action = inner.next() else { return nil }
             switch action {

@@ -137,10 +137,12 @@ public struct OnlineSchedule: Sendable {
         let snapshots: Int
         let checkpoints: [(step: Int, slot: Int)]
 
+        /// The reversal's actions, generated lazily.
         public func makeIterator() -> Iterator {
             Iterator(steps: steps, snapshots: snapshots, checkpoints: checkpoints)
         }
 
+        /// Produces the reversal one action at a time; O(snapshots) state.
         public struct Iterator: IteratorProtocol, Sendable {
             let snapshots: Int
             let checkpoints: [(step: Int, slot: Int)]
@@ -157,6 +159,7 @@ public struct OnlineSchedule: Sendable {
                 self.segment = checkpoints.count
             }
 
+            /// The next action, or `nil` once step 0 has been reversed.
             public mutating func next() -> CheckpointAction? {
                 if !lastTaped {
                     lastTaped = true

@@ -48,6 +48,7 @@ public struct RevolveSchedule: Sequence, Sendable {
     /// The most times any one step is advanced.
     public var repetitions: Int { Self.repetitionNumber(steps: steps, snapshots: snapshots) }
 
+    /// The actions, generated lazily: iterating twice gives the same schedule.
     public func makeIterator() -> Iterator {
         Iterator(start: 0, end: steps, snapshots: Swift.min(snapshots, steps), storeStart: true)
     }
@@ -86,6 +87,7 @@ public struct RevolveSchedule: Sequence, Sendable {
             }
         }
 
+        /// The next action, or `nil` once step 0 has been reversed.
         public mutating func next() -> CheckpointAction? {
             if let action = _queued0 {
                 _queued0 = _queued1

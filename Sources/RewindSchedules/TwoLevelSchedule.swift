@@ -45,6 +45,13 @@ public struct TwoLevelCosts: Hashable, Sendable {
     /// Cost of reading one state from disk.
     public var rd: Double
 
+    /// Weights in any common unit, usually one step's time.
+    ///
+    /// - Parameters:
+    ///   - uf: Cost of one evaluation of the step function.
+    ///   - ub: Cost of one adjoint step.
+    ///   - wd: Cost of writing one state to disk.
+    ///   - rd: Cost of reading one state from disk.
     public init(uf: Double = 1, ub: Double = 1, wd: Double, rd: Double) {
         precondition(uf >= 0 && ub >= 0 && wd >= 0 && rd >= 0, "costs must not be negative")
         self.uf = uf
@@ -67,9 +74,13 @@ public struct TwoLevelCosts: Hashable, Sendable {
 /// for action in schedule { driver.perform(action) }
 /// ```
 public struct TwoLevelSchedule: Sequence, Sendable {
+    /// Time steps to reverse.
     public let steps: Int
+    /// Memory slots available (the schedule may use fewer).
     public let memorySlots: Int
+    /// Disk slots available (the schedule may use fewer).
     public let diskSlots: Int
+    /// The cost model the schedule is optimal for.
     public let costs: TwoLevelCosts
 
     /// The optimal cost, `uf*(advances + steps) + ub*steps + wd*diskWrites + rd*diskReads`.
@@ -195,6 +206,7 @@ public struct TwoLevelSchedule: Sequence, Sendable {
         predictedCost = d0 + (costs.uf + costs.ub) * Double(steps)
     }
 
+    /// The actions, generated from the solved tables when iteration starts.
     public func makeIterator() -> IndexingIterator<[CheckpointAction]> {
         actions().makeIterator()
     }

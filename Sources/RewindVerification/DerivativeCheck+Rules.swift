@@ -4,7 +4,7 @@ import RewindTimeStepping
 /// ChainRules.jl's `test_rrule` does.
 ///
 /// The dot-product test compares the tangent mode with the reverse mode; a custom rule
-/// (`CustomRuleScalar.applying`, `Tracked.custom`) is the same numbers in both, so a wrong rule
+/// (`SimulationScalar.applying`, `Tracked.custom`) is the same numbers in both, so a wrong rule
 /// passes it. These checks differentiate the rule through the real reverse path — the rule
 /// applied to `Tracked`, recorded on a tape and swept — and compare that with finite
 /// differences of the function's value, which never looks at the rule's derivative. They use

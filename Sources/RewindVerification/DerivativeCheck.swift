@@ -59,6 +59,7 @@ public struct DerivativeCheck: Sendable {
         }
     }
 
+    /// What each check must achieve to pass.
     public var thresholds: Thresholds
     /// The finite-difference formula (the classic 5-point, 4th-order one by default; order 8
     /// resolves two to three more digits of a smooth function, see `run(rule:at:)`).
@@ -66,6 +67,10 @@ public struct DerivativeCheck: Sendable {
     /// The seed of the random direction and of the dot-product test's vectors.
     public var seed: UInt64
 
+    /// - Parameters:
+    ///   - thresholds: What each check must achieve to pass.
+    ///   - stencil: The finite-difference formula.
+    ///   - seed: The seed of the random direction and vectors; a failure reproduces from it.
     public init(thresholds: Thresholds = Thresholds(), stencil: FiniteDifferenceStencil = .centered(order: 4), seed: UInt64 = 1) {
         self.thresholds = thresholds
         self.stencil = stencil
@@ -75,6 +80,10 @@ public struct DerivativeCheck: Sendable {
     /// Checks `gradient`, the gradient of `f` at `x`.
     ///
     /// - Parameters:
+    ///   - f: The function in plain `Double`: the checks need only its values, so they share
+    ///     no code with the derivative under test.
+    ///   - x: The point.
+    ///   - gradient: The gradient under test, one entry per input.
     ///   - tangent: `u ↦ ⟨∇f(x), u⟩` by the tangent mode, for the dot-product test (skipped
     ///     when nil).
     ///   - components: which partials to difference; nil means all of them up to 16 inputs,
@@ -82,6 +91,8 @@ public struct DerivativeCheck: Sendable {
     ///   - scales: `sᵢ`, the typical size of each input: perturbations and steps are relative
     ///     to it. Default `max(|xᵢ|, mean |x|)`, or 1 where that is 0.
     ///   - names: how to call input i in the report (default `x[i]`).
+    /// - Returns: What each check found; `passed` is the verdict, `failures` the reasons.
+    /// - Throws: Whatever `f` or `tangent` throws.
     public func run(
         of f: ([Double]) throws -> Double, at x: [Double], gradient: [Double],
         tangent: (([Double]) throws -> Double)? = nil, components: [Int]? = nil, scales: [Double]? = nil,
@@ -187,7 +198,9 @@ public struct DerivativeCheckReport: Sendable, Equatable, Codable {
         /// The estimate's error model, `truncationError + roundingError`
         /// (`FiniteDifferenceEstimate`).
         public var estimatedError: Double
+        /// The truncation part of `estimatedError`, by Richardson extrapolation.
         public var truncationError: Double
+        /// The rounding part of `estimatedError`.
         public var roundingError: Double
         /// The largest `|automatic − finiteDifference|` that passes:
         /// `safetyFactor · estimatedError + 64 ε max(|automatic|, |finiteDifference|)` (the
@@ -246,7 +259,9 @@ public struct DerivativeCheckReport: Sendable, Equatable, Codable {
     public struct FiniteDifferences: Sendable, Equatable, Codable {
         /// The stencil's order of accuracy.
         public var order: Int
+        /// The largest `relativeError` of the entries (informative; `passed` decides).
         public var maxRelativeError: Double
+        /// The partials differenced, then the random direction.
         public var entries: [Entry]
         /// Every entry within its tolerance.
         public var passed: Bool { entries.allSatisfy(\.passed) }
@@ -254,14 +269,18 @@ public struct DerivativeCheckReport: Sendable, Equatable, Codable {
 
     /// f at the point.
     public var value: Double
+    /// The thresholds the checks were judged by.
     public var thresholds: DerivativeCheck.Thresholds
+    /// The finite-difference comparisons.
     public var finiteDifferences: FiniteDifferences
+    /// The Taylor remainder test along the random direction.
     public var taylor: TaylorTestResult
     /// nil when no tangent mode was given.
     public var dotProduct: DotProductTestResult?
     /// One sentence per failed check; empty when all passed.
     public var failures: [String]
 
+    /// Whether every check passed.
     public var passed: Bool { failures.isEmpty }
 }
 

@@ -16,6 +16,7 @@ public struct FiniteDifferenceEstimate: Sendable, Equatable, Codable {
     /// noise of f observed at the steps below this one, scaled to this step.
     public var roundingError: Double
 
+    /// An estimate with its error model; `estimatedError` is the sum of the two parts.
     public init(derivative: Double, step: Double, truncationError: Double, roundingError: Double) {
         self.derivative = derivative
         self.step = step

@@ -10,8 +10,11 @@ import RewindTimeStepping
 /// let direction = (0..<n).map { _ in Double.random(in: -1...1, using: &generator) }
 /// ```
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    /// The generator's whole state: a copy continues the same sequence.
     public var state: UInt64
+    /// A generator whose sequence is fixed by `seed`.
     public init(seed: UInt64) { state = seed }
+    /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state

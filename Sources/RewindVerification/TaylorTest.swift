@@ -64,6 +64,17 @@ public struct TaylorTestResult: Sendable, Equatable, Codable {
 /// further. A right gradient can fail this only when `a ≈ 0` puts the point where the
 /// quadratic and cubic terms cancel inside the window — then another direction (seed) decides.
 public enum TaylorTest {
+    /// Runs the test along `v`.
+    ///
+    /// - Parameters:
+    ///   - f: The function, in plain `Double` (the test needs only values).
+    ///   - x: The point.
+    ///   - gradient: The gradient to test, `∇f(x)`.
+    ///   - v: The direction; it should carry the inputs' scale.
+    ///   - windowSize: Rates measured (fewer when rounding leaves no such window).
+    /// - Returns: The remainders and rates; `minRate` near 2 and `deviationGrowth` at most 0 mean
+    ///   the directional derivative `⟨∇f, v⟩` is right.
+    /// - Throws: Whatever `f` throws.
     public static func run(
         of f: ([Double]) throws -> Double, at x: [Double], gradient: [Double], direction v: [Double],
         windowSize: Int = 5

@@ -18,9 +18,17 @@ extension DerivativeCheck {
     /// largest, half evenly spaced), because each costs 20–50 runs.
     ///
     /// - Parameters:
+    ///   - problem: The simulation.
+    ///   - initialState: `x₀`, the point of the state half of the check.
+    ///   - parameters: `p`, the point of the parameter half.
+    ///   - steps: Steps of the run.
     ///   - options: how to run the gradient; store-all by default (every strategy gives the
     ///     same bits, so checking one checks all).
+    ///   - stateComponents: How many partials with respect to the initial state to difference.
     ///   - names: names of the inputs, state first then parameters (default `x[i]`, `p[j]`).
+    /// - Returns: What each check found, over the state and the parameters together.
+    /// - Throws: What `TimeStepping.gradient` throws (a budget that cannot hold the run, a
+    ///   failed spill).
     ///
     /// `@inlinable` so that it is specialised for the caller's problem type: the closures
     /// below run the primal and the tangent mode 20–50 times per differenced input, and

@@ -33,6 +33,8 @@ enum ErrorMessages {
             return "pass fewer --steps"
         case .shorterRun:
             return "pass fewer --steps, a larger --memory-budget, or a higher --max-predicted-seconds"
+        case .onlineStrategy:
+            return "use --strategy online or auto"
         }
     }
 

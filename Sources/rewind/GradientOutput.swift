@@ -50,7 +50,7 @@ struct GradientOutput: Encodable {
             parameters: Dictionary(uniqueKeysWithValues: zip(names, result.parameterGradient)))
         let r = result.report
         run = Run(
-            strategy: r.strategy, snapshotsInMemory: r.snapshotsInMemory, snapshotsOnDisk: r.snapshotsOnDisk,
+            strategy: r.strategy.rawValue, snapshotsInMemory: r.snapshotsInMemory, snapshotsOnDisk: r.snapshotsOnDisk,
             forwardSteps: r.forwardSteps, optimalForwardSteps: r.optimalForwardSteps, tapedSteps: r.tapedSteps,
             peakTapeBytes: r.peakTapeBytes, spilledBytes: r.spilledBytes, compressedBytes: r.compressedBytes,
             spill: r.spill,

@@ -70,7 +70,7 @@ func measureModel<M: Model>(
     var records: [Double] = []
     var reverses: [Double] = []
     var mallocsPerStatement = 0.0
-    var report = RunReport(strategy: "")
+    var report = RunReport(strategy: .storeAll)
     for _ in 0..<(repetitions + 1) {
         let mallocsBefore = rewind_malloc_count()
         let result = try! TimeStepping.gradient(

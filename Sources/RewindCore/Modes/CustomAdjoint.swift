@@ -1,17 +1,26 @@
-/// A user kernel with a hand-written adjoint, recorded as one statement.
-///
-/// Use it where differentiating the elementary operations would be wasteful or unstable: a
-/// linear solve (whose adjoint is a solve with the transpose), an iterative method, a call
-/// into C. The reverse closure receives the outputs' adjoints and must *set* the inputs'
-/// adjoint contributions (the buffer starts at zero; Rewind adds it to the sweep's adjoints).
-///
-/// ```swift
-/// // y = 3x, differentiated by hand
-/// let y = Tracked.custom(inputs: [x], outputs: [3 * x.value]) { ybar, xbar in
-///     xbar[0] = 3 * ybar[0]
-/// }
-/// ```
 extension Tracked {
+    /// A user kernel with a hand-written adjoint, recorded as one statement.
+    ///
+    /// Use it where differentiating the elementary operations would be wasteful or unstable: a
+    /// linear solve (whose adjoint is a solve with the transpose), an iterative method, a call
+    /// into C. The reverse closure receives the outputs' adjoints and must *set* the inputs'
+    /// adjoint contributions (the buffer starts at zero; Rewind adds it to the sweep's adjoints).
+    ///
+    /// ```swift
+    /// // y = 3x, differentiated by hand
+    /// let y = Tracked.custom(inputs: [x], outputs: [3 * x.value]) { ybar, xbar in
+    ///     xbar[0] = 3 * ybar[0]
+    /// }
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - inputs: The values the kernel reads; constants among them receive nothing.
+    ///   - values: The kernel's results, computed by the caller in `Double`.
+    ///   - reverse: Given the outputs' adjoints, writes each input's adjoint contribution
+    ///     (the vector–Jacobian product of the kernel). It is called once per sweep, on the
+    ///     sweeping thread, so it must not capture mutable state shared between sweeps.
+    /// - Returns: The outputs as tracked values, one per entry of `values` (constants when
+    ///   every input is a constant: nothing is recorded then).
     public static func custom(
         inputs: [Tracked], outputs values: [Double],
         reverse: @escaping (_ outputAdjoints: UnsafeBufferPointer<Double>, _ inputAdjoints: UnsafeMutableBufferPointer<Double>) -> Void

@@ -16,6 +16,11 @@
 /// let y = Tracked.evaluate(Rotate(), LocalValues([angle, radius]))
 /// ```
 public protocol LocalFunction {
+    /// The function's outputs at `inputs`, written once for every scalar type: Rewind calls it on
+    /// `Dual` with one SIMD lane per input to get the local Jacobian in one evaluation.
+    ///
+    /// - Parameter inputs: At most `LocalValues.capacity` values.
+    /// - Returns: At most `LocalValues.capacity` outputs.
     func callAsFunction<T: SimulationScalar>(_ inputs: LocalValues<T>) -> LocalValues<T>
 }
 

@@ -18,8 +18,12 @@ public struct LocalValues<Element: ExpressibleByIntegerLiteral> {
 
     @usableFromInline package var e0: Element = 0, e1: Element = 0, e2: Element = 0, e3: Element = 0
     @usableFromInline package var e4: Element = 0, e5: Element = 0, e6: Element = 0, e7: Element = 0
+    /// Values held (at most `capacity`).
     public let count: Int
 
+    /// `count` values, the i-th being `element(i)`.
+    ///
+    /// - Precondition: `0 <= count <= LocalValues.capacity`.
     @inlinable @inline(__always)
     public init(count: Int, _ element: (Int) -> Element) {
         precondition(count >= 0 && count <= 8, "LocalValues holds at most 8 values")
@@ -27,11 +31,15 @@ public struct LocalValues<Element: ExpressibleByIntegerLiteral> {
         for i in 0..<count { self[i] = element(i) }
     }
 
+    /// The values of a short array.
+    ///
+    /// - Precondition: `array.count <= LocalValues.capacity`.
     @inlinable
     public init(_ array: [Element]) {
         self.init(count: array.count) { array[$0] }
     }
 
+    /// The `i`-th value, `0 <= i < count`.
     @inlinable
     public subscript(i: Int) -> Element {
         @inline(__always) get {

@@ -1,7 +1,10 @@
 /// An offset from a grid point to one of its neighbours, in rows and columns.
 public struct GridOffset: Hashable, Sendable {
+    /// Rows to move (negative: towards row 0, wrapping periodically).
     public var row: Int
+    /// Columns to move (negative: towards column 0, wrapping periodically).
     public var column: Int
+    /// An offset on a two-dimensional grid.
     public init(row: Int, column: Int) {
         self.row = row
         self.column = column
@@ -16,9 +19,12 @@ public struct GridOffset: Hashable, Sendable {
 /// Stencil kernels read neighbours through it, and `Tracked` records only the kernel's
 /// partials because the grid alone says which values they belong to.
 public struct StencilGrid: Hashable, Sendable {
+    /// Rows of points (1 for a one-dimensional grid).
     public let rows: Int
+    /// Points per row.
     public let columns: Int
 
+    /// A periodic grid of `rows × columns` points, both at least 1.
     public init(rows: Int, columns: Int) {
         precondition(rows >= 1 && columns >= 1, "a grid has at least one point")
         self.rows = rows
@@ -30,6 +36,7 @@ public struct StencilGrid: Hashable, Sendable {
     /// A periodic two-dimensional grid.
     public static func periodic(rows: Int, columns: Int) -> StencilGrid { StencilGrid(rows: rows, columns: columns) }
 
+    /// Points in the grid: the length of the arrays a stencil reads and writes.
     public var pointCount: Int { rows * columns }
 
     @inlinable
@@ -118,12 +125,14 @@ public struct StencilNeighbourhood<Value> {
     @usableFromInline package let values: UnsafePointer<Value>
     @usableFromInline package let indices: UnsafePointer<Int>
 
+    // Only the stencil machinery builds neighbourhoods; a kernel reads them.
     @inlinable @inline(__always)
-    public init(values: UnsafePointer<Value>, indices: UnsafePointer<Int>) {
+    package init(values: UnsafePointer<Value>, indices: UnsafePointer<Int>) {
         self.values = values
         self.indices = indices
     }
 
+    /// The value at the kernel's `neighbours[j]`.
     @inlinable
     public subscript(j: Int) -> Value {
         @inline(__always) get { values[indices[j]] }
@@ -145,5 +154,15 @@ public struct StencilNeighbourhood<Value> {
 public protocol StencilKernel {
     /// The neighbours read at each point; the kernel receives their values in this order.
     var neighbours: [GridOffset] { get }
+    /// The new value at one point.
+    ///
+    /// Written once, generically: Rewind calls it with `Double` for the forward sweeps and with a
+    /// `Dual` whose lanes are the neighbours and parameters to obtain the point's partials, which
+    /// it records without the identifiers (the grid implies them).
+    ///
+    /// - Parameters:
+    ///   - neighbours: The old values at `self.neighbours`, in that order.
+    ///   - parameters: The parameters (differentiated too, when tracked).
+    /// - Returns: The updated value at the point.
     func callAsFunction<T: SimulationScalar>(_ neighbours: StencilNeighbourhood<T>, _ parameters: LocalValues<T>) -> T
 }

@@ -4,6 +4,15 @@
 /// identifiers are not stored: the grid says which input each partial belongs to, so a
 /// burgers point-update costs 4 partials (32 bytes) instead of ~22 elementary statements.
 extension Tracked {
+    /// Applies `kernel` at every point of `grid` and records the whole update as one external
+    /// statement of `points × (neighbours + parameters)` partials.
+    ///
+    /// - Parameters:
+    ///   - kernel: The point-update.
+    ///   - grid: The periodic grid; `input` and `output` hold `grid.pointCount` values.
+    ///   - input: The old values.
+    ///   - parameters: Parameters shared by every point.
+    ///   - output: Receives the new values; must not alias `input`.
     @inlinable
     public static func applyStencil<K: StencilKernel>(
         _ kernel: K, on grid: StencilGrid, to input: [Tracked], parameters: LocalValues<Tracked>,

@@ -1,39 +1,14 @@
-/// A scalar type that can apply a differentiation rule computed in `Double`: the value of a
-/// function at a point and its partial derivatives there.
-///
-/// This is the extension point for functions whose derivative cannot be obtained by
-/// differentiating their code operation by operation — `x·log x` at 0, `sin(x)/x` at 0, the
-/// norm of a zero vector. Compute the value and the partials once, carefully, in `Double`;
-/// each scalar type then attaches them its own way: `Double` keeps the value, `Dual` moves
-/// its tangent through the partials, `Tracked` records one statement with them.
-///
-/// ```swift
-/// // f(x) = x³ with its derivative given by hand, on any scalar type
-/// func cube<S: CustomRuleScalar>(_ x: S) -> S {
-///     let v = x.primal
-///     return S.applying(LocalDerivative(v * v * v, 3 * v * v), to: x)
-/// }
-/// ```
-///
-/// Why a protocol with three requirements rather than one overload per primitive and type:
-/// the rules (`StableRules`) are then written once, in `Double`, and every primitive in
-/// `StablePrimitives` is a generic one-liner over this protocol, specialised per type like
-/// the rest of the simulation code (no dynamic casts, no existentials on the hot path).
-public protocol CustomRuleScalar: SimulationScalar {
-    /// The result of a function of one variable, given its value and derivative at `x`.
-    static func applying(_ rule: LocalDerivative, to x: Self) -> Self
-    /// The result of a function of two variables, given its value and partials at `(x, y)`.
-    static func applying(_ rule: LocalPartials, to x: Self, _ y: Self) -> Self
-    /// The result of a function of `inputs.count` variables, given its value and one partial
-    /// per input.
-    static func applying(value: Double, partials: [Double], to inputs: [Self]) -> Self
-}
-
-extension Double: CustomRuleScalar {
+// Custom rules: how each scalar type attaches a rule computed in `Double` (the requirements
+// `SimulationScalar.applying`). `Double` keeps the value, `Dual` moves its tangent through the
+// partials, `Tracked` records one statement with them.
+extension Double {
+    /// The rule's value: a `Double` carries no derivative.
     @inlinable @inline(__always)
     public static func applying(_ rule: LocalDerivative, to x: Double) -> Double { rule.value }
+    /// The rule's value: a `Double` carries no derivative.
     @inlinable @inline(__always)
     public static func applying(_ rule: LocalPartials, to x: Double, _ y: Double) -> Double { rule.value }
+    /// The value: a `Double` carries no derivative.
     @inlinable
     public static func applying(value: Double, partials: [Double], to inputs: [Double]) -> Double { value }
 }
@@ -44,7 +19,7 @@ extension Double: CustomRuleScalar {
 // `TangentDirections` cannot set single lanes, so a SIMD tangent that is zero in some lanes
 // and not in others still gets IEEE's NaN in its zero lanes; `Dual<Double>` is always right.
 // Finite partials, the common case, take the plain product.
-extension Dual: CustomRuleScalar {
+extension Dual {
     @inlinable @inline(__always)
     static func _strongProduct(_ p: Double, _ t: Directions) -> Directions {
         if _fastPath(p.isFinite) { return p * t }
@@ -52,14 +27,18 @@ extension Dual: CustomRuleScalar {
         return .zero
     }
 
+    /// The rule's value with the tangent times its derivative (an infinite derivative of an input
+    /// that does not move gives 0; see the comment above).
     @inlinable @inline(__always)
     public static func applying(_ rule: LocalDerivative, to x: Dual) -> Dual {
         Dual(rule.value, tangent: _strongProduct(rule.derivative, x.tangent))
     }
+    /// The rule's value with the tangents combined through its two partials.
     @inlinable @inline(__always)
     public static func applying(_ rule: LocalPartials, to x: Dual, _ y: Dual) -> Dual {
         Dual(rule.value, tangent: _strongProduct(rule.first, x.tangent) + _strongProduct(rule.second, y.tangent))
     }
+    /// The value with the tangents combined through one partial per input.
     @inlinable
     public static func applying(value: Double, partials: [Double], to inputs: [Dual]) -> Dual {
         precondition(partials.count == inputs.count, "one partial per input")
@@ -69,9 +48,11 @@ extension Dual: CustomRuleScalar {
     }
 }
 
-extension Tracked: CustomRuleScalar {
+extension Tracked {
+    /// Records one statement whose partial is the rule's derivative.
     @inlinable @inline(__always)
     public static func applying(_ rule: LocalDerivative, to x: Tracked) -> Tracked { _unary(x, rule, "custom rule") }
+    /// Records one statement whose partials are the rule's.
     @inlinable @inline(__always)
     public static func applying(_ rule: LocalPartials, to x: Tracked, _ y: Tracked) -> Tracked {
         _binary(x, y, rule, "custom rule")

@@ -5,8 +5,13 @@ import Glibc
 
 /// The value and local derivative of a function of one variable at a point.
 public struct LocalDerivative: Sendable, Equatable {
+    /// f(x).
     public var value: Double
+    /// f′(x): what `Tracked` records as the partial and `Dual` multiplies its tangent by.
     public var derivative: Double
+    /// - Parameters:
+    ///   - value: f(x).
+    ///   - derivative: f′(x).
     @inlinable public init(_ value: Double, _ derivative: Double) {
         self.value = value
         self.derivative = derivative
@@ -15,9 +20,16 @@ public struct LocalDerivative: Sendable, Equatable {
 
 /// The value and both partial derivatives of a function of two variables at a point.
 public struct LocalPartials: Sendable, Equatable {
+    /// f(x, y).
     public var value: Double
+    /// ∂f/∂x, the partial in the first variable.
     public var first: Double
+    /// ∂f/∂y, the partial in the second variable.
     public var second: Double
+    /// - Parameters:
+    ///   - value: f(x, y).
+    ///   - first: ∂f/∂x.
+    ///   - second: ∂f/∂y.
     @inlinable public init(_ value: Double, _ first: Double, _ second: Double) {
         self.value = value
         self.first = first
@@ -35,17 +47,21 @@ public struct LocalPartials: Sendable, Equatable {
 /// it. Keeping the rules in one place means one test checks both modes. Where the textbook
 /// formula loses accuracy the rule uses a better-conditioned form, and the comment says why.
 public enum ElementaryRules {
+    /// eˣ, and its derivative eˣ.
     @inlinable public static func exp(_ x: Double) -> LocalDerivative {
         let e = Double.exp(x)
         return LocalDerivative(e, e)
     }
+    /// eˣ − 1, accurate where x is near 0 (where `exp(x) - 1` cancels), and its derivative eˣ.
     @inlinable public static func expMinusOne(_ x: Double) -> LocalDerivative {
         LocalDerivative(Double.expMinusOne(x), Double.exp(x))
     }
+    /// 2ˣ, and its derivative 2ˣ·ln 2.
     @inlinable public static func exp2(_ x: Double) -> LocalDerivative {
         let e = Double.exp2(x)
         return LocalDerivative(e, e * 0.693_147_180_559_945_309_4)
     }
+    /// 10ˣ, and its derivative 10ˣ·ln 10.
     @inlinable public static func exp10(_ x: Double) -> LocalDerivative {
         let e = Double.exp10(x)
         return LocalDerivative(e, e * 2.302_585_092_994_045_684)
@@ -54,73 +70,93 @@ public enum ElementaryRules {
     @inlinable public static func log(_ x: Double) -> LocalDerivative {
         LocalDerivative(Double.log(x), x == 0 ? .infinity : 1 / x)
     }
+    /// ln(1 + x), accurate where x is near 0, and its derivative 1/(1 + x).
     @inlinable public static func log(onePlus x: Double) -> LocalDerivative {
         LocalDerivative(Double.log(onePlus: x), 1 / (1 + x))
     }
     // (1/x)·(1/ln b) rather than 1/(x ln b): x·ln b overflows for x near the top of the range.
+    /// The base-2 logarithm, and its derivative 1/(x·ln 2).
     @inlinable public static func log2(_ x: Double) -> LocalDerivative {
         LocalDerivative(Double.log2(x), x == 0 ? .infinity : (1 / x) * 1.442_695_040_888_963_407_4)
     }
+    /// The base-10 logarithm, and its derivative 1/(x·ln 10).
     @inlinable public static func log10(_ x: Double) -> LocalDerivative {
         LocalDerivative(Double.log10(x), x == 0 ? .infinity : (1 / x) * 0.434_294_481_903_251_827_65)
     }
+    /// The sine, and its derivative cos x.
     @inlinable public static func sin(_ x: Double) -> LocalDerivative {
         LocalDerivative(Double.sin(x), Double.cos(x))
     }
+    /// The cosine, and its derivative −sin x.
     @inlinable public static func cos(_ x: Double) -> LocalDerivative {
         LocalDerivative(Double.cos(x), -Double.sin(x))
     }
+    /// The tangent, and its derivative 1 + tan² x.
     @inlinable public static func tan(_ x: Double) -> LocalDerivative {
         let t = Double.tan(x)
         return LocalDerivative(t, 1 + t * t)
     }
     // (1 - x)(1 + x) instead of 1 - x² keeps full relative accuracy near |x| = 1.
+    /// The arc sine, and its derivative 1/√((1 − x)(1 + x)).
     @inlinable public static func asin(_ x: Double) -> LocalDerivative {
         LocalDerivative(Double.asin(x), 1 / Double.sqrt((1 - x) * (1 + x)))
     }
+    /// The arc cosine, and its derivative −1/√((1 − x)(1 + x)).
     @inlinable public static func acos(_ x: Double) -> LocalDerivative {
         LocalDerivative(Double.acos(x), -1 / Double.sqrt((1 - x) * (1 + x)))
     }
+    /// The arc tangent, and its derivative 1/(1 + x²).
     @inlinable public static func atan(_ x: Double) -> LocalDerivative {
         LocalDerivative(Double.atan(x), 1 / (1 + x * x))
     }
+    /// The hyperbolic sine, and its derivative cosh x.
     @inlinable public static func sinh(_ x: Double) -> LocalDerivative {
         LocalDerivative(Double.sinh(x), Double.cosh(x))
     }
+    /// The hyperbolic cosine, and its derivative sinh x.
     @inlinable public static func cosh(_ x: Double) -> LocalDerivative {
         LocalDerivative(Double.cosh(x), Double.sinh(x))
     }
     // sech² x = 1/cosh² x keeps full relative accuracy where 1 − tanh² x cancels (|x| ≳ 5).
+    /// The hyperbolic tangent, and its derivative sech² x = 1/cosh² x (accurate where 1 − tanh² x
+    /// cancels).
     @inlinable public static func tanh(_ x: Double) -> LocalDerivative {
         let c = Double.cosh(x)
         return LocalDerivative(Double.tanh(x), 1 / (c * c))
     }
     // hypot(x, 1) does not overflow where x² + 1 would.
+    /// The inverse hyperbolic sine, and its derivative 1/√(x² + 1), as 1/hypot(x, 1) so that it
+    /// cannot overflow.
     @inlinable public static func asinh(_ x: Double) -> LocalDerivative {
         LocalDerivative(Double.asinh(x), 1 / Double.hypot(x, 1))
     }
+    /// The inverse hyperbolic cosine, and its derivative 1/(√(x − 1)·√(x + 1)).
     @inlinable public static func acosh(_ x: Double) -> LocalDerivative {
         LocalDerivative(Double.acosh(x), 1 / (Double.sqrt(x - 1) * Double.sqrt(x + 1)))
     }
+    /// The inverse hyperbolic tangent, and its derivative 1/((1 − x)(1 + x)).
     @inlinable public static func atanh(_ x: Double) -> LocalDerivative {
         LocalDerivative(Double.atanh(x), 1 / ((1 - x) * (1 + x)))
     }
-    /// At 0 the derivative is +∞ (the true one-sided limit); `StablePrimitives` has the
+    /// At 0 the derivative is +∞ (the true one-sided limit); `SimulationScalar.sqrt(_:derivativeAtZero:)` has the
     /// alternatives.
     @inlinable public static func sqrt(_ x: Double) -> LocalDerivative {
         let s = Double.sqrt(x)
         return LocalDerivative(s, x == 0 ? .infinity : 0.5 / s)
     }
+    /// The cube root, and its derivative 1/(3∛x²).
     @inlinable public static func cbrt(_ x: Double) -> LocalDerivative {
         let c = Glibc.cbrt(x)
         return LocalDerivative(c, 1 / (3 * c * c))
     }
+    /// The real n-th root x^(1/n), and its derivative r^(1−n)/n with r the root, exact at 0.
     @inlinable public static func root(_ x: Double, _ n: Int) -> LocalDerivative {
         let r = Double.root(x, n)
         // d/dx x^(1/n) = r^(1-n) / n: exact at x = 0 (+∞, or 1 for n = 1) and free of the
         // overflow of n·x.
         return LocalDerivative(r, Double.pow(r, 1 - n) / Double(n))
     }
+    /// xⁿ for an integer exponent, and its derivative n·xⁿ⁻¹.
     @inlinable public static func pow(_ x: Double, _ n: Int) -> LocalDerivative {
         if n == 0 { return LocalDerivative(1, 0) }
         return LocalDerivative(Double.pow(x, n), Double(n) * Double.pow(x, n - 1))
@@ -167,6 +203,8 @@ public enum ElementaryRules {
         if x < 0 || (x == 0 && y == 0) { return LocalPartials(.nan, .nan, .nan) }
         return pow(x, y)
     }
+    /// The angle of the point (x, y), and its partials x/(x² + y²) in y and −y/(x² + y²) in x,
+    /// scaled by the hypotenuse first so that neither overflows.
     @inlinable public static func atan2(y: Double, x: Double) -> LocalPartials {
         // Scale by the hypotenuse first so that x² + y² cannot overflow or underflow.
         let h = Double.hypot(x, y)
@@ -174,20 +212,26 @@ public enum ElementaryRules {
         let cx = (-y / h) / h
         return LocalPartials(Double.atan2(y: y, x: x), cy, cx)
     }
+    /// √(x² + y²) without intermediate overflow, and its partials x/h and y/h, h the hypotenuse.
     @inlinable public static func hypot(_ x: Double, _ y: Double) -> LocalPartials {
         let h = Double.hypot(x, y)
         return LocalPartials(h, x / h, y / h)
     }
+    /// The error function, and its derivative (2/√π)·e^(−x²).
     @inlinable public static func erf(_ x: Double) -> LocalDerivative {
         LocalDerivative(Double.erf(x), 1.128_379_167_095_512_573_9 * Double.exp(-x * x))
     }
+    /// The complementary error function 1 − erf x, accurate where erf x is near 1, and its
+    /// derivative −(2/√π)·e^(−x²).
     @inlinable public static func erfc(_ x: Double) -> LocalDerivative {
         LocalDerivative(Double.erfc(x), -1.128_379_167_095_512_573_9 * Double.exp(-x * x))
     }
+    /// The gamma function Γ(x), and its derivative Γ(x)·ψ(x), ψ the digamma function.
     @inlinable public static func gamma(_ x: Double) -> LocalDerivative {
         let g = Double.gamma(x)
         return LocalDerivative(g, g * digamma(x))
     }
+    /// log |Γ(x)|, and its derivative ψ(x), the digamma function.
     @inlinable public static func logGamma(_ x: Double) -> LocalDerivative {
         LocalDerivative(Double.logGamma(x), digamma(x))
     }

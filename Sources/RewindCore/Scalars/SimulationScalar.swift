@@ -28,6 +28,7 @@ where Magnitude == Self {
     /// The plain value, for output and for decisions (branches) that are not differentiated.
     var primal: Double { get }
 
+    /// The real cube root (defined for negative `x`, unlike `pow(x, 1.0/3)`).
     static func cbrt(_ x: Self) -> Self
     /// `x^y` with C's `pow` semantics on every scalar type: a negative base with an integer
     /// exponent is defined and `0⁰ = 1` (`ElementaryRules.pow` gives the partials).
@@ -49,17 +50,72 @@ where Magnitude == Self {
     // are named functions, not operator requirements: an operator requirement `(Self,
     // Double)` is, for `Self == Double`, a second candidate beside the standard library's
     // operators and makes `1.0 / 1024` ambiguous everywhere Rewind is imported.
+    /// `a + b` for a plain `Double` operand; reached through the generic operators.
     static func _add(_ a: Self, _ b: Double) -> Self
+    /// `a − b` for a plain `Double` operand; reached through the generic operators.
     static func _subtract(_ a: Self, _ b: Double) -> Self
+    /// `a − b` for a plain `Double` operand; reached through the generic operators.
     static func _subtract(_ a: Double, _ b: Self) -> Self
+    /// `a · b` for a plain `Double` operand; reached through the generic operators.
     static func _multiply(_ a: Double, _ b: Self) -> Self
+    /// `a / b` for a plain `Double` operand; reached through the generic operators.
     static func _divide(_ a: Self, _ b: Double) -> Self
+    /// `a / b` for a plain `Double` operand; reached through the generic operators.
     static func _divide(_ a: Double, _ b: Self) -> Self
 
+    // MARK: Custom rules
+    //
+    // The extension point for functions whose derivative cannot be obtained by differentiating
+    // their code operation by operation — `x·log x` at 0, `sin(x)/x` at 0, the norm of a zero
+    // vector. Compute the value and the partials once, carefully, in `Double`; each scalar type
+    // attaches them its own way: `Double` keeps the value, `Dual` moves its tangent through the
+    // partials, `Tracked` records one statement with them.
+    //
+    //     // f(x) = x³ with its derivative given by hand, on any scalar type
+    //     func cube<S: SimulationScalar>(_ x: S) -> S {
+    //         let v = x.primal
+    //         return S.applying(LocalDerivative(v * v * v, 3 * v * v), to: x)
+    //     }
+    //
+    // Why three requirements rather than one overload per primitive and type: the rules
+    // (`StableRules`) are then written once, in `Double`, and every stable primitive below is a
+    // generic one-liner, specialised per type like the rest of the simulation code.
+
+    /// The result of a function of one variable, given its value and derivative at `x`.
+    ///
+    /// ```swift
+    /// S.applying(LocalDerivative(v * v * v, 3 * v * v), to: x)   // x³, derivative by hand
+    /// ```
+    static func applying(_ rule: LocalDerivative, to x: Self) -> Self
+    /// The result of a function of two variables, given its value and partials at `(x, y)`.
+    static func applying(_ rule: LocalPartials, to x: Self, _ y: Self) -> Self
     /// The result of a function of many variables whose value and partials were computed in
     /// `Double` (a reduction such as an objective): `Tracked` records it as one statement per
-    /// 253 inputs instead of two per input. See `CustomRuleScalar`.
+    /// 253 inputs instead of two per input.
     static func applying(value: Double, partials: [Double], to inputs: [Self]) -> Self
+
+    // MARK: Stable primitives
+    //
+    // Where composing elementary operations gives NaN although the derivative is finite (see
+    // the extension in Stable/StablePrimitives.swift and docs/pitfalls.md). Requirements, so a
+    // generic step reaches them on every scalar type and `Tracked` records each by name.
+
+    /// The Euclidean norm, with gradient `x/‖x‖` and subgradient 0 at 0 (`StableRules.norm`).
+    static func norm(_ components: [Self]) -> Self
+    /// `√(x² + y²)` with subgradient `(0, 0)` at the origin (`StableRules.norm(_:_:)`).
+    static func norm(_ x: Self, _ y: Self) -> Self
+    /// `√x` whose derivative at exactly 0 follows `policy` (`SquareRootDerivativeAtZero`).
+    static func sqrt(_ x: Self, derivativeAtZero policy: SquareRootDerivativeAtZero) -> Self
+    /// `x·log x` with `0·log 0 = 0` and derivative `log x + 1` (`StableRules.xlogx`).
+    static func xlogx(_ x: Self) -> Self
+    /// `x·log y`, 0 whenever `x = 0` (`StableRules.xlogy`).
+    static func xlogy(_ x: Self, _ y: Self) -> Self
+    /// `sin(x)/x` with `sinc 0 = 1`, `sinc' 0 = 0` (`StableRules.sinc`).
+    static func sinc(_ x: Self) -> Self
+    /// `log Σ exp(xᵢ)` without overflow, gradient the softmax (`StableRules.logSumExp`).
+    static func logSumExp(_ x: [Self]) -> Self
+    /// `log(1 + eˣ)` without overflow, derivative the logistic function (`StableRules.softplus`).
+    static func softplus(_ x: Self) -> Self
 
     /// Evaluates a small local function; `Tracked` records its local Jacobian as one
     /// statement per output.
@@ -73,11 +129,13 @@ where Magnitude == Self {
 }
 
 extension SimulationScalar {
+    /// The default: calls the function (nothing to record on `Double` and `Dual`).
     @inlinable
     public static func evaluate<F: LocalFunction>(_ function: F, _ inputs: LocalValues<Self>) -> LocalValues<Self> {
         function(inputs)
     }
 
+    /// The default: `applyStencilPointwise` (nothing to record on `Double` and `Dual`).
     @inlinable
     public static func applyStencil<K: StencilKernel>(
         _ kernel: K, on grid: StencilGrid, to input: [Self], parameters: LocalValues<Self>, into output: inout [Self]
@@ -109,77 +167,111 @@ extension SimulationScalar {
 // for `Tracked` and `Dual` alike. These are the only mixed operators: being generic, they lose
 // to every concrete operator, so `1.0 / 1024` keeps meaning `Double / Double` wherever Rewind
 // is imported (a concrete `/(Double, Tracked)` would make it ambiguous).
+/// `a + b` for a scalar and a plain number.
 @inlinable @inline(__always)
 public func + <S: SimulationScalar>(a: S, b: Double) -> S { S._add(a, b) }
+/// `a + b` for a plain number and a scalar.
 @inlinable @inline(__always)
 public func + <S: SimulationScalar>(a: Double, b: S) -> S { S._add(b, a) }
+/// `a − b` for a scalar and a plain number.
 @inlinable @inline(__always)
 public func - <S: SimulationScalar>(a: S, b: Double) -> S { S._subtract(a, b) }
+/// `a − b` for a plain number and a scalar.
 @inlinable @inline(__always)
 public func - <S: SimulationScalar>(a: Double, b: S) -> S { S._subtract(a, b) }
+/// `a · b` for a scalar and a plain number (one partial, not two: `b` is a constant).
 @inlinable @inline(__always)
 public func * <S: SimulationScalar>(a: S, b: Double) -> S { S._multiply(b, a) }
+/// `a · b` for a plain number and a scalar.
 @inlinable @inline(__always)
 public func * <S: SimulationScalar>(a: Double, b: S) -> S { S._multiply(a, b) }
+/// `a / b` for a scalar and a plain number.
 @inlinable @inline(__always)
 public func / <S: SimulationScalar>(a: S, b: Double) -> S { S._divide(a, b) }
+/// `a / b` for a plain number and a scalar.
 @inlinable @inline(__always)
 public func / <S: SimulationScalar>(a: Double, b: S) -> S { S._divide(a, b) }
 
+/// Adds a plain number (`a = a + b`).
 @inlinable @inline(__always)
 public func += <S: SimulationScalar>(a: inout S, b: Double) { a = S._add(a, b) }
+/// Subtracts a plain number (`a = a - b`).
 @inlinable @inline(__always)
 public func -= <S: SimulationScalar>(a: inout S, b: Double) { a = S._subtract(a, b) }
+/// Multiplies by a plain number (`a = a * b`).
 @inlinable @inline(__always)
 public func *= <S: SimulationScalar>(a: inout S, b: Double) { a = S._multiply(b, a) }
+/// Divides by a plain number (`a = a / b`).
 @inlinable @inline(__always)
 public func /= <S: SimulationScalar>(a: inout S, b: Double) { a = S._divide(a, b) }
 
 extension Double: SimulationScalar {
+    /// `a + b`, the plain operation.
     @inlinable @inline(__always) public static func _add(_ a: Double, _ b: Double) -> Double { a + b }
+    /// `a − b`, the plain operation.
     @inlinable @inline(__always) public static func _subtract(_ a: Double, _ b: Double) -> Double { a - b }
+    /// `a · b`, the plain operation.
     @inlinable @inline(__always) public static func _multiply(_ a: Double, _ b: Double) -> Double { a * b }
+    /// `a / b`, the plain operation.
     @inlinable @inline(__always) public static func _divide(_ a: Double, _ b: Double) -> Double { a / b }
+    /// The value itself.
     @inlinable public var primal: Double { self }
+    /// The real cube root (libm's `cbrt`).
     @inlinable public static func cbrt(_ x: Double) -> Double { Glibc.cbrt(x) }
+    /// `x^y` with C's `pow` semantics (libm's `pow`).
     @inlinable public static func power(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
+    /// a·b + c rounded once.
     @inlinable public static func fma(_ a: Double, _ b: Double, _ c: Double) -> Double { c.addingProduct(a, b) }
 }
 
 extension Tracked: SimulationScalar {
+    /// `a + b`; records one partial, the constant operand being no input.
     @inlinable @inline(__always)
     public static func _add(_ a: Tracked, _ b: Double) -> Tracked { _unary(a, a.value + b, 1, "+") }
+    /// `a − b`; records one partial, the constant operand being no input.
     @inlinable @inline(__always)
     public static func _subtract(_ a: Tracked, _ b: Double) -> Tracked { _unary(a, a.value - b, 1, "-") }
+    /// `a − b`; records one partial, the constant operand being no input.
     @inlinable @inline(__always)
     public static func _subtract(_ a: Double, _ b: Tracked) -> Tracked { _unary(b, a - b.value, -1, "-") }
+    /// `a · b`; records one partial, the constant operand being no input.
     @inlinable @inline(__always)
     public static func _multiply(_ a: Double, _ b: Tracked) -> Tracked { _unary(b, a * b.value, a, "*") }
+    /// `a / b`; records one partial, the constant operand being no input.
     @inlinable @inline(__always)
     public static func _divide(_ a: Tracked, _ b: Double) -> Tracked { _unary(a, a.value / b, 1 / b, "/") }
+    /// `a / b`; records one partial, the constant operand being no input.
     @inlinable @inline(__always)
     public static func _divide(_ a: Double, _ b: Tracked) -> Tracked {
         let q = a / b.value
         return _unary(b, q, -q / b.value, "/")
     }
+    /// The recorded value; branching on it is not differentiated.
     @inlinable public var primal: Double { value }
 }
 
 extension Dual: SimulationScalar {
+    /// `a + b`; the constant operand carries no tangent.
     @inlinable @inline(__always)
     public static func _add(_ a: Dual, _ b: Double) -> Dual { Dual(a.value + b, tangent: a.tangent) }
+    /// `a − b`; the constant operand carries no tangent.
     @inlinable @inline(__always)
     public static func _subtract(_ a: Dual, _ b: Double) -> Dual { Dual(a.value - b, tangent: a.tangent) }
+    /// `a − b`; the constant operand carries no tangent.
     @inlinable @inline(__always)
     public static func _subtract(_ a: Double, _ b: Dual) -> Dual { Dual(a - b.value, tangent: -b.tangent) }
+    /// `a · b`; the constant operand carries no tangent.
     @inlinable @inline(__always)
     public static func _multiply(_ a: Double, _ b: Dual) -> Dual { Dual(a * b.value, tangent: a * b.tangent) }
+    /// `a / b`; the constant operand carries no tangent.
     @inlinable @inline(__always)
     public static func _divide(_ a: Dual, _ b: Double) -> Dual { Dual(a.value / b, tangent: (1 / b) * a.tangent) }
+    /// `a / b`; the constant operand carries no tangent.
     @inlinable @inline(__always)
     public static func _divide(_ a: Double, _ b: Dual) -> Dual {
         let q = a / b.value
         return Dual(q, tangent: (-q / b.value) * b.tangent)
     }
+    /// The recorded value; branching on it is not differentiated.
     @inlinable public var primal: Double { value }
 }

@@ -76,12 +76,17 @@ public struct Tracked {
 // MARK: - Arithmetic
 
 extension Tracked {
+    /// The sum; records partials 1 and 1.
     @inlinable @inline(__always)
     public static func + (a: Tracked, b: Tracked) -> Tracked { _binary(a, 1, b, 1, a.value + b.value, "+") }
+    /// The difference; records partials 1 and −1.
     @inlinable @inline(__always)
     public static func - (a: Tracked, b: Tracked) -> Tracked { _binary(a, 1, b, -1, a.value - b.value, "-") }
+    /// The product; records partials `b` and `a` (the values at recording time, which is why the
+    /// tape stores partials rather than the operation: the sweep needs no values).
     @inlinable @inline(__always)
     public static func * (a: Tracked, b: Tracked) -> Tracked { _binary(a, b.value, b, a.value, a.value * b.value, "*") }
+    /// The quotient q = a/b; records partials `1/b` and `−q/b`.
     @inlinable @inline(__always)
     public static func / (a: Tracked, b: Tracked) -> Tracked {
         let q = a.value / b.value
@@ -102,12 +107,18 @@ extension Tracked {
         }
         return _unary(x, q, q.isNaN ? .nan : 0, "/")
     }
+    /// The negation; records partial −1.
     @inlinable @inline(__always)
     public static prefix func - (a: Tracked) -> Tracked { _unary(a, -a.value, -1, "negate") }
 
+    /// Adds `b` to `a`. `a` then names a new statement: tracked values are never updated in place
+    /// on the tape, which is what lets the sweep run backwards.
     @inlinable public static func += (a: inout Tracked, b: Tracked) { a = a + b }
+    /// Subtracts `b` from `a` (`a = a - b`).
     @inlinable public static func -= (a: inout Tracked, b: Tracked) { a = a - b }
+    /// Multiplies `a` by `b` (`a = a * b`).
     @inlinable public static func *= (a: inout Tracked, b: Tracked) { a = a * b }
+    /// Divides `a` by `b` (`a = a / b`).
     @inlinable public static func /= (a: inout Tracked, b: Tracked) { a = a / b }
 
     /// a·b + c with one rounding; partials b, a and 1.
@@ -166,25 +177,33 @@ extension Tracked {
 extension Tracked: Comparable {
     /// Compares values; which statement defined them does not matter.
     @inlinable public static func == (a: Tracked, b: Tracked) -> Bool { a.value == b.value }
+    /// Orders by value only: a branch on tracked values is taken at recording time, and the tape
+    /// holds the derivative of the side taken.
     @inlinable public static func < (a: Tracked, b: Tracked) -> Bool { a.value < b.value }
 }
 
 extension Tracked: ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {
+    /// A constant from a literal, so that `0.5 * x` and `x + 1` read as in `Double` code.
     @inlinable public init(floatLiteral value: Double) { self.init(value) }
+    /// A constant from an integer literal.
     @inlinable public init(integerLiteral value: Int) { self.init(Double(value)) }
 }
 
 extension Tracked: CustomStringConvertible {
+    /// The value, and the statement that defined it unless it is a constant.
     public var description: String {
         identifier == 0 ? "\(value)" : "\(value) (statement \(identifier))"
     }
 }
 
 extension Tracked: AlgebraicField {
+    /// `magnitude` is itself tracked, so that `abs` is differentiated.
     public typealias Magnitude = Tracked
 
+    /// The constant 0 (records nothing).
     @inlinable public static var zero: Tracked { Tracked(0) }
 
+    /// The constant equal to `source`, or `nil` when a `Double` cannot hold it exactly.
     @inlinable public init?<T: BinaryInteger>(exactly source: T) {
         guard let value = Double(exactly: source) else { return nil }
         self.init(value)
@@ -193,6 +212,7 @@ extension Tracked: AlgebraicField {
     /// |x|, with subgradient 0 at 0.
     @inlinable public var magnitude: Tracked { Tracked._unary(self, ElementaryRules.abs(value), "abs") }
 
+    /// 1/x, or `nil` at 0.
     @inlinable public var reciprocal: Tracked? {
         value == 0 ? nil : 1.0 / self
     }

@@ -2,8 +2,13 @@ import RealModule
 
 /// The value and the gradient of a function of several variables at a point.
 public struct LocalGradient: Sendable, Equatable {
+    /// f(x).
     public var value: Double
+    /// ∂f/∂xᵢ, one per variable.
     public var partials: [Double]
+    /// - Parameters:
+    ///   - value: f(x).
+    ///   - partials: ∂f/∂xᵢ, one per variable.
     @inlinable public init(_ value: Double, _ partials: [Double]) {
         self.value = value
         self.partials = partials
@@ -18,14 +23,16 @@ public struct LocalGradient: Sendable, Equatable {
 ///   (`√(x²)`, `√(x² + y²)`, `√(uᵀu)`): the composite is a norm, whose minimum-norm
 ///   subgradient at 0 is 0, and the chain rule gives `0·0 = 0` instead of NaN.
 public enum SquareRootDerivativeAtZero: Sendable, Equatable {
+    /// `+∞`, the one-sided limit.
     case infinity
+    /// 0, the minimum-norm subgradient of a vanishing norm.
     case zero
 }
 
 /// Value-and-derivative rules for functions where differentiating the textbook expression
 /// operation by operation fails — cancellation, `0·∞`, `∞/∞`, overflow — although the
 /// function (and mostly its derivative) is well defined. Each rule states its mathematics and
-/// what it does at the singular point; `StablePrimitives` applies them to any scalar type.
+/// what it does at the singular point; `SimulationScalar`'s stable primitives apply them to any scalar type.
 ///
 /// ```swift
 /// StableRules.sinc(0)        // value 1, derivative 0 (sin(x)/x gives NaN, NaN)

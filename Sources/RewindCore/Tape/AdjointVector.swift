@@ -18,6 +18,8 @@ public final class AdjointVector {
     /// Entries in use since the last `prepare(for:)`.
     @exclusivity(unchecked) public private(set) var count: Int
 
+    /// An adjoint vector with room for `capacity` identifiers; `prepare(for:)` grows it as needed,
+    /// so the capacity is only a hint.
     public init(capacity: Int = 0) {
         self.capacity = max(capacity, 1)
         storage = .allocate(capacity: self.capacity)
@@ -53,6 +55,7 @@ public final class AdjointVector {
         set { self[identifier: value.identifier] = newValue }
     }
 
+    /// The adjoint of the statement `identifier` (reads 0 for the constants' entry 0).
     @inlinable
     public subscript(identifier identifier: UInt32) -> Double {
         get {

@@ -39,6 +39,7 @@ public final class PagedAdjointVector {
     @usableFromInline package var sweepFloorPage = Int.max
     /// Pages allocated now, and at most at once since `prepare`.
     public private(set) var livePages = 0
+    /// The most pages allocated at once since `prepare`: the sweep's real adjoint memory.
     public private(set) var peakLivePages = 0
 
     /// Hands the heap memory of the sweep's waiting lists back to the system: they are many
@@ -48,6 +49,7 @@ public final class PagedAdjointVector {
         rewind_trim_heap()
     }
 
+    /// An empty paged adjoint vector; `prepare(for:keepingBelow:)` sizes it for a tape.
     public init() {
         pages = .allocate(capacity: 1)
         pages.initialize(to: nil)
@@ -66,6 +68,8 @@ public final class PagedAdjointVector {
         prepare(identifierCount: tape.identifierCount, keepingBelow: keepingBelow)
     }
 
+    /// Makes room for identifiers `0 ..< identifierCount`, all adjoints zero, and keeps those below
+    /// `keepingBelow` (the ones the caller reads after the sweep) until the next `prepare`.
     public func prepare(identifierCount: Int, keepingBelow: Int) {
         // Everything goes, the kept pages of the last sweep too.
         keptBelow = 0

@@ -7,13 +7,20 @@
 /// if let report = tape.firstNonFinite { print(report) }
 /// ```
 public struct NonFiniteReport: Sendable, Equatable, CustomStringConvertible {
+    /// When the non-finite value appeared: while recording (a value or partial) or while sweeping
+    /// (an adjoint).
     public enum Phase: String, Sendable { case recording, reverseSweep = "reverse sweep" }
+    /// One argument of the offending statement.
     public struct Argument: Sendable, Equatable {
+        /// The statement that defined the argument.
         public var identifier: UInt32
         /// The argument's value, or NaN where it was not kept (an input of an external statement).
         public var value: Double
+        /// The local partial derivative with respect to it: an infinite one here is usually the
+        /// culprit.
         public var partial: Double
     }
+    /// Whether the recording or the reverse sweep found it.
     public var phase: Phase
     /// The statement that defines the offending value (recording), or whose adjoint spreads a
     /// non-finite contribution (reverse sweep).
@@ -22,12 +29,16 @@ public struct NonFiniteReport: Sendable, Equatable, CustomStringConvertible {
     /// keeps every statement's name; a statement recorded with check mode off reads
     /// "unknown operation").
     public var operation: String
+    /// The statement's value.
     public var value: Double
+    /// The statement's arguments with their partials.
     public var arguments: [Argument]
     /// Reverse sweep: the adjoint of the statement when it was swept.
     public var adjoint: Double?
+    /// Where on the tape the statement is.
     public var position: TapePosition
 
+    /// A sentence naming the statement, its operation and arguments, and the phase.
     public var description: String {
         let args = arguments.map { "#\($0.identifier) = \($0.value) (∂ = \($0.partial))" }.joined(separator: ", ")
         switch phase {

@@ -20,6 +20,12 @@ extension Tape {
     /// to the end (check mode never changes a value) and `firstNonFiniteAdjoint` names the
     /// first statement, in sweep order, that sent a non-finite contribution.
     ///
+    /// - Parameters:
+    ///   - adjoints: Seeded adjoints, prepared for this tape (`prepare(for:)`); they receive
+    ///     the sweep's contributions.
+    ///   - end: Where the sweep starts; the end of the recording by default.
+    ///   - start: Where it stops; the beginning by default. Sweeping one step's range at a time
+    ///     is how checkpointing reverses a run step by step.
     /// - Complexity: O(statements + arguments between the positions).
     public func reverse(_ adjoints: AdjointVector, from end: TapePosition? = nil, to start: TapePosition = .start) {
         let end = end ?? position
@@ -74,6 +80,11 @@ extension Tape {
     /// ```swift
     /// tape.reverse(adjoints, seeding: [(y, 1.0)])
     /// ```
+    ///
+    /// - Parameters:
+    ///   - adjoints: Receives the adjoints of every statement; `adjoints[x]` of an input is
+    ///     then `Σ seed · ∂output/∂x`.
+    ///   - seeds: Outputs and their weights; seeding one output with 1 gives its gradient.
     public func reverse(_ adjoints: AdjointVector, seeding seeds: [(Tracked, Double)]) {
         adjoints.prepare(for: self)
         for (value, seed) in seeds where value.identifier != 0 {

@@ -39,6 +39,7 @@ public final class Tape {
     /// sweep into a dense `AdjointVector` only.
     @usableFromInline package var _hasExternalStatements: Bool { !externals.isEmpty }
     let _diagnostics = _TapeDiagnostics()
+    /// How the arena sizes its chunks (fixed at creation; spilling sets its own chunk size).
     public package(set) var configuration: TapeConfiguration
     var _sink: (any TapeChunkSink)?
     /// Where the sweep reads spilled chunks back into (one buffer, reused).
@@ -46,6 +47,10 @@ public final class Tape {
     var _spillError: (any Error)?
     private let recordingLock: UnsafeMutablePointer<pthread_mutex_t>
 
+    /// An empty tape whose arena starts with one chunk.
+    ///
+    /// - Parameter configuration: How chunks are sized; the default suits both one-step and
+    ///   whole-run recordings.
     public init(configuration: TapeConfiguration = .default) {
         self.configuration = configuration
         let first = _TapeChunk(
@@ -81,6 +86,11 @@ public final class Tape {
     /// Operations on tracked values inside `body` append to this tape. Recording nests: a
     /// tape recording on this thread is suspended during `body` and resumes after it. A tape
     /// records on one thread at a time; recording it from a second thread at once traps.
+    ///
+    /// - Parameter body: The computation to record; it registers its inputs with
+    ///   `registerInput(_:)` and computes on `Tracked` values.
+    /// - Returns: What `body` returns, typically its inputs and outputs for the sweep.
+    /// - Throws: Whatever `body` throws; the statements it recorded stay on the tape.
     @inlinable
     public func record<Result>(_ body: () throws -> Result) rethrows -> Result {
         let previous = _beginRecording()
@@ -116,6 +126,9 @@ public final class Tape {
     ///
     /// Inputs are the variables derivatives are taken with respect to; read their adjoints
     /// after a sweep with `adjoints[input]`.
+    ///
+    /// - Parameter value: The input's value.
+    /// - Returns: The input as a tracked value, defining the next identifier.
     @inlinable
     public func registerInput(_ value: Double) -> Tracked {
         _recorder.pointee.pushLeaf(value)

@@ -8,7 +8,8 @@ public struct TapeChunkColumns {
     /// The local partial derivatives, one per argument (external statements store more).
     public var partials: UnsafeBufferPointer<Double>
 
-    public init(
+    // Only the tape builds columns; a sink receives them.
+    package init(
         argumentCounts: UnsafeBufferPointer<UInt8>, identifiers: UnsafeBufferPointer<UInt32>,
         partials: UnsafeBufferPointer<Double>
     ) {
@@ -21,11 +22,15 @@ public struct TapeChunkColumns {
 /// Where a `TapeChunkSink` writes a chunk back for the sweep: buffers exactly as large as the
 /// columns it accepted for that segment.
 public struct TapeChunkDestination {
+    /// Room for the chunk's argument-count column.
     public var argumentCounts: UnsafeMutableBufferPointer<UInt8>
+    /// Room for the chunk's identifier column.
     public var identifiers: UnsafeMutableBufferPointer<UInt32>
+    /// Room for the chunk's partial column.
     public var partials: UnsafeMutableBufferPointer<Double>
 
-    public init(
+    // Only the tape builds destinations; a sink fills them.
+    package init(
         argumentCounts: UnsafeMutableBufferPointer<UInt8>, identifiers: UnsafeMutableBufferPointer<UInt32>,
         partials: UnsafeMutableBufferPointer<Double>
     ) {

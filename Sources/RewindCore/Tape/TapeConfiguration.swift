@@ -9,11 +9,20 @@
 /// let tape = Tape(configuration: .init(initialStatementCapacity: 64, maximumStatementCapacity: 64))
 /// ```
 public struct TapeConfiguration: Sendable, Equatable {
+    /// Statements the first chunk holds; later chunks double from here.
     public var initialStatementCapacity: Int
+    /// The most statements a chunk grows to; wider single statements still get a chunk of their
+    /// own.
     public var maximumStatementCapacity: Int
     /// Argument (identifier and partial) capacity per statement of capacity.
     public var argumentsPerStatement: Int
 
+    /// - Parameters:
+    ///   - initialStatementCapacity: Statements in the first chunk (at least 1).
+    ///   - maximumStatementCapacity: Statements at which doubling stops (at least the initial
+    ///     capacity).
+    ///   - argumentsPerStatement: Arguments reserved per statement of capacity; 2 fits elementary
+    ///     arithmetic, more suits recordings dominated by wide local Jacobians.
     public init(
         initialStatementCapacity: Int = 1 << 10,
         maximumStatementCapacity: Int = 1 << 20,
@@ -27,6 +36,8 @@ public struct TapeConfiguration: Sendable, Equatable {
         self.argumentsPerStatement = argumentsPerStatement
     }
 
+    /// Chunks from 1 024 to 2²⁰ statements, two arguments each: little memory for a one-step tape,
+    /// negligible allocation cost for a long one.
     public static let `default` = TapeConfiguration()
 
     /// Statement capacity of the chunk with index `k`.

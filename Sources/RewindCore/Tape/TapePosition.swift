@@ -19,6 +19,7 @@ public struct TapePosition: Hashable, Comparable, Sendable, CustomStringConverti
     /// Entries of the partial-derivative column of that chunk before this position.
     public var partial: Int
 
+    /// A position from its parts; ordinarily read from `Tape.position` instead of built.
     public init(chunk: Int, statement: Int, identifier: Int, partial: Int) {
         self.chunk = chunk
         self.statement = statement
@@ -29,9 +30,11 @@ public struct TapePosition: Hashable, Comparable, Sendable, CustomStringConverti
     /// The position before anything was recorded.
     public static let start = TapePosition(chunk: 0, statement: 0, identifier: 0, partial: 0)
 
+    /// Recording order: `a` was reached before `b`.
     public static func < (a: TapePosition, b: TapePosition) -> Bool {
         (a.chunk, a.statement) < (b.chunk, b.statement)
     }
 
+    /// The chunk and statement, for messages.
     public var description: String { "chunk \(chunk), statement \(statement)" }
 }

@@ -26,6 +26,7 @@ public struct TapeStatistics: Sendable, Equatable, CustomStringConvertible {
         statementCount == 0 ? 0 : Double(bytesInUse) / Double(statementCount)
     }
 
+    /// One line with the counts and bytes.
     public var description: String {
         "\(statementCount) statements, \(argumentCount) arguments, \(partialCount) partials, "
             + "\(externalStatementCount) external; \(bytesInUse) bytes in use, "

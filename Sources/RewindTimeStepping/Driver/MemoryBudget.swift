@@ -1,7 +1,4 @@
 import RewindCore
-import RewindParallel
-import RewindSchedules
-import RewindStorage
 /// A memory budget in bytes, as the user states it (`64MiB`, `4MB`, `1GiB`, `123456`).
 ///
 /// Decimal units (kB, MB, GB, TB) are powers of 1000, binary ones (KiB, MiB, GiB, TiB)
@@ -11,15 +8,28 @@ import RewindStorage
 /// let budget = try MemoryBudget(parsing: "64MiB")   // 67_108_864 bytes
 /// ```
 public struct MemoryBudget: Hashable, Sendable, CustomStringConvertible {
+    /// The budget in bytes.
     public let bytes: Int
 
+    /// A budget of `bytes` bytes.
+    ///
+    /// - Precondition: `bytes >= 0`.
     public init(bytes: Int) {
         precondition(bytes >= 0, "a budget is not negative")
         self.bytes = bytes
     }
 
+    /// A budget of `count` MiB (`count · 2²⁰` bytes).
+    ///
+    /// ```swift
+    /// let options = TimeSteppingOptions(memoryBudget: .mebibytes(64))
+    /// ```
     public static func mebibytes(_ count: Int) -> MemoryBudget { MemoryBudget(bytes: count << 20) }
 
+    /// Reads a size as a person writes it: a number with an optional unit (`64MiB`, `4MB`, `1.5GiB`, `123456`).
+    ///
+    /// - Throws: `MemoryBudgetError` for text that is not a size, a negative size, or one
+    ///   larger than `largestBytes`.
     public init(parsing text: String) throws {
         let units: [(String, Double)] = [
             ("KiB", 1024), ("MiB", 1_048_576), ("GiB", 1_073_741_824), ("TiB", 1_099_511_627_776),
@@ -46,6 +56,7 @@ public struct MemoryBudget: Hashable, Sendable, CustomStringConvertible {
         self.init(bytes: Int(bytes))
     }
 
+    /// The budget with a binary unit, one decimal (`64.0 MiB`).
     public var description: String { MemoryBudget.format(bytes) }
 
     /// The largest budget `init(parsing:)` accepts: 8 EB (2^63 bytes less what `Double` cannot
@@ -83,6 +94,7 @@ public struct MemoryBudget: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+/// Why a text is not a memory budget (`MemoryBudget.init(parsing:)`).
 public enum MemoryBudgetError: Error, CustomStringConvertible, Equatable {
     /// Not a number with an optional unit.
     case malformed(String)
@@ -91,6 +103,7 @@ public enum MemoryBudgetError: Error, CustomStringConvertible, Equatable {
     /// More bytes than a budget can hold (`MemoryBudget.largestBytes`).
     case tooLarge(String)
 
+    /// What is wrong with the text, and how to write a size.
     public var description: String {
         switch self {
         case .malformed(let text):

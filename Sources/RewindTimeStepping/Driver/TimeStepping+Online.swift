@@ -1,7 +1,5 @@
 import RewindCore
-import RewindParallel
 import RewindSchedules
-import RewindStorage
 extension TimeStepping {
     /// The gradient of a run whose length is decided by a stopping condition (a final time,
     /// a steady state), reversed with online checkpointing.
@@ -21,6 +19,17 @@ extension TimeStepping {
     ///     until: { state, _ in state.reduce(0) { $0 + $1 * $1 } < 1e-3 },
     ///     maximumSteps: 1_000_000, options: TimeSteppingOptions(strategy: .online(snapshots: 20)))
     /// ```
+    ///
+    /// - Parameters:
+    ///   - problem: the step function and objective.
+    ///   - initialState: `x₀`, `problem.stateCount` finite values.
+    ///   - parameters: `p`, `problem.parameterCount` finite values.
+    ///   - stop: asked about each new state and its step number; true ends the run there.
+    ///   - maximumSteps: the run ends here if `stop` never answers true; memory is planned for it.
+    ///   - options: budget, block length, check mode, progress; the strategy must be
+    ///     `.online` or `.auto`.
+    /// - Throws: `TimeSteppingError` for bad input or a budget too small, and
+    ///   `.lengthUnknownNeedsOnline` for a strategy other than `.online` or `.auto`.
     @inlinable
     public static func gradient<P: TimeSteppingProblem>(
         of problem: P, initialState: [Double], parameters: [Double],
@@ -38,13 +47,13 @@ extension TimeStepping {
         case .online(let snapshots): requested = snapshots
         case .auto: requested = nil
         default:
-            preconditionFailure("a run with a stopping condition is reversed with the online schedule (.online or .auto)")
+            throw TimeSteppingError.lengthUnknownNeedsOnline(strategy: options.strategy.description)
         }
         // The number of steps is unknown: plan as if it were the maximum, which bounds memory.
         let plan = try RunPlanner.plan(
             strategy: .online(snapshots: requested), budget: options.memoryBudget, steps: maximumSteps,
             stateCount: problem.stateCount, sample: sample, stepsPerBlock: options.stepsPerBlock)
-        let runStarted = monotonicSeconds()
+        let run = PlannedRun(workspace: workspace, sample: sample, plan: plan, started: started)
         let blockLength = plan.stepsPerBlock
         let executor = CheckpointExecutor(
             problem: problem, initialState: initialState, parameters: parameters, steps: maximumSteps,
@@ -93,16 +102,13 @@ extension TimeStepping {
         }
         executor.endForward(steps: steps)
         try executor.run(schedule.reversal(steps: block + 1))
-        var result = finish(executor, strategy: "online")
+        var result = executor.result(strategy: .online)
+        result.report.complete(run)
         result.report.optimalForwardSteps =
             blockLength * RevolveSchedule.minimumAdvances(steps: block + 1, snapshots: plan.snapshots)
-        result.report.stepsPerBlock = blockLength
         result.report.plan = "online with \(plan.snapshots) snapshots"
             + (blockLength > 1 ? " over blocks of \(blockLength) steps" : "")
             + "; \(steps) steps decided by the stopping condition"
-        result.report.runSeconds = monotonicSeconds() - runStarted
-        result.report.seconds = monotonicSeconds() - started
-        result.report.peakResidentBytes = ProcessMemory.peakResidentBytes
         options.progress?(1)
         return result
     }

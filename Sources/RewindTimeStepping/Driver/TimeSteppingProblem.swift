@@ -1,7 +1,4 @@
 import RewindCore
-import RewindParallel
-import RewindSchedules
-import RewindStorage
 /// A time-stepping simulation `x_{n+1} = F(x_n, p)` with an objective, written once for every
 /// scalar type so that Rewind can run it on `Double` (fast advances) and record it on
 /// `Tracked` (the one step being reversed).
@@ -34,7 +31,9 @@ public protocol TimeSteppingProblem {
 }
 
 extension TimeSteppingProblem {
+    /// No running cost unless a problem declares one.
     public var hasRunningCost: Bool { false }
+    /// Zero: a problem without a running cost needs not write one.
     public func runningCost<S: SimulationScalar>(_ state: [S], parameters: [S]) -> S { 0 }
 }
 

@@ -1,7 +1,5 @@
 import RewindCore
-import RewindParallel
 import RewindSchedules
-import RewindStorage
 /// Carries out a checkpointing schedule on a time-stepping problem: advances run on `Double`,
 /// each reversed block of steps is recorded on one reused tape and swept at once.
 ///
@@ -286,12 +284,12 @@ package final class CheckpointExecutor<Problem: TimeSteppingProblem> {
         let reverseStarted = timed ? monotonicSeconds() : 0
         recordSeconds += weight * (reverseStarted - recordStarted)
         if endsRun { objective = recording.objective!.value }
-        recording.reverse(
+        // A lost spilled chunk ends the run here (the sweep throws it), not after recomputing
+        // the rest of the run; a chunk lost while recording is thrown just as well.
+        try recording.reverse(
             on: tape, adjoints: adjoints, paged: pagedAdjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
             parameterAdjoint: &parameterAdjoint)
         if timed { reverseSeconds += weight * (monotonicSeconds() - reverseStarted) }
-        // A lost spilled chunk ends the run here, not after recomputing the rest of it.
-        if let error = tape.spillError { throw error }
         if _slowPath(checksFinite), let found = recording.nonFinite(on: tape, firstStep: first) {
             throw TimeSteppingError.nonFiniteInRun(step: found.step, report: found.report)
         }

@@ -1,7 +1,6 @@
 import RewindCore
 import RewindParallel
 import RewindSchedules
-import RewindStorage
 /// Reversing recorded steps for several seeds at once: the recording is made once and swept
 /// once per seed (concurrently, see `_SeedSweeper`), each seed carrying its own state and
 /// parameter adjoints from segment to segment.

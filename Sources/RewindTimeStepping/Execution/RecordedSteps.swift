@@ -1,7 +1,4 @@
 import RewindCore
-import RewindParallel
-import RewindSchedules
-import RewindStorage
 /// Steps of a time-stepping problem recorded on a tape, ready to be reversed.
 ///
 /// Every strategy reverses through this one type: store-all records all steps in one
@@ -168,14 +165,17 @@ package struct RecordedSteps {
     /// state's and the running sum's too, the objective's is 1 when it is recorded here):
     /// the adjoints of the initial state and the parameters.
     @inlinable
-    func reversedFromScratch(on tape: Tape, adjoints: AdjointVector) -> (state: [Double], parameters: [Double]) {
+    func reversedFromScratch(on tape: Tape, adjoints: AdjointVector) throws -> (state: [Double], parameters: [Double]) {
         var stateAdjoint = [Double](repeating: 0, count: stateLeaves.count)
         var parameterAdjoint = [Double](repeating: 0, count: parameterLeaves.count)
         var sumAdjoint = 0.0
         reverse(
             on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
             parameterAdjoint: &parameterAdjoint)
-        if _slowPath(tape.spillError != nil) { Self.poison(&stateAdjoint, &parameterAdjoint, &sumAdjoint) }
+        if _slowPath(tape.spillError != nil) {
+            Self.poison(&stateAdjoint, &parameterAdjoint, &sumAdjoint)
+            try tape.throwSpillError()
+        }
         return (stateAdjoint, parameterAdjoint)
     }
 
@@ -186,7 +186,7 @@ package struct RecordedSteps {
     func reverse(
         on tape: Tape, adjoints: AdjointVector, paged: PagedAdjointVector?, stateAdjoint: inout [Double],
         sumAdjoint: inout Double, parameterAdjoint: inout [Double]
-    ) {
+    ) throws {
         if let paged, !tape._hasExternalStatements {
             reverse(
                 on: tape, paged: paged, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
@@ -196,7 +196,10 @@ package struct RecordedSteps {
                 on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
                 parameterAdjoint: &parameterAdjoint)
         }
-        if _slowPath(tape.spillError != nil) { Self.poison(&stateAdjoint, &parameterAdjoint, &sumAdjoint) }
+        if _slowPath(tape.spillError != nil) {
+            Self.poison(&stateAdjoint, &parameterAdjoint, &sumAdjoint)
+            try tape.throwSpillError()
+        }
     }
 
     /// A sweep that lost a spilled chunk has not finished: its adjoints become NaN, so that

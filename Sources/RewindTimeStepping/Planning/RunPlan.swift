@@ -1,7 +1,4 @@
 import RewindCore
-import RewindParallel
-import RewindSchedules
-import RewindStorage
 /// How a time-stepping gradient will run, as `RunPlanner` chose it from the budget and a
 /// timed sample: the strategy, snapshots, block length, spilling, and the predicted advances,
 /// time and memory. `summary` is the one line a report shows.

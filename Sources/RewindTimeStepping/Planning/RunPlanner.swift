@@ -1,5 +1,4 @@
 import RewindCore
-import RewindParallel
 import RewindSchedules
 import RewindStorage
 /// Chooses how to run a time-stepping gradient inside a memory budget (a `RunPlan`), from a measured

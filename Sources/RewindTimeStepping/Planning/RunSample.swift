@@ -1,6 +1,4 @@
 import RewindCore
-import RewindParallel
-import RewindSchedules
 import RewindStorage
 /// What the planner knows of a problem before a run: one step recorded and timed, a block of
 /// steps recorded and timed (when blocks can pay), and primal steps timed.
@@ -110,7 +108,8 @@ package struct RunSample {
                 recorded.rerecord(
                     problem, on: tape, state: initialState, parameters: parameters, steps: count, runningSum: 0,
                     endsRun: endsRun)
-                recorded.reverse(
+                // Timing only, on a tape that does not spill here: no chunk can be lost.
+                try? recorded.reverse(
                     on: tape, adjoints: adjoints, paged: paged, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
                     parameterAdjoint: &parameterAdjoint)
                 return count
@@ -232,11 +231,10 @@ package struct RunSample {
         let chunkStatements = max(256, min(1 << 14, budget / (4 * RunPlanner.spillBufferChunks * bytesPerStatement)))
         tape.enableSpilling(to: try SpillStore(directory: directory), statementsPerChunk: chunkStatements)
         defer { tape.disableSpilling() }
-        _ = RecordedSteps.record(
+        _ = try RecordedSteps.record(
             problem, on: tape, state: initialState, parameters: parameters, steps: sampledSteps, runningSum: 0,
             endsRun: false
         ).reversedFromScratch(on: tape, adjoints: adjoints)
-        if let error = tape.spillError { throw error }
         recordSpillCost(tape.spillStatistics)
     }
 

@@ -1,7 +1,4 @@
 import RewindCore
-import RewindParallel
-import RewindSchedules
-import RewindStorage
 /// The objective of a time-stepping run and its gradient.
 public struct GradientResult: Sendable {
     /// J, bitwise equal to the `Double` primal's.
@@ -15,79 +12,12 @@ public struct GradientResult: Sendable {
     /// Check mode, store-all: where a NaN or infinity entered (the run throws it).
     @usableFromInline package var nonFinite: (step: Int, report: String)?
 
+    /// A result from its parts (the driver makes them; tests and wrappers may too).
     public init(objective: Double, initialStateGradient: [Double], parameterGradient: [Double], report: RunReport) {
         self.objective = objective
         self.initialStateGradient = initialStateGradient
         self.parameterGradient = parameterGradient
         self.report = report
-    }
-}
-
-/// How a run was carried out, with measured figures.
-public struct RunReport: Sendable, Codable, Equatable {
-    public var strategy: String
-    public var snapshotsInMemory: Int
-    public var snapshotsOnDisk: Int
-    /// Evaluations of the step function other than the one taped evaluation per step.
-    public var forwardSteps: Int
-    /// The fewest such evaluations any schedule with these snapshots needs.
-    public var optimalForwardSteps: Int
-    /// Steps recorded on a tape (each exactly once).
-    public var tapedSteps: Int
-    /// Steps recorded together on one tape by a checkpointed run (its schedule runs over
-    /// blocks of this many steps); 1 for classic step-by-step revolve and for store-all.
-    public var stepsPerBlock: Int
-    /// The largest tape (columns and external data) held at once.
-    public var peakTapeBytes: Int
-    public var spilledBytes: Int
-    public var compressedBytes: Int
-    /// Per column and per phase, when anything spilled.
-    public var spill: SpillReport?
-    /// Peak resident memory of the process (`VmHWM`), measured.
-    public var peakResidentBytes: Int
-    /// Wall time of the whole call: sampling, planning and the run.
-    public var seconds: Double
-    /// Wall time of the run the plan predicts (after sampling and planning).
-    public var runSeconds: Double
-    /// Seconds spent recording steps on tapes (all taped steps).
-    public var recordSeconds: Double
-    /// Seconds spent in reverse sweeps.
-    public var reverseSeconds: Double
-    /// Seconds spent advancing (untaped primal steps from snapshots).
-    public var advanceSeconds: Double
-    /// Seconds of one primal step on `Double`, timed by the planner's sample: the yardstick
-    /// for the gradient's cost (`runSeconds / (primalSecondsPerStep · steps)`).
-    public var primalSecondsPerStep: Double
-    /// Statements and bytes in use of the largest tape recorded.
-    public var tapeStatements: Int
-    public var tapeBytesInUse: Int
-    /// The plan made before the run, as one line.
-    public var plan: String
-    /// Predicted seconds for the run, from a timed sample of the step (0 when not predicted).
-    public var predictedSeconds: Double
-
-    public init(strategy: String) {
-        self.strategy = strategy
-        snapshotsInMemory = 0
-        snapshotsOnDisk = 0
-        forwardSteps = 0
-        optimalForwardSteps = 0
-        tapedSteps = 0
-        stepsPerBlock = 1
-        peakTapeBytes = 0
-        spilledBytes = 0
-        compressedBytes = 0
-        peakResidentBytes = 0
-        seconds = 0
-        runSeconds = 0
-        recordSeconds = 0
-        reverseSeconds = 0
-        advanceSeconds = 0
-        primalSecondsPerStep = 0
-        tapeStatements = 0
-        tapeBytesInUse = 0
-        plan = ""
-        predictedSeconds = 0
     }
 }
 
@@ -115,6 +45,9 @@ public enum TimeSteppingError: Error, CustomStringConvertible, Equatable {
     /// The plan is predicted to take `seconds`, more than the `limit` the options set
     /// (`TimeSteppingOptions.maximumPredictedSeconds`).
     case predictedTooLong(seconds: Double, limit: Double, evaluations: Int, plan: String)
+    /// A run whose length a stopping condition decides can only be reversed by the online
+    /// schedule (`.online` or `.auto`), not by `strategy`.
+    case lengthUnknownNeedsOnline(strategy: String)
 
     /// What is wrong, with its figures, and no advice.
     public var summary: String {
@@ -147,6 +80,9 @@ public enum TimeSteppingError: Error, CustomStringConvertible, Equatable {
             return "this run is predicted to take \(TimeSteppingError.duration(seconds, distinctFrom: limit)) "
                 + "(\(evaluations) step evaluations; plan: \(plan)), more than the limit of "
                 + TimeSteppingError.duration(limit, distinctFrom: seconds)
+        case .lengthUnknownNeedsOnline(let strategy):
+            return "a run whose length a stopping condition decides is reversed by the online schedule; "
+                + "strategy \(strategy) needs the number of steps in advance"
         case .storeAllDoesNotFit(let budget, let needed):
             return "store-all needs about \(MemoryBudget.format(needed, distinctFrom: budget)) but the budget is "
                 + MemoryBudget.format(budget, distinctFrom: needed)
@@ -165,6 +101,7 @@ public enum TimeSteppingError: Error, CustomStringConvertible, Equatable {
         case .storeAllDoesNotFit: return .checkpointOrRaiseBudget
         case .tooManyEvaluations: return .fewerSteps
         case .predictedTooLong: return .shorterRun
+        case .lengthUnknownNeedsOnline: return .onlineStrategy
         case .invalidSteps, .wrongLength, .nonFinite, .nonFiniteInRun: return nil
         }
     }

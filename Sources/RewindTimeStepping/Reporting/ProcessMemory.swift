@@ -1,7 +1,4 @@
 import RewindCore
-import RewindParallel
-import RewindSchedules
-import RewindStorage
 import CRewindSupport
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,4 @@
 import RewindCore
-import RewindParallel
-import RewindSchedules
 import RewindStorage
 /// What a run's spilling did, in its report: bytes and compression per column, and where the
 /// time went (the waiting times are the part of the I/O the computation did not hide).
@@ -11,30 +9,41 @@ import RewindStorage
 /// }
 /// ```
 public struct SpillReport: Sendable, Codable, Equatable {
+    /// One column of the spilled tapes or snapshots (argument counts, identifiers, partials, states).
     public struct Column: Sendable, Codable, Equatable {
+        /// The column's name.
         public var column: String
+        /// Bytes before compression.
         public var rawBytes: Int
+        /// Bytes on disk.
         public var compressedBytes: Int
         /// raw / compressed.
         public var compressionRatio: Double
     }
 
+    /// Segments (tape chunks or snapshots) written, and read back.
     public var segmentsWritten: Int
+    /// Segments read back.
     public var segmentsRead: Int
+    /// Per column, in a fixed order.
     public var columns: [Column]
     /// Compressed bytes on disk per spilled tape statement (0 when only snapshots spilled).
     public var bytesPerStatement: Double
     /// On the computing thread: transforming columns before compression, and undoing the
     /// transforms into the tape's buffers after decompression.
     public var secondsStaging: Double
+    /// Undoing the transforms into the tape's buffers after decompression (computing thread).
     public var secondsRestoring: Double
     /// On the I/O queue, overlapping the computation.
     public var secondsCompressing: Double
+    /// Decompressing segments read back (I/O queue, overlapping the computation).
     public var secondsDecompressing: Double
     /// Time the computation waited for the writer, and for segments to come back.
     public var secondsWaitingForWrites: Double
+    /// Time the computation waited for segments to come back.
     public var secondsWaitingForReads: Double
 
+    /// The report of a spill store's statistics.
     public init(_ statistics: SpillStatistics) {
         segmentsWritten = statistics.segmentsWritten
         segmentsRead = statistics.segmentsRead

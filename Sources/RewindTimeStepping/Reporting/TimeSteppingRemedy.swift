@@ -17,6 +17,8 @@ public enum TimeSteppingRemedy: Equatable, Sendable, CustomStringConvertible {
     case fewerSteps
     /// Reverse fewer steps, raise the budget (fewer recomputations) or the time limit.
     case shorterRun
+    /// A run whose length is decided as it goes needs the online schedule (or auto).
+    case onlineStrategy
 
     public var description: String {
         switch self {
@@ -36,6 +38,8 @@ public enum TimeSteppingRemedy: Equatable, Sendable, CustomStringConvertible {
         case .shorterRun:
             return "reverse fewer steps, raise `TimeSteppingOptions.memoryBudget`, "
                 + "or raise `TimeSteppingOptions.maximumPredictedSeconds`"
+        case .onlineStrategy:
+            return "use `CheckpointStrategy.online` or `.auto`"
         }
     }
 

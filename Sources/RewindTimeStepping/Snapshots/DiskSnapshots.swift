@@ -1,6 +1,4 @@
 import RewindCore
-import RewindParallel
-import RewindSchedules
 import RewindStorage
 /// The slow level of two-level checkpointing: snapshots kept on disk, LZ4-compressed, in a
 /// private spill directory that is removed when the run ends (or fails, or is interrupted).

@@ -1,7 +1,4 @@
 import RewindCore
-import RewindParallel
-import RewindSchedules
-import RewindStorage
 /// Snapshot slots in memory: one contiguous block of `slots × stateCount` doubles, allocated
 /// for the schedule's number of slots (and grown only if a schedule uses more).
 ///

@@ -1,14 +1,15 @@
 import RewindCore
 import RewindParallel
-import RewindSchedules
-import RewindStorage
 import Dispatch
 
 /// One member of an ensemble: a simulation's own initial state and parameters.
 public struct EnsembleMember: Hashable, Sendable {
+    /// The member's `x₀`.
     public var initialState: [Double]
+    /// The member's `p`.
     public var parameters: [Double]
 
+    /// A member with its own initial state and parameters.
     public init(initialState: [Double], parameters: [Double]) {
         self.initialState = initialState
         self.parameters = parameters

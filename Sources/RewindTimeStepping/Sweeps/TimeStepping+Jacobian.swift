@@ -1,7 +1,6 @@
 import RewindCore
 import RewindParallel
 import RewindSchedules
-import RewindStorage
 /// The Jacobian of a time-stepping run's final state, and what the run did.
 public struct JacobianResult: Sendable {
     /// The final-state indices, one per row.
@@ -16,8 +15,10 @@ public struct JacobianResult: Sendable {
     /// Threads and the sweep mode actually used (`auto` resolved, SIMD refused for tapes with
     /// external statements).
     public var threads: Int
+    /// The sweep mode used: `auto` resolved; SIMD lanes are refused for tapes with external statements.
     public var sweepMode: SweepMode
 
+    /// A result from its parts (the driver makes them).
     public init(
         rows: [Int], jacobian: [[Double]], finalState: [Double], report: RunReport, threads: Int, sweepMode: SweepMode
     ) {
@@ -71,6 +72,7 @@ extension TimeStepping {
         // of every row would otherwise allocate gigabytes before refusing).
         try checkJacobianBudget(options.memoryBudget, stateCount: n, parameterCount: p, rows: rows?.count ?? n)
         let rows = rows ?? Array(0..<n)
+        let started = monotonicSeconds()
         let tape = Tape()
         let sample = RunSample.measure(
             problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
@@ -79,7 +81,7 @@ extension TimeStepping {
             strategy: options.strategy, budget: options.memoryBudget, steps: steps, stateCount: n,
             parameterCount: p, lanes: rows.count, parallel: parallel, sample: sample,
             maximumSeconds: options.maximumPredictedSeconds)
-        let runStarted = monotonicSeconds()
+        let run = PlannedRun(workspace: TimeSteppingWorkspace(tape: tape), sample: sample, plan: plan, started: started)
 
         let lanes = rows.count
         let stateAdjoints = UnsafeMutablePointer<Double>.allocate(capacity: lanes * n)
@@ -104,10 +106,12 @@ extension TimeStepping {
             recorded.reverse(
                 on: tape, sweeper: sweeper, lanes: lanes, stateAdjoints: stateAdjoints,
                 parameterAdjoints: parameterAdjoints)
-            report = RunReport(strategy: "store-all")
+            report = RunReport(strategy: .storeAll)
             report.tapedSteps = steps
             report.peakTapeBytes = tape.reservedByteCount + sweeper.byteCount
         case .revolve(let snapshots), .online(let snapshots):
+            let isOnline: Bool
+            if case .online = plan.strategy { isOnline = true } else { isOnline = false }
             let executor = CheckpointExecutor(
                 problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
                 adjoints: AdjointVector())
@@ -122,7 +126,7 @@ extension TimeStepping {
                     parameterAdjoints: parameterAdjoints)
                 executor.peakTapeBytes = max(executor.peakTapeBytes, tape.reservedByteCount + sweeper.byteCount)
             }
-            if case .online = plan.strategy {
+            if isOnline {
                 var schedule = OnlineSchedule(snapshots: snapshots ?? plan.snapshots)
                 for step in 0..<(steps - 1) {
                     for action in schedule.forwardActions(atStep: step) {
@@ -135,19 +139,12 @@ extension TimeStepping {
                     RevolveSchedule(steps: steps, snapshots: snapshots ?? plan.snapshots), reversingWith: reverseStep)
             }
             precondition(executor.nextReverse == -1, "the schedule ended before reversing every step")
-            report = RunReport(strategy: plan.strategy.description)
-            report.snapshotsInMemory = executor.peakSlots
-            report.forwardSteps = executor.advances
-            report.tapedSteps = executor.tapedSteps
-            report.peakTapeBytes = executor.peakTapeBytes
+            report = RunReport(strategy: isOnline ? .online : .revolve, executor: executor)
             report.optimalForwardSteps = plan.predictedAdvances
         default:
             throw ParallelError.unsupportedStrategy(plan.strategy.description)
         }
-        report.plan = plan.summary
-        report.predictedSeconds = plan.predictedSeconds
-        report.seconds = monotonicSeconds() - runStarted
-        report.peakResidentBytes = ProcessMemory.peakResidentBytes
+        report.complete(run)
         options.progress?(1)
 
         let jacobian = (0..<lanes).map { lane in

@@ -65,15 +65,15 @@ struct BudgetTests {
             // One byte below the minimum is refused, the minimum itself is accepted.
             #expect(throws: TimeSteppingError.self) { try self.run(.auto, budget: minimum - 1) }
             let result = try run(.auto, budget: minimum)
-            #expect(result.report.strategy == "revolve")
+            #expect(result.report.strategy == .revolve)
             #expect(result.report.snapshotsInMemory == 1)
         }
     }
 
     @Test func autoPicksStoreAllWhenItFitsAndRevolveWhenNot() throws {
-        #expect(try run(.auto, budget: 1 << 30).report.strategy == "store-all")
+        #expect(try run(.auto, budget: 1 << 30).report.strategy == .storeAll)
         let tight = try run(.auto, budget: 200_000)
-        #expect(tight.report.strategy == "revolve")
+        #expect(tight.report.strategy == .revolve)
         #expect(tight.report.peakTapeBytes < 200_000)
         #expect(tight.report.forwardSteps == tight.report.optimalForwardSteps)
     }
@@ -140,7 +140,7 @@ struct BudgetTests {
         // Store-all would need some 10 MB; a quarter of a mebibyte holds blocks and snapshots.
         let budget = 256 << 10
         let result = try runOscillator(.auto, budget: budget, steps: 100_000)
-        #expect(result.report.strategy == "revolve")
+        #expect(result.report.strategy == .revolve)
         #expect(result.report.stepsPerBlock > 1)
         #expect(result.report.forwardSteps == result.report.optimalForwardSteps)
         #expect(result.report.tapedSteps == 100_000)

@@ -83,4 +83,27 @@ struct OnlineStoppingTests {
             options: TimeSteppingOptions(strategy: .online(snapshots: 4)))
         #expect(result.report.tapedSteps == 37)
     }
+
+    /// A stopping condition with a strategy that needs the step count in advance is a
+    /// caller's mistake the library reports (it used to trap).
+    @Test(arguments: [CheckpointStrategy.storeAll, .revolve(snapshots: 3), .spill, .twoLevel(memorySnapshots: 2, diskSnapshots: 2)])
+    func aStrategyThatNeedsTheStepCountIsRefusedWithAnError(strategy: CheckpointStrategy) {
+        #expect(throws: TimeSteppingError.lengthUnknownNeedsOnline(strategy: strategy.description)) {
+            try TimeStepping.gradient(
+                of: problem, initialState: x0, parameters: p, until: { _, _ in false }, maximumSteps: 10,
+                options: TimeSteppingOptions(strategy: strategy))
+        }
+    }
+
+    /// The report of a run of unknown length is filled by the same pipeline as the others.
+    @Test func theReportOfARunOfUnknownLengthIsComplete() throws {
+        let result = try TimeStepping.gradient(
+            of: problem, initialState: x0, parameters: p, until: stop, maximumSteps: 10_000,
+            options: TimeSteppingOptions(strategy: .online(snapshots: 3)))
+        #expect(result.report.strategy == .online)
+        #expect(result.report.primalSecondsPerStep > 0)
+        #expect(result.report.seconds >= result.report.runSeconds && result.report.runSeconds > 0)
+        #expect(result.report.peakResidentBytes > 0)
+        #expect(result.report.plan.contains("decided by the stopping condition"))
+    }
 }

@@ -19,7 +19,7 @@ private struct AllModes {
 }
 
 private protocol StableFunction {
-    func callAsFunction<S: StablePrimitives>(_ x: [S]) -> S
+    func callAsFunction<S: SimulationScalar>(_ x: [S]) -> S
 }
 
 private func evaluate<F: StableFunction>(_ f: F, at point: [Double]) -> AllModes {
@@ -52,34 +52,34 @@ private func expect<F: StableFunction>(
 }
 
 private struct Norm: StableFunction {
-    func callAsFunction<S: StablePrimitives>(_ x: [S]) -> S { S.norm(x) }
+    func callAsFunction<S: SimulationScalar>(_ x: [S]) -> S { S.norm(x) }
 }
 private struct Norm2: StableFunction {
-    func callAsFunction<S: StablePrimitives>(_ x: [S]) -> S { S.norm(x[0], x[1]) }
+    func callAsFunction<S: SimulationScalar>(_ x: [S]) -> S { S.norm(x[0], x[1]) }
 }
 /// `√(x·x)`: the composite whose derivative the square-root policy decides at 0.
 private struct RootOfSquare: StableFunction {
     var policy: SquareRootDerivativeAtZero
-    func callAsFunction<S: StablePrimitives>(_ x: [S]) -> S { S.sqrt(x[0] * x[0], derivativeAtZero: policy) }
+    func callAsFunction<S: SimulationScalar>(_ x: [S]) -> S { S.sqrt(x[0] * x[0], derivativeAtZero: policy) }
 }
 private struct SquareRoot: StableFunction {
     var policy: SquareRootDerivativeAtZero
-    func callAsFunction<S: StablePrimitives>(_ x: [S]) -> S { S.sqrt(x[0], derivativeAtZero: policy) }
+    func callAsFunction<S: SimulationScalar>(_ x: [S]) -> S { S.sqrt(x[0], derivativeAtZero: policy) }
 }
 private struct XLogX: StableFunction {
-    func callAsFunction<S: StablePrimitives>(_ x: [S]) -> S { S.xlogx(x[0]) }
+    func callAsFunction<S: SimulationScalar>(_ x: [S]) -> S { S.xlogx(x[0]) }
 }
 private struct XLogY: StableFunction {
-    func callAsFunction<S: StablePrimitives>(_ x: [S]) -> S { S.xlogy(x[0], x[1]) }
+    func callAsFunction<S: SimulationScalar>(_ x: [S]) -> S { S.xlogy(x[0], x[1]) }
 }
 private struct Sinc: StableFunction {
-    func callAsFunction<S: StablePrimitives>(_ x: [S]) -> S { S.sinc(x[0]) }
+    func callAsFunction<S: SimulationScalar>(_ x: [S]) -> S { S.sinc(x[0]) }
 }
 private struct LogSumExp: StableFunction {
-    func callAsFunction<S: StablePrimitives>(_ x: [S]) -> S { S.logSumExp(x) }
+    func callAsFunction<S: SimulationScalar>(_ x: [S]) -> S { S.logSumExp(x) }
 }
 private struct Softplus: StableFunction {
-    func callAsFunction<S: StablePrimitives>(_ x: [S]) -> S { S.softplus(x[0]) }
+    func callAsFunction<S: SimulationScalar>(_ x: [S]) -> S { S.softplus(x[0]) }
 }
 
 @Suite("Stable primitives at and near their singular points")

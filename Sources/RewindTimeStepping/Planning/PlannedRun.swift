@@ -1,0 +1,82 @@
+import RewindCore
+import RewindStorage
+
+/// Stage one of every run (plan → execute → report): the inputs checked, the step sampled
+/// and timed, and the plan chosen — everything decided before the first step of the run.
+///
+/// `gradient`, `gradient(until:)` and `jacobian` each make one (they sample and plan
+/// differently: a run of unknown length plans for its maximum, a Jacobian charges its rows'
+/// adjoints), then execute it and complete the report the same way
+/// (`RunReport.complete(_:)`).
+@usableFromInline
+package struct PlannedRun {
+    /// Where the run records.
+    @usableFromInline package let workspace: TimeSteppingWorkspace
+    /// The timed sample the plan was made from.
+    @usableFromInline package let sample: RunSample
+    /// The plan.
+    @usableFromInline package let plan: RunPlan
+    /// When the call began (sampling and planning included in the report's `seconds`).
+    @usableFromInline package let started: Double
+    /// When the run itself began: after sampling and planning.
+    @usableFromInline package let runStarted: Double
+
+    @usableFromInline
+    package init(workspace: TimeSteppingWorkspace, sample: RunSample, plan: RunPlan, started: Double) {
+        self.workspace = workspace
+        self.sample = sample
+        self.plan = plan
+        self.started = started
+        runStarted = monotonicSeconds()
+    }
+
+    /// Plans a gradient of `steps` steps: checks the inputs and the spill directory, refuses
+    /// a budget below the states of one step before allocating anything large, samples the
+    /// step, and plans (measuring a block's memory when the plan tapes blocks).
+    ///
+    /// - Throws: `TimeSteppingError` for bad input or a budget the run cannot fit,
+    ///   `SpillError` for an unusable spill directory.
+    @inlinable
+    package static func gradient<P: TimeSteppingProblem>(
+        _ problem: P, initialState: [Double], parameters: [Double], steps: Int, options: TimeSteppingOptions
+    ) throws -> PlannedRun {
+        try TimeStepping.validate(
+            problem, initialState: initialState, parameters: parameters, steps: steps,
+            allowingNonFiniteParameters: options.checksFinite)
+        if let block = options.stepsPerBlock, block < 1 { throw TimeSteppingError.invalidStepsPerBlock(block) }
+        let started = monotonicSeconds()
+        if let parent = options.spillDirectory {
+            // Refuse an unusable spill directory before running, not when the first spill comes.
+            try SpillDirectory(parent: parent, prefix: "rewind-probe").remove()
+        }
+        // A floor that needs no sample: the states and leaves of one recorded step. Where that
+        // floor is large and the budget below it, refuse before allocating a sample step that
+        // would itself blow the budget; small problems are sampled, which gives the exact minimum.
+        let floor = RunPlanner.stateArrayBytes(stateCount: problem.stateCount)
+        if options.memoryBudget.bytes < floor && floor > RunPlanner.largeStateBytes {
+            throw TimeSteppingError.budgetTooSmall(
+                budget: options.memoryBudget.bytes, minimum: floor,
+                shortfall: .statesAlone(withCallerArrays: false))
+        }
+        let workspace = options.workspace ?? TimeSteppingWorkspace()
+        workspace.tape.checksFinite = false
+        var sample = try RunSample.measure(
+            problem, initialState: initialState, parameters: parameters, steps: steps, options: options,
+            workspace: workspace, floor: floor)
+        func makePlan() throws -> RunPlan {
+            try RunPlanner.plan(
+                strategy: options.strategy, budget: options.memoryBudget, steps: steps,
+                stateCount: problem.stateCount, sample: sample, diskAllowed: options.spillDirectory != nil,
+                stepsPerBlock: options.stepsPerBlock, maximumSeconds: options.maximumPredictedSeconds)
+        }
+        var plan = try makePlan()
+        if plan.stepsPerBlock > 1 {
+            // Charge the block's memory as measured, not as estimated.
+            sample.measureBlockMemory(
+                problem, steps: plan.stepsPerBlock, initialState: initialState, parameters: parameters,
+                tape: workspace.tape, adjoints: workspace.adjoints)
+            plan = try makePlan()
+        }
+        return PlannedRun(workspace: workspace, sample: sample, plan: plan, started: started)
+    }
+}
