@@ -195,7 +195,7 @@ func interrupt(_ s: Suite, signal number: Int32, name: String, attempts: Int = 6
     }
     return .known("\(clean)/\(attempts) killed by \(name) as documented, but \(raced.count) (signal after \(raced.joined(separator: ", "))) "
         + "exited with status 1 and \"\(firstRaceLine ?? "")\" instead of "
-        + "\(128 + number): the cleanup thread (_SpillCleanup.waitForSignal) removes the directory before re-raising, and the "
+        + "\(128 + number): the CLI's handler (SignalHandling) removes the directory before re-raising, and the "
         + "still-running sweep's next DiskSnapshots.store fails and exits first. Spill dir empty every time (no leak).")
 }
 

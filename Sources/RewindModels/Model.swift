@@ -61,7 +61,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case .unknownModel(let name):
             return "unknown model '\(name)'; the models are \(ModelCatalog.names.joined(separator: ", "))"
         case .fixedSize(let model):
-            return "model '\(model)' has a fixed size; leave out --size"
+            return "model '\(model)' has a fixed size; make it without a size"
         case .unknownParameter(let model, let name, let allowed):
             return "model '\(model)' has no parameter '\(name)'; its parameters are \(allowed.joined(separator: ", "))"
         case .malformedParameter(let text):

@@ -1,3 +1,5 @@
+import CRewindSupport
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -5,23 +7,20 @@ import Darwin
 #endif
 import Synchronization
 
-/// A private directory for spill files that removes itself: on `remove()`, on deinit, at `exit`,
-/// and on every signal whose default action ends the process and that a handler can catch
-/// (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGVTALRM, SIGPROF,
-/// SIGXCPU, SIGXFSZ). What no handler can see — SIGKILL, a crash, power loss — is mended by the
-/// next run: each directory holds an owner file locked (`flock`) for the life of the process,
-/// and creating a directory first removes the directories under the same parent whose owner
-/// file is no longer locked (``removeStaleDirectories(under:)``).
+/// A private directory for spill files that removes itself: on `remove()`, on deinit and at
+/// `exit`. A process killed by a signal leaves its directories behind unless its own signal
+/// handler calls ``removeLiveDirectories()`` (async-signal-safe): the library installs no signal
+/// handler, because a process's signals belong to the program (the `rewind` CLI installs one).
+/// What no handler can see — SIGKILL, a crash, power loss, a program without a handler — is
+/// mended by the next run: each directory holds an owner file locked (`flock`) for the life of
+/// the process, and creating a directory first removes the directories under the same parent
+/// whose owner file is no longer locked (``removeStaleDirectories(under:)``).
 ///
 /// Invariants: the directory is created by `mkdtemp` (a fresh unique name, mode 0700) under a
 /// parent that was checked to exist, be a directory and be writable; every file in it was created
 /// by this object with `O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC`, mode 0600, so no other user can read
 /// the data and no symlink planted in advance can redirect a write. While the object is alive it is
-/// listed in a process-wide registry; the first directory created installs handlers for those
-/// signals (only where the disposition is still the default, and for SIGQUIT also over the Swift
-/// runtime's backtracer, which prints a backtrace and lets the run go on) that remove every listed
-/// directory and then re-raise the signal with the default action, so the process ends with the
-/// conventional status 128 + signal number.
+/// listed in a process-wide registry that a signal handler can read (`rewind_spill_registry.h`).
 ///
 /// ```swift
 /// let directory = try SpillDirectory()                      // under $TMPDIR, or /tmp
@@ -157,15 +156,17 @@ public final class SpillDirectory: Sendable {
     /// The full path of a file in this directory.
     package func filePath(_ name: String) -> String { path + "/" + name }
 
-    /// The SIGINT or SIGTERM whose clean-up is under way, or nil. A command that meets an error
-    /// while this is set should wait for the signal to end the process (the error is most
-    /// likely the removed directory) rather than report it.
-    public static var terminatingSignal: Int32? {
-        let signo = _SpillCleanup.terminatingSignal
-        return signo == 0 ? nil : signo
+    /// Removes every live spill directory of this process, files and all, ignoring errors.
+    ///
+    /// Async-signal-safe (it reads a table of plain bytes and makes system calls: open,
+    /// getdents64, unlinkat, rmdir), so a program's handler for a signal that ends the process
+    /// can call it before re-raising the signal; the library installs no handler itself. The
+    /// `SpillDirectory` objects are not told: call it only when the process is about to end.
+    public static func removeLiveDirectories() {
+        rewind_spill_remove_live()
     }
 
-    /// Whether ``remove()`` has run (or a signal handler removed the directory).
+    /// Whether ``remove()`` has run.
     public var isRemoved: Bool { state.contents.withLock { $0.removed } }
 
     /// The files created and not yet removed, sorted.
@@ -254,6 +255,8 @@ final class _SpillDirectoryState: Sendable {
         var removed = false
         /// The locked owner file's descriptor, -1 when it could not be made (a mocked filesystem).
         var ownerLock: Int32 = -1
+        /// The directory's slot in the signal-safe registry, -1 when not listed.
+        var registrySlot: Int32 = -1
     }
 
     let path: String
@@ -267,8 +270,8 @@ final class _SpillDirectoryState: Sendable {
     }
 
     func remove() throws {
-        let (firstError, isRemoved): (SpillError?, Bool) = contents.withLock { contents in
-            guard !contents.removed else { return (nil, true) }
+        let firstError: SpillError? = contents.withLock { contents in
+            guard !contents.removed else { return nil }
             var firstError: SpillError?
             for name in contents.files.sorted() {
                 let full = path + "/" + name
@@ -308,47 +311,26 @@ final class _SpillDirectoryState: Sendable {
             case .failure(let e) where e.rawValue == ENOENT: contents.removed = true
             case .failure(let e): if firstError == nil { firstError = .from(e, operation: "rmdir", path: path) }
             }
-            return (firstError, contents.removed)
+            if contents.removed {
+                _SpillCleanup.unregister(slot: contents.registrySlot)
+                contents.registrySlot = -1
+            }
+            return firstError
         }
-        if isRemoved { _SpillCleanup.unregister(self) }
         if let firstError { throw firstError }
     }
 }
 
 // MARK: - Process-wide cleanup
 
-/// The write end of the self-pipe the signal handler writes to; -1 until installed.
-/// A plain global of trivial type so the handler touches no Swift runtime machinery.
-nonisolated(unsafe) private var _spillSignalPipeWriteEnd: Int32 = -1
-
-/// The signal handler: async-signal-safe, it only writes the signal number to the pipe (and keeps
-/// errno intact). The cleanup thread does the real work outside signal context.
-private let _spillSignalHandler: @convention(c) (Int32) -> Void = { signo in
-    let saved = errno
-    var byte = UInt8(truncatingIfNeeded: signo)
-    _ = write(_spillSignalPipeWriteEnd, &byte, 1)
-    errno = saved
-}
-
-/// The registry of live spill directories, and the SIGINT/SIGTERM and `atexit` cleanup.
+/// The registry of live spill directories, the `exit` cleanup and the stale-directory sweep.
 ///
-/// Why a self-pipe and a thread instead of removing files in the handler: removal walks Swift
-/// collections and takes locks, none of which is async-signal-safe. The handler writes one byte;
-/// a dedicated thread blocked on the pipe removes the directories and then restores the default
-/// action and re-raises, so the exit status stays the conventional 128 + signal number.
+/// The registry is the C table of `rewind_spill_registry.h`, not a Swift collection: a signal
+/// handler reads it (``SpillDirectory/removeLiveDirectories()``), and nothing a handler may call
+/// can take a lock or allocate.
 enum _SpillCleanup {
     private static let lock = _SpillLock()
-    nonisolated(unsafe) private static var live: [ObjectIdentifier: _SpillDirectoryState] = [:]
-    nonisolated(unsafe) private static var installed = false
-    /// The signals handled: those whose default action ends the process and that a handler can
-    /// catch without the process being broken (crashes are left to the stale-directory sweep).
-    static let signals: [Int32] = [
-        SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ,
-    ]
-    /// Signals whose existing handler is replaced: on Linux the Swift runtime's backtracer holds
-    /// SIGQUIT, prints a backtrace and lets the process run on (exit 0 after a `kill -QUIT`).
-    static let replacesHandler: Set<Int32> = [SIGQUIT]
-
+    nonisolated(unsafe) private static var exitCleanupInstalled = false
     nonisolated(unsafe) private static var staleParentsSwept: Set<String> = []
     nonisolated(unsafe) private static var staleRemovedPaths: [String] = []
 
@@ -361,93 +343,25 @@ enum _SpillCleanup {
     static var staleRemoved: [String] { lock.withLock { staleRemovedPaths } }
 
     static func register(_ state: _SpillDirectoryState) {
+        let slot = rewind_spill_registry_add(state.path)
+        state.contents.withLock { $0.registrySlot = slot }
         lock.withLock {
-            live[ObjectIdentifier(state)] = state
-            if !installed {
-                installed = true
-                install()
-            }
+            guard !exitCleanupInstalled else { return }
+            exitCleanupInstalled = true
+            atexit { rewind_spill_remove_live() }
         }
     }
 
-    static func unregister(_ state: _SpillDirectoryState) {
-        _ = lock.withLock { live.removeValue(forKey: ObjectIdentifier(state)) }
+    static func unregister(slot: Int32) {
+        rewind_spill_registry_remove(slot)
     }
 
     /// The paths of the directories still registered (for tests and diagnostics).
-    static var livePaths: [String] { lock.withLock { live.values.map(\.path).sorted() } }
-
-    /// Removes every registered directory, ignoring errors: it runs while the process is ending.
-    static func removeAll() {
-        let states = lock.withLock { Array(live.values) }
-        for state in states { try? state.remove() }
-    }
-
-    /// Called once, under `lock`.
-    private static func install() {
-        atexit { _SpillCleanup.removeAll() }
-
-        var ends: [Int32] = [-1, -1]
-        guard pipe(&ends) == 0 else { return }   // no pipe, no signal cleanup; deinit and atexit remain
-        _ = fcntl(ends[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(ends[1], F_SETFD, FD_CLOEXEC)
-        // A full pipe must never block the handler; one pending byte is enough to trigger cleanup.
-        _ = fcntl(ends[1], F_SETFL, fcntl(ends[1], F_GETFL) | O_NONBLOCK)
-        readEnd = ends[0]
-        _spillSignalPipeWriteEnd = ends[1]
-
-        var thread = pthread_t()
-        let started = pthread_create(&thread, nil, { _ in
-            _SpillCleanup.waitForSignal()
-            return nil
-        }, nil)
-        guard started == 0 else { return }
-        pthread_detach(thread)
-
-        for signo in signals {
-            var old = sigaction()
-            guard sigaction(signo, nil, &old) == 0 else { continue }
-            // Respect an ignored signal (nohup, background jobs) and a handler someone else installed.
-            let ignored = (old.sa_flags & SA_SIGINFO) == 0
-                && unsafeBitCast(old.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
-            let isDefault = old.__sigaction_handler.sa_handler == nil && (old.sa_flags & SA_SIGINFO) == 0
-            guard isDefault || (replacesHandler.contains(signo) && !ignored) else { continue }
-            var action = sigaction()
-            action.__sigaction_handler.sa_handler = _spillSignalHandler
-            sigemptyset(&action.sa_mask)
-            action.sa_flags = SA_RESTART
-            sigaction(signo, &action, nil)
-        }
-    }
-
-    nonisolated(unsafe) private static var readEnd: Int32 = -1
-    /// The SIGINT or SIGTERM being handled, or 0.
-    nonisolated(unsafe) static var terminatingSignal: Int32 = 0
-
-    private static func waitForSignal() {
-        while true {
-            var byte: UInt8 = 0
-            let n = read(readEnd, &byte, 1)
-            if n == 1 {
-                let signo = Int32(byte)
-                // Announce the termination before removing the directories: a run that now
-                // fails on a removed directory must wait for the signal, not report an error.
-                terminatingSignal = signo
-                removeAll()
-                signal(signo, SIG_DFL)
-                // This thread inherited the signal mask of whichever thread created it, which may
-                // block the signal; unblock it here so the re-raised signal takes effect now.
-                var set = sigset_t()
-                sigemptyset(&set)
-                sigaddset(&set, signo)
-                pthread_sigmask(SIG_UNBLOCK, &set, nil)
-                raise(signo)
-                // The default action of SIGINT and SIGTERM ends the process; if it somehow did not:
-                _exit(128 + signo)
-            }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
-        }
+    static var livePaths: [String] {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        return (0..<Int32(REWIND_SPILL_REGISTRY_SLOTS)).compactMap { slot in
+            rewind_spill_registry_path(slot, &buffer, buffer.count) != 0 ? String(cString: buffer) : nil
+        }.sorted()
     }
 }
 

@@ -6,6 +6,9 @@ import Darwin
 
 /// A failure of the spill layer: what went wrong, on which path, and what the user can do about it.
 ///
+/// `summary` says what went wrong and `remedy` what to change, as data, so that a front end
+/// can say it in its own terms; `description` joins them in the library's terms.
+///
 /// Every case names the file or directory involved, so a message is actionable on its own.
 /// Errors raised on the background I/O queue that writes spill files are kept and surface at
 /// the next operation (for a tape: `Tape.spillError`, thrown by `throwSpillError()` and by the
@@ -17,7 +20,7 @@ import Darwin
 ///     // ... record, sweep ...
 ///     try tape.throwSpillError()
 /// } catch let error as SpillError {
-///     print(error)   // "no space left ... free space or pass --spill-dir ..."
+///     print(error)   // "no space left for spill file '…'; free space, …"
 /// }
 /// ```
 public enum SpillError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -71,63 +74,73 @@ public enum SpillError: Error, CustomStringConvertible, Equatable, Sendable {
         }
     }
 
-    /// The message for the user: what went wrong, the path, and what to do about it.
-    public var description: String {
+    /// What went wrong and where, without advice.
+    public var summary: String {
         switch self {
         case let .io(errno, operation, path):
-            return "spill I/O failed: \(operation) on '\(path)': \(SpillIO.Errno(rawValue: errno)); "
-                + "check the filesystem or pass --spill-dir on another one"
+            return "spill I/O failed: \(operation) on '\(path)': \(SpillIO.Errno(rawValue: errno))"
         case let .diskFull(path):
-            return "no space left for spill file '\(path)'; free space, raise --memory-budget "
-                + "so less is spilled, or pass --spill-dir on a larger filesystem"
+            return "no space left for spill file '\(path)'"
         case let .permissionDenied(path):
-            return "permission denied for '\(path)' (or the filesystem is read-only); "
-                + "pass --spill-dir with a directory you can write"
+            return "permission denied for '\(path)' (or the filesystem is read-only)"
         case let .directoryMissing(path):
-            return "spill directory parent '\(path)' does not exist; create it or pass --spill-dir "
-                + "(or set TMPDIR) to an existing directory"
+            return "spill directory parent '\(path)' does not exist"
         case let .notADirectory(path):
-            return "spill directory parent '\(path)' is not a directory; pass --spill-dir "
-                + "(or set TMPDIR) to a directory"
+            return "spill directory parent '\(path)' is not a directory"
         case let .truncated(path, expected, actual):
             return "spill file '\(path)' is truncated: expected \(expected) bytes, found \(actual); "
                 + "the disk may have filled up or another process changed the file; rerun the computation"
         case let .unexpectedFileSize(path, expected, actual):
-            return "spill file '\(path)' has \(actual) bytes where its header says \(expected); "
-                + "another process changed it; rerun with a private --spill-dir"
+            return "spill file '\(path)' has \(actual) bytes where its header says \(expected); another process changed it"
         case let .badMagic(path):
-            return "'\(path)' is not a Rewind spill file (bad magic bytes); "
-                + "another process overwrote it; rerun with a private --spill-dir"
+            return "'\(path)' is not a Rewind spill file (bad magic bytes); another process overwrote it"
         case let .unsupportedVersion(path, found, supported):
             return "spill file '\(path)' has format version \(found), this build reads version \(supported); "
                 + "spill files do not outlive a run, so delete it and rerun"
         case let .headerChecksumMismatch(path):
             return "spill file '\(path)' has a corrupt header (checksum mismatch); "
-                + "the storage is unreliable or the file was modified; rerun, preferably on another --spill-dir"
+                + "the storage is unreliable or the file was modified"
         case let .corruptHeader(path, detail):
             return "spill file '\(path)' has an invalid header: \(detail); rerun the computation"
         case let .unexpectedSegment(path, expected, found):
-            return "spill file '\(path)' holds segment \(found) where segment \(expected) was expected; "
-                + "the file was replaced; rerun with a private --spill-dir"
+            return "spill file '\(path)' holds segment \(found) where segment \(expected) was expected; the file was replaced"
         case let .columnMismatch(path, segment, column, detail):
             return "spill file '\(path)', segment \(segment), column \(column): \(detail); "
                 + "the reader must ask for the columns that were written (a bug in the caller, please report it)"
         case let .checksumMismatch(path, segment, column):
-            return "spill file '\(path)', segment \(segment), column \(column): checksum mismatch, "
-                + "the data changed on disk; rerun, preferably on another --spill-dir"
+            return "spill file '\(path)', segment \(segment), column \(column): checksum mismatch, the data changed on disk"
         case let .corruptFrame(path, segment, column, detail):
-            return "spill file '\(path)', segment \(segment), column \(column): corrupt LZ4 frame (\(detail)); "
-                + "rerun, preferably on another --spill-dir"
+            return "spill file '\(path)', segment \(segment), column \(column): corrupt LZ4 frame (\(detail))"
         case let .compressionFailed(path, detail):
-            return "compressing spill file '\(path)' failed: \(detail); free memory or raise --memory-budget"
+            return "compressing spill file '\(path)' failed: \(detail)"
         case let .replayedFile(path, expectedWrite, foundWrite):
             let found = foundWrite.map { "write \($0) of this run" } ?? "another run or process"
             return "spill file '\(path)' is an intact but stale copy (from \(found), where write \(expectedWrite) "
-                + "was expected): another process put an old file back; rerun with a private --spill-dir"
+                + "was expected): another process put an old file back"
         case let .segmentNotWritten(segment, directory):
             return "segment \(segment) was never spilled to '\(directory)' (a bug in the caller, please report it)"
         case let .directoryRemoved(path):
             return "spill directory '\(path)' was already removed; create a new SpillDirectory"
         }
+    }
+
+    /// What the caller can change, or nil where `summary` already says it (rerun, report a bug).
+    public var remedy: SpillRemedy? {
+        switch self {
+        case .io: return .useAnotherFilesystem
+        case .diskFull: return .freeSpace
+        case .permissionDenied: return .useWritableDirectory
+        case .directoryMissing: return .useExistingDirectory
+        case .notADirectory: return .useADirectory
+        case .unexpectedFileSize, .badMagic, .unexpectedSegment, .replayedFile: return .usePrivateDirectory
+        case .headerChecksumMismatch, .checksumMismatch, .corruptFrame: return .useAnotherDirectory
+        case .compressionFailed: return .freeMemory
+        case .truncated, .unsupportedVersion, .corruptHeader, .columnMismatch, .segmentNotWritten, .directoryRemoved:
+            return nil
+        }
+    }
+
+    public var description: String {
+        remedy.map { "\(summary); \($0)" } ?? summary
     }
 }

@@ -36,8 +36,7 @@ struct CheckCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Largest relative gap between tangent and reverse mode in the dot-product test.")
     var maxDotProductError = DerivativeCheck.Thresholds().dotProductRelativeError
 
-    @Flag(help: "Print one JSON object on stdout and nothing else.")
-    var json = false
+    @OptionGroup var output: OutputOptions
 
     mutating func validate() throws {
         guard [2, 4, 6].contains(order) else { throw ValidationError("--order must be 2, 4 or 6 (got \(order))") }
@@ -58,7 +57,8 @@ struct CheckCommand: ParsableCommand {
             // Before the initial state is built: the check records store-all in the default budget.
             try TimeStepping.checkBudgetHoldsStates(TimeSteppingOptions().memoryBudget, stateCount: model.stateCount)
         } catch let error as TimeSteppingError {
-            throw CommandFailure(error.description)
+            // The check has no --memory-budget to raise (`ErrorMessages` would advise it).
+            throw CommandFailure("check runs in the default budget: \(error.summary); check a smaller --size")
         }
         let thresholds = DerivativeCheck.Thresholds(
             finiteDifferenceSafetyFactor: finiteDifferenceSafetyFactor, taylorMinimumRate: minTaylorRate,
@@ -70,13 +70,12 @@ struct CheckCommand: ParsableCommand {
         } catch TimeSteppingError.storeAllDoesNotFit(let budget, let needed) {
             // The check has no --strategy: it always records the whole run on one tape.
             throw CommandFailure(
-                "check records the whole run on one tape, which needs about \(MemoryBudget.format(needed)), more than "
-                    + "its \(MemoryBudget.format(budget)); check fewer --steps or a smaller --size")
-        } catch let error as TimeSteppingError {
-            throw CommandFailure(error.description)
+                "check records the whole run on one tape, which needs about "
+                    + "\(MemoryBudget.format(needed, distinctFrom: budget)), more than its "
+                    + "\(MemoryBudget.format(budget, distinctFrom: needed)); check fewer --steps or a smaller --size")
         }
-        let output = CheckOutput(model: model, parameters: parameters, steps: steps, seed: seed, report: report)
-        print(json ? try JSONOutput.encode(output) : output.text())
+        let checkOutput = CheckOutput(model: model, parameters: parameters, steps: steps, seed: seed, report: report)
+        print(output.json ? try JSONOutput.encode(checkOutput) : checkOutput.text())
         if !report.passed {
             for failure in report.failures {
                 FileHandle.standardError.write(Data("check failed: \(failure)\n".utf8))

@@ -7,37 +7,30 @@ extension GradientCommand {
     /// `rewind gradient MODEL --ensemble K [--threads T]`: K members from the model's initial
     /// state, member m with the first parameter scaled by (1 + 0.01·m), differentiated
     /// concurrently, each with its own tape and an equal share of --memory-budget.
-    func runEnsemble(
-        _ model: any Model, parameters: [Double], steps: Int, count: Int, strategy: CheckpointStrategy,
-        budget: MemoryBudget, maximumPredictedSeconds: Double?
-    ) throws {
+    ///
+    /// Members run with the strategy and the limits; the spill directory, blocks and the
+    /// non-finite check are single-run options.
+    func runEnsemble(_ model: any Model, parameters: [Double], steps: Int, count: Int) throws {
         let members = EnsembleMember.scalingFirstParameter(
             initialState: model.initialState(), parameters: parameters, count: count)
-        var options = TimeSteppingOptions(strategy: strategy, memoryBudget: budget)
-        options.maximumPredictedSeconds = maximumPredictedSeconds
+        let options = limits.timeSteppingOptions(strategy: checkpointing.checkpointStrategy)
+        let threads = limits.threads
         let started = Date()
-        let results: [GradientResult]
-        do {
-            results = try runEnsembleGradients(model, members: members, steps: steps, options: options, threads: threads)
-        } catch let error as TimeSteppingError {
-            throw CommandFailure(error.description)
-        } catch let error as ParallelError {
-            throw CommandFailure(error.description)
-        }
-        let output = EnsembleOutput(
+        let results = try runEnsembleGradients(model, members: members, steps: steps, options: options, threads: threads)
+        let ensembleOutput = EnsembleOutput(
             ensemble: count, threads: threads, seconds: Date().timeIntervalSince(started),
             rule: "member m scales \(type(of: model).parameterNames.first ?? "the first parameter") by (1 + 0.01·m)",
             members: zip(members, results).map {
                 GradientOutput(model: model, parameters: $0.parameters, steps: steps, result: $1)
             })
-        if json {
+        if output.json {
             // Streamed member by member, each gradient number by number (see `GradientOutput`).
-            var skeleton = output
+            var skeleton = ensembleOutput
             skeleton.members = []
             var memberError: Error?
             let written = try JSONOutput.stream(skeleton, replacingEmptyArrayAt: "members") { stream in
                 stream.write("[")
-                for (index, member) in output.members.enumerated() where memberError == nil {
+                for (index, member) in ensembleOutput.members.enumerated() where memberError == nil {
                     if index > 0 { stream.write(",") }
                     do { try member.writeJSON(into: &stream) } catch { memberError = error }
                 }
@@ -48,11 +41,11 @@ extension GradientCommand {
                 throw CommandFailure("cannot write the JSON output to stdout: \(String(cString: strerror(errno)))")
             }
         } else {
-            for (m, member) in output.members.enumerated() {
+            for (m, member) in ensembleOutput.members.enumerated() {
                 print("member \(m):")
                 print(member.text(for: model))
             }
-            print("ensemble: \(count) members on \(threads) thread(s) in \(String(format: "%.3f", output.seconds)) s; \(output.rule)")
+            print("ensemble: \(count) members on \(threads) thread(s) in \(String(format: "%.3f", ensembleOutput.seconds)) s; \(ensembleOutput.rule)")
         }
         for (m, result) in results.enumerated() {
             if let warning = NonFiniteWarning.gradient(

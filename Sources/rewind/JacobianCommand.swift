@@ -19,42 +19,16 @@ struct JacobianCommand: ParsableCommand {
         valueName: "LIST"))
     var rows: String?
 
-    @Option(parsing: .unconditional, help: "Threads for the reverse sweeps.")
-    var threads: Int = 1
+    @Option(parsing: .unconditional, help: "How the rows are reversed (jacobian has no disk tier).")
+    var strategy: JacobianStrategyName = .auto
 
-    @Option(parsing: .unconditional, help: "Memory Rewind may use for the run, e.g. 64MiB, 4MB, 1GiB.")
-    var memoryBudget: String = "1GiB"
+    @Option(parsing: .unconditional, help: "How seeds share a sweep (results are the same).")
+    var sweep: SweepMode = .auto
 
-    @Option(
-        parsing: .unconditional,
-        help: ArgumentHelp(
-            "Refuse, before it starts, a run the plan predicts to take longer than this (default one week; inf for no limit).",
-            valueName: "SECONDS"))
-    var maxPredictedSeconds: Double = CommandLimits.defaultMaximumPredictedSeconds
-
-    @Option(parsing: .unconditional, help: "auto, store-all, revolve or online.")
-    var strategy: String = "auto"
-
-    @Option(parsing: .unconditional, help: "How seeds share a sweep: auto, scalar, simd4 or simd8 (results are the same).")
-    var sweep: String = "auto"
-
-    @Flag(help: "Print one JSON object on stdout and nothing else.")
-    var json = false
+    @OptionGroup var limits: RunLimitOptions
+    @OptionGroup var output: OutputOptions
 
     mutating func validate() throws {
-        try CommandLimits.validateThreads(threads)
-        do { _ = try MemoryBudget(parsing: memoryBudget) } catch let error as MemoryBudgetError {
-            throw ValidationError(error.description)
-        }
-        try CommandLimits.validateMaximumPredictedSeconds(maxPredictedSeconds)
-        guard ["auto", "store-all", "revolve", "online"].contains(strategy) else {
-            throw ValidationError(
-                "--strategy must be auto, store-all, revolve or online (got '\(CommandLineChecks.shortened(strategy))')")
-        }
-        guard SweepMode(rawValue: sweep) != nil else {
-            throw ValidationError(
-                "--sweep must be auto, scalar, simd4 or simd8 (got '\(CommandLineChecks.shortened(sweep))')")
-        }
         if let rows {
             let model = try selection.make().model
             _ = try JacobianCommand.parseRows(rows, of: model)
@@ -64,46 +38,26 @@ struct JacobianCommand: ParsableCommand {
     func run() throws {
         let (model, parameters, steps) = try selection.make()
         let rowRanges = try rows.map { try JacobianCommand.parseRows($0, of: model) }
-        do {
-            // Before the initial state and the row list exist: the rows' carried adjoints
-            // alone can exceed any budget (every row of heat2d 4096² is 4.5 PB).
-            try TimeStepping.checkJacobianBudget(
-                try MemoryBudget(parsing: memoryBudget), stateCount: model.stateCount,
-                parameterCount: model.parameterCount,
-                rows: rowRanges.map(JacobianCommand.rowCount) ?? model.stateCount)
-        } catch let error as TimeSteppingError {
-            throw CommandFailure(error.description)
-        }
+        // Before the initial state and the row list exist: the rows' carried adjoints
+        // alone can exceed any budget (every row of heat2d 4096² is 4.5 PB).
+        try TimeStepping.checkJacobianBudget(
+            limits.memoryBudget, stateCount: model.stateCount, parameterCount: model.parameterCount,
+            rows: rowRanges.map(JacobianCommand.rowCount) ?? model.stateCount)
         let rowIndices = rowRanges.map(JacobianCommand.expand)
-        let chosen: CheckpointStrategy
-        switch strategy {
-        case "store-all": chosen = .storeAll
-        case "revolve": chosen = .revolve(snapshots: nil)
-        case "online": chosen = .online(snapshots: nil)
-        default: chosen = .auto
-        }
-        let progress = ProgressBar(enabled: isatty(2) != 0, label: "\(selection.model) jacobian")
-        var options = TimeSteppingOptions(
-            strategy: chosen, memoryBudget: try MemoryBudget(parsing: memoryBudget), progress: progress.update)
-        options.maximumPredictedSeconds = CommandLimits.limit(maxPredictedSeconds)
-        let parallel = ParallelOptions(threads: threads, sweepMode: SweepMode(rawValue: sweep)!)
+        let progress = ProgressBar(label: "\(selection.model) jacobian")
+        let options = limits.timeSteppingOptions(strategy: strategy.checkpointStrategy, progress: progress.update)
+        let parallel = ParallelOptions(threads: limits.threads, sweepMode: sweep)
         let result: JacobianResult
         do {
+            defer { progress.finish() }
             result = try runJacobian(
                 model, parameters: parameters, steps: steps, rows: rowIndices, options: options, parallel: parallel)
-        } catch let error as TimeSteppingError {
-            progress.finish()
-            throw CommandFailure(error.description)
-        } catch let error as ParallelError {
-            progress.finish()
-            throw CommandFailure(error.description)
         }
-        progress.finish()
-        let output = JacobianOutput(model: model, steps: steps, result: result)
-        if json {
-            try output.streamJSON()
+        let jacobian = JacobianOutput(model: model, steps: steps, result: result)
+        if output.json {
+            try jacobian.streamJSON()
         } else {
-            print(output.text())
+            print(jacobian.text())
         }
         if let warning = NonFiniteWarning.jacobian(result.jacobian) { fputs("warning: \(warning)\n", stderr) }
     }

@@ -28,7 +28,8 @@ struct ModelSelection: ParsableArguments {
         }
         if let size {
             if type.defaultSize == nil {
-                throw ValidationError(ModelError.fixedSize(model: model).description)
+                // The library's words say "without a size"; the flag that gives one is the CLI's.
+                throw ValidationError("model '\(model)' has a fixed size; leave out --size")
             }
             guard size >= 3 else { throw ValidationError("--size must be at least 3 (got \(size))") }
             guard size <= 1 << 15 else {

@@ -10,7 +10,8 @@ final class ProgressBar {
     private var lastPercent = -1
     private var drawn = false
 
-    init(enabled: Bool, label: String) {
+    /// `enabled` by default exactly when stderr is a terminal.
+    init(enabled: Bool = isatty(2) != 0, label: String) {
         self.enabled = enabled
         self.label = label
     }

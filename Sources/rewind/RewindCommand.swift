@@ -22,6 +22,7 @@ struct RewindCommand: ParsableCommand {
         // Resident memory must follow the plan: large buffers mapped on their own, returned
         // when freed (see `ProcessMemory.keepLargeBlocksMapped`).
         ProcessMemory.keepLargeBlocksMapped()
+        SignalHandling.install()
         let arguments = Array(CommandLine.arguments.dropFirst())
         let json = CommandLineChecks.asksForJSON(arguments)
         do {
@@ -29,7 +30,7 @@ struct RewindCommand: ParsableCommand {
                 // ArgumentParser would keep the last value without a word.
                 throw ValidationError(CommandLineChecks.repeatedOptionMessage(repeated))
             }
-            var command = try parseAsRoot(arguments)
+            var command = try parseArguments(arguments)
             try command.run()
             for path in SpillDirectory.staleDirectoriesRemoved {
                 fputs("note: removed \(path): the spill directory of an earlier run that was killed or crashed\n", stderr)
@@ -39,9 +40,10 @@ struct RewindCommand: ParsableCommand {
                 throw CommandFailure("cannot write to standard output: \(String(cString: strerror(errno)))")
             }
         } catch {
-            if let signo = SpillDirectory.terminatingSignal {
-                // SIGINT/SIGTERM removed the spill directories and is about to end the process
-                // with its conventional status; the error is a consequence, not the news.
+            if SignalHandling.terminatingSignal != 0 {
+                let signo = SignalHandling.terminatingSignal
+                // A signal removed the spill directories and is about to end the process with
+                // its conventional status; the error is a consequence, not the news.
                 sleep(2)
                 Glibc._exit(128 + signo)
             }
@@ -54,13 +56,27 @@ struct RewindCommand: ParsableCommand {
             let code = status.rawValue == 0 ? 1 : status.rawValue
             // ExitCode alone (`check` found a failing check) follows a report already printed.
             if !(error is ExitCode) {
-                let message = self.message(for: error)
+                // An engine error names the flags that fix it (`ErrorMessages`).
+                let message = (ErrorMessages.message(for: error) ?? self.message(for: error))
                     .split(separator: "\n", omittingEmptySubsequences: true)
                     .joined(separator: "; ")
                 fputs("Error: \(message)\n", stderr)
                 if json { ErrorOutput.print(message: message, exitCode: code) }
             }
             Glibc.exit(code)
+        }
+    }
+
+    /// `parseAsRoot`, with a refused typed value reported in the CLI's words (`ArgumentRefusal`)
+    /// rather than ArgumentParser's generic "The value '…' is invalid".
+    static func parseArguments(_ arguments: [String]) throws -> ParsableCommand {
+        do {
+            return try parseAsRoot(arguments)
+        } catch {
+            if exitCode(for: error) == .validationFailure, let reason = ArgumentRefusal.reason {
+                throw ValidationError(reason)
+            }
+            throw error
         }
     }
 }

@@ -16,8 +16,7 @@ struct ScheduleCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Write the schedule as an SVG picture to this file.")
     var svg: String?
 
-    @Flag(help: "Print one JSON object on stdout and nothing else.")
-    var json = false
+    @OptionGroup var output: OutputOptions
 
     mutating func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1 (got \(steps))") }
@@ -54,11 +53,11 @@ struct ScheduleCommand: ParsableCommand {
                 throw CommandFailure("the SVG picture: \(error.description)")
             }
         }
-        let output = Output(
+        let summary = Output(
             steps: steps, snapshots: snapshots, advances: advances, optimalAdvances: optimum,
             repetitions: schedule.repetitions, counted: counted)
-        if json {
-            print(try JSONOutput.encode(output))
+        if output.json {
+            print(try JSONOutput.encode(summary))
         } else {
             print("revolve: \(steps) steps, \(snapshots) snapshots")
             print("advances: \(advances)\(counted ? "" : " (from the closed form)") — optimum \(optimum)")

@@ -16,7 +16,8 @@ func rewind(_ arguments: String...) throws -> CommandResult {
     try rewind(arguments)
 }
 
-func rewind(_ arguments: [String]) throws -> CommandResult {
+/// Runs `rewind` with `arguments`; `environment` adds to (or replaces in) the test's own.
+func rewind(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
     let buildDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     let executable = buildDirectory.appendingPathComponent("rewind")
     guard FileManager.default.isExecutableFile(atPath: executable.path) else {
@@ -26,6 +27,9 @@ func rewind(_ arguments: [String]) throws -> CommandResult {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out

@@ -3,6 +3,8 @@
 
 #include <stdint.h>
 
+#include "rewind_spill_registry.h"
+
 // The recording tape of the current thread.
 //
 // Swift has no thread-local storage of its own on Linux. A C11 `_Thread_local` pointer read

@@ -63,9 +63,15 @@ public struct MemoryBudget: Hashable, Sendable, CustomStringConvertible {
     /// tell apart), about 7.1 EiB or 7275 PiB; `Int` counts the bytes.
     public static let largestBytes = 8.0e18
 
-    /// Bytes in the largest binary unit that keeps the number readable.
+    /// Bytes in the largest binary unit that keeps the number readable, to one decimal.
     /// `Int.max` is what a saturated count (more bytes than `Int` holds) reads as.
     public static func format(_ bytes: Int) -> String {
+        format(bytes, rounding: .toNearestOrAwayFromZero)
+    }
+
+    /// `format(bytes)` with the decimal rounded by `rounding`: `.up` gives a figure that a
+    /// budget of that size is sure to cover.
+    public static func format(_ bytes: Int, rounding: FloatingPointRoundingRule) -> String {
         if bytes == .max { return "more than 8 EiB" }
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
         var value = Double(bytes)
@@ -75,8 +81,16 @@ public struct MemoryBudget: Hashable, Sendable, CustomStringConvertible {
             unit += 1
         }
         if unit == 0 { return "\(bytes) B" }
-        let rounded = (value * 10).rounded() / 10
+        let rounded = (value * 10).rounded(rounding) / 10
         return "\(rounded) \(units[unit])"
+    }
+
+    /// `format(bytes)`, with the exact count added (`4.0 MiB (4194000 bytes)`) when `format`
+    /// would print `other` the same way: two sizes a message compares must not read as equal.
+    public static func format(_ bytes: Int, distinctFrom other: Int) -> String {
+        let text = format(bytes)
+        guard bytes != other, bytes != .max, text == format(other), !text.hasSuffix(" B") else { return text }
+        return "\(text) (\(bytes) bytes)"
     }
 }
 

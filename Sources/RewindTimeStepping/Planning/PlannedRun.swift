@@ -56,7 +56,7 @@ package struct PlannedRun {
         if options.memoryBudget.bytes < floor && floor > RunPlanner.largeStateBytes {
             throw TimeSteppingError.budgetTooSmall(
                 budget: options.memoryBudget.bytes, minimum: floor,
-                detail: "the states and leaves of one recorded step alone need that much, so the minimum is higher still")
+                shortfall: .statesAlone(withCallerArrays: false))
         }
         let workspace = options.workspace ?? TimeSteppingWorkspace()
         workspace.tape.checksFinite = false

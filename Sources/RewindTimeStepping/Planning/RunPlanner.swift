@@ -270,8 +270,7 @@ package enum RunPlanner {
                 return .failure(
                     .budgetTooSmall(
                         budget: budget.bytes, minimum: needed,
-                        detail: "a spilled store-all tape still keeps the adjoints of every statement in memory "
-                            + "(\(MemoryBudget.format(adjointBytes))); use --strategy revolve or two-level for less"))
+                        shortfall: .spilledStoreAll(adjointBytes: adjointBytes)))
             }
             var plan = storeAll
             plan.strategy = .spill
@@ -311,8 +310,8 @@ package enum RunPlanner {
             guard budget.bytes >= needed else {
                 throw TimeSteppingError.budgetTooSmall(
                     budget: budget.bytes, minimum: needed,
-                    detail: "one recorded step needs \(MemoryBudget.format(workingSet)) and \(inMemory) snapshot(s) of "
-                        + "\(MemoryBudget.format(snapshotBytes))")
+                    shortfall: .stepAndSnapshots(
+                        stepsPerBlock: 1, workingSetBytes: workingSet, snapshots: inMemory, snapshotBytes: snapshotBytes))
             }
             return try twoLevelPlan(memory: min(inMemory, steps), disk: disk)
         case .spill:
@@ -358,9 +357,7 @@ package enum RunPlanner {
                 guard budget.bytes >= pagedMinimum else {
                     throw TimeSteppingError.budgetTooSmall(
                         budget: budget.bytes, minimum: pagedMinimum,
-                        detail: "even with its tape spilled to disk and its adjoints paged, one step needs "
-                            + "\(MemoryBudget.format(pagedUntaped)) for its states and its inputs' adjoints, plus "
-                            + "chunk buffers and two snapshots of \(MemoryBudget.format(snapshotBytes))")
+                        shortfall: .pagedStep(residentBytes: pagedUntaped, snapshotBytes: snapshotBytes))
                 }
                 let chunkBytes = max(
                     minimumChunk, (budget.bytes - pagedUntaped - 2 * snapshotBytes) / (spillBufferChunks + 1))
@@ -372,8 +369,8 @@ package enum RunPlanner {
             guard budget.bytes >= minimum else {
                 throw TimeSteppingError.budgetTooSmall(
                     budget: budget.bytes, minimum: minimum,
-                    detail: "one recorded step needs \(MemoryBudget.format(workingSet)) and a snapshot "
-                        + "\(MemoryBudget.format(snapshotBytes))")
+                    shortfall: .stepAndSnapshots(
+                        stepsPerBlock: 1, workingSetBytes: workingSet, snapshots: 1, snapshotBytes: snapshotBytes))
             }
             let inMemory = available / snapshotBytes
             var chosen: RunPlan
@@ -408,10 +405,9 @@ package enum RunPlanner {
             guard budget.bytes >= needed else {
                 throw TimeSteppingError.budgetTooSmall(
                     budget: budget.bytes, minimum: requested == nil && length == 1 ? minimum : needed,
-                    detail: "one recorded \(length == 1 ? "step" : "block of \(length) steps") needs "
-                        + "\(MemoryBudget.format(blockWorkingSet)) and "
-                        + "\(requested == nil ? 1 : min(snapshots, blocks)) snapshot(s) of "
-                        + "\(MemoryBudget.format(snapshotBytes))")
+                    shortfall: .stepAndSnapshots(
+                        stepsPerBlock: length, workingSetBytes: blockWorkingSet,
+                        snapshots: requested == nil ? 1 : min(snapshots, blocks), snapshotBytes: snapshotBytes))
             }
             guard let plan = revolvePlan(snapshots: snapshots, stepsPerBlock: length, online: online) else {
                 throw tooManyEvaluations()
@@ -451,7 +447,6 @@ extension TimeStepping {
         guard budget.bytes < floor && floor > RunPlanner.largeStateBytes else { return }
         throw TimeSteppingError.budgetTooSmall(
             budget: budget.bytes, minimum: floor,
-            detail: "the states and leaves of one recorded step\(extraBytes > 0 ? " and the run's own arrays" : "") "
-                + "alone need that much, so the minimum is higher still")
+            shortfall: .statesAlone(withCallerArrays: extraBytes > 0))
     }
 }

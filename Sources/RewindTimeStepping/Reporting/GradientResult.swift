@@ -21,7 +21,11 @@ public struct GradientResult: Sendable {
     }
 }
 
-/// Errors of a time-stepping run that the user can act on.
+/// Errors of a time-stepping run that the caller can act on.
+///
+/// Each case carries its figures; `summary` says what is wrong and `remedy` what to change,
+/// as data, so that a front end can say it in its own terms (the `rewind` CLI names its flags).
+/// `description` is the two together in the library's terms (`TimeSteppingOptions` fields).
 public enum TimeSteppingError: Error, CustomStringConvertible, Equatable {
     case invalidSteps(Int)
     case invalidSnapshots(Int)
@@ -30,7 +34,8 @@ public enum TimeSteppingError: Error, CustomStringConvertible, Equatable {
     case blocksNeedRevolve(strategy: String)
     case wrongLength(what: String, expected: Int, actual: Int)
     case nonFinite(what: String, index: Int, value: Double)
-    case budgetTooSmall(budget: Int, minimum: Int, detail: String)
+    /// The budget is below the run's `minimum` bytes; `shortfall` says what needs them.
+    case budgetTooSmall(budget: Int, minimum: Int, shortfall: MemoryShortfall)
     case storeAllDoesNotFit(budget: Int, needed: Int)
     /// Check mode found where a NaN or an infinity enters the run.
     case nonFiniteInRun(step: Int, report: String)
@@ -44,47 +49,78 @@ public enum TimeSteppingError: Error, CustomStringConvertible, Equatable {
     /// schedule (`.online` or `.auto`), not by `strategy`.
     case lengthUnknownNeedsOnline(strategy: String)
 
-    /// The error in the library's terms, with what to change.
-    public var description: String {
+    /// What is wrong, with its figures, and no advice.
+    public var summary: String {
         switch self {
         case .invalidSteps(let steps):
             return "the number of steps must be at least 1 (got \(steps))"
         case .invalidSnapshots(let count):
-            return "checkpointing needs at least 1 snapshot (got \(count)); pass --snapshots 1 or more, or auto"
+            return "checkpointing needs at least 1 snapshot (got \(count))"
         case .invalidStepsPerBlock(let count):
-            return "a block has at least 1 step (got \(count)); pass --steps-per-block 1 or more, or auto"
+            return "a block has at least 1 step (got \(count))"
         case .blocksNeedRevolve(let strategy):
-            return "blocks of several steps are taped by revolve and online only, not by \(strategy); "
-                + "use --strategy auto, revolve or online, or drop --steps-per-block"
+            return "blocks of several steps are taped by revolve and online only, not by \(strategy)"
         case .wrongLength(let what, let expected, let actual):
             return "\(what) has \(actual) values but the problem needs \(expected)"
         case .nonFinite(let what, let index, let value):
             return "\(what)[\(index)] is \(value); every input must be a finite number"
-        case .budgetTooSmall(let budget, let minimum, let detail):
-            return "a memory budget of \(MemoryBudget.format(budget)) is below the minimum of "
-                + "\(MemoryBudget.format(minimum)) (\(minimum) bytes) for this run: \(detail); "
-                + "raise --memory-budget to at least \(MemoryBudget.format(minimum))"
+        case .budgetTooSmall(let budget, let minimum, let shortfall):
+            let figure = "\(MemoryBudget.format(minimum)) (\(minimum) bytes)"
+            let below = shortfall.isLowerBound
+                ? "below the minimum for this run, which is more than \(figure)"
+                : "below the minimum of \(figure) for this run"
+            return "a memory budget of \(MemoryBudget.format(budget, distinctFrom: minimum)) is \(below): \(shortfall)"
         case .nonFiniteInRun(let step, let report):
             return "a NaN or infinity enters the run at time step \(step): \(report)"
         case .tooManyEvaluations(let steps, let snapshots, let largestSteps):
             return "reversing \(steps) steps with \(snapshots) snapshot(s) takes more than \(Int.max) step "
                 + "evaluations, more than can be counted; \(snapshots) snapshot(s) reverse at most \(largestSteps) steps "
-                + "within that: pass fewer --steps"
+                + "within that"
         case .predictedTooLong(let seconds, let limit, let evaluations, let plan):
-            return "this run is predicted to take \(TimeSteppingError.duration(seconds)) (\(evaluations) step "
-                + "evaluations; plan: \(plan)), more than the limit of \(TimeSteppingError.duration(limit)); "
-                + "pass fewer --steps, a larger --memory-budget, or a higher --max-predicted-seconds"
+            return "this run is predicted to take \(TimeSteppingError.duration(seconds, distinctFrom: limit)) "
+                + "(\(evaluations) step evaluations; plan: \(plan)), more than the limit of "
+                + TimeSteppingError.duration(limit, distinctFrom: seconds)
         case .lengthUnknownNeedsOnline(let strategy):
             return "a run whose length a stopping condition decides is reversed by the online schedule; "
-                + "strategy \(strategy) needs the number of steps in advance: use .online or .auto"
+                + "strategy \(strategy) needs the number of steps in advance"
         case .storeAllDoesNotFit(let budget, let needed):
-            return "store-all needs about \(MemoryBudget.format(needed)) but the budget is "
-                + "\(MemoryBudget.format(budget)); use --strategy auto or revolve, or raise --memory-budget"
+            return "store-all needs about \(MemoryBudget.format(needed, distinctFrom: budget)) but the budget is "
+                + MemoryBudget.format(budget, distinctFrom: needed)
         }
+    }
+
+    /// What the caller can change, or nil where the input itself is wrong (and `summary` says how).
+    public var remedy: TimeSteppingRemedy? {
+        switch self {
+        case .invalidSnapshots: return .snapshotsAtLeastOne
+        case .invalidStepsPerBlock: return .stepsPerBlockAtLeastOne
+        case .blocksNeedRevolve: return .blockTapingStrategy
+        case .budgetTooSmall(_, let minimum, let shortfall):
+            return .raiseBudget(
+                bytes: minimum, isLowerBound: shortfall.isLowerBound, orCheckpointing: shortfall.checkpointingNeedsLess)
+        case .storeAllDoesNotFit: return .checkpointOrRaiseBudget
+        case .tooManyEvaluations: return .fewerSteps
+        case .predictedTooLong: return .shorterRun
+        case .lengthUnknownNeedsOnline: return .onlineStrategy
+        case .invalidSteps, .wrongLength, .nonFinite, .nonFiniteInRun: return nil
+        }
+    }
+
+    public var description: String {
+        remedy.map { "\(summary); \($0)" } ?? summary
     }
 }
 
 extension TimeSteppingError {
+    /// `duration(seconds)`, with the seconds themselves added (`7.0 days (604801.0 s)`) when
+    /// `duration` would print `other` the same way: a prediction and its limit must not read
+    /// as equal.
+    static func duration(_ seconds: Double, distinctFrom other: Double) -> String {
+        let text = duration(seconds)
+        guard seconds != other, seconds.isFinite, text == duration(other) else { return text }
+        return "\(text) (\(seconds) s)"
+    }
+
     /// Seconds as a person reads them: `12.0 s`, `3.4 hours`, `21000.0 years`.
     static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "\(seconds) s" }

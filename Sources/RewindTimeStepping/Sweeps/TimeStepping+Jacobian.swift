@@ -220,10 +220,10 @@ package enum _JacobianPlanner {
                 plan.predictedSeconds += Double(steps) * sample.tapedSecondsPerStep(stepsPerBlock: 1) * sweepsPerThread
                 try RunPlanner.checkDuration(of: plan, steps: steps, maximumSeconds: maximumSeconds)
                 return plan
-            } catch TimeSteppingError.budgetTooSmall(_, let minimum, let detail) {
+            } catch TimeSteppingError.budgetTooSmall(_, let minimum, let shortfall) {
                 throw TimeSteppingError.budgetTooSmall(
                     budget: budget.bytes, minimum: .saturating(minimum, plus: extra),
-                    detail: detail + ", and the Jacobian's \(lanes) row(s) carry \(MemoryBudget.format(extra)) of adjoints")
+                    shortfall: .withJacobianRows(shortfall, rows: lanes, adjointBytes: extra))
             } catch TimeSteppingError.storeAllDoesNotFit(_, let needed) {
                 throw TimeSteppingError.storeAllDoesNotFit(budget: budget.bytes, needed: .saturating(needed, plus: extra))
             }

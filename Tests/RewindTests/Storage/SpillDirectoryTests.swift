@@ -141,12 +141,14 @@ struct SpillDirectoryTests {
         for error in errors {
             #expect(error.description.contains(path), "\(error)")
         }
-        #expect(SpillError.diskFull(path: path).description.contains("--spill-dir"))
+        // The library's words, not the CLI's flags (the CLI maps remedies to its flags).
+        #expect(SpillError.diskFull(path: path).description.contains("`TimeSteppingOptions.spillDirectory`"))
+        for error in errors { #expect(!error.description.contains("--"), "\(error)") }
         #expect(SpillError.io(errno: EIO, operation: "write", path: path).description.contains("Input/output error"))
         #expect(SpillError.segmentNotWritten(segment: 4, directory: "/d").description.contains("/d"))
     }
 
-    @Test("every catchable fatal signal removes live spill directories, then ends the process by the signal",
+    @Test("a program's signal handler removes the live spill directories with removeLiveDirectories()",
           arguments: [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGXFSZ])
     func signalCleanup(signo: Int32) async throws {
         // The child finds this directory from its parent's pid and the signal; one per test case,
@@ -162,12 +164,56 @@ struct SpillDirectoryTests {
             let second = try SpillDirectory(parent: parent)
             close(try first.createFile(named: "segment-0"))
             close(try second.createFile(named: "segment-1"))
+            // What a program does (the rewind CLI's SignalHandling): remove, then re-raise.
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { signo in
+                SpillDirectory.removeLiveDirectories()
+                signal(signo, SIG_DFL)
+                raise(signo)
+            }
+            sigemptyset(&action.sa_mask)
+            sigaction(signo, &action, nil)
             kill(getpid(), signo)
-            // The handler thread ends the process; if it does not, exit 0 fails the expectation.
+            // The handler ends the process; if it does not, exit 0 fails the expectation.
             for _ in 0..<100 { usleep(50_000) }
             withExtendedLifetime((first, second)) {}
         }
         #expect(spillListDirectory(parent).isEmpty, "left behind: \(spillListDirectory(parent))")
+    }
+
+    /// The library takes no signal from the program: creating a spill directory leaves every
+    /// disposition as it was (the CLI installs its own handlers).
+    @Test func creatingADirectoryInstallsNoSignalHandler() throws {
+        let parent = SpillTestParent()
+        defer { parent.cleanUp() }
+        func dispositions() -> [Int] {
+            [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM].map { signo in
+                var old = sigaction()
+                sigaction(signo, nil, &old)
+                return unsafeBitCast(old.__sigaction_handler.sa_handler, to: Int.self)
+            }
+        }
+        let before = dispositions()
+        let directory = try SpillDirectory(parent: parent.path)
+        close(try directory.createFile(named: "a"))
+        #expect(dispositions() == before)
+        try directory.remove()
+    }
+
+    /// In a child process: `removeLiveDirectories()` removes every directory of the process
+    /// (here, of the other tests too), and their owners then find them gone without an error.
+    @Test func removeLiveDirectoriesRemovesEveryListedDirectory() async {
+        await #expect(processExitsWith: .success) {
+            let parent = SpillTestParent()
+            defer { parent.cleanUp() }
+            let directories = try (0..<3).map { _ in try SpillDirectory(parent: parent.path) }
+            for (index, directory) in directories.enumerated() { close(try directory.createFile(named: "s-\(index)")) }
+            guard directories.allSatisfy({ _SpillCleanup.livePaths.contains($0.path) }) else { exit(2) }
+            SpillDirectory.removeLiveDirectories()
+            guard parent.entries.isEmpty else { exit(3) }
+            for directory in directories { try directory.remove() }
+            guard directories.allSatisfy({ !_SpillCleanup.livePaths.contains($0.path) }) else { exit(4) }
+        }
     }
 
     /// A directory whose process died by SIGKILL (its owner file names a pid and is locked by
