@@ -3,7 +3,7 @@
 // package's `swift build` never links it without -sanitize=fuzzer. See docs/RELIABILITY.md:
 //
 //   cd Stress/Fuzz
-//   swift build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library --product SpillFuzz
+//   swift build -c release -Xswiftc -enable-testing -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library --product SpillFuzz
 //   mkdir -p corpus && SPILLFUZZ_SEEDS=corpus .build/release/SpillFuzz -runs=0
 //   .build/release/SpillFuzz corpus -runs=1000000
 import PackageDescription

@@ -7,6 +7,10 @@
 // wrote outside its destinations is a bug; a thrown SpillError is the expected outcome.
 import Foundation
 import Rewind
+// The harness drives the segment coder, columns and `SpillIO` directly, which are `package`
+// (storage internals are not public API); `-enable-testing` in the build command below makes
+// them reachable here.
+@testable import RewindStorage
 #if canImport(Glibc)
 import Glibc
 #endif
