@@ -8,35 +8,14 @@ struct GradientOutput: Encodable {
         var initialState: [Double]
         var parameters: [String: Double]
     }
-    struct Run: Encodable {
-        var strategy: String
-        var snapshotsInMemory: Int
-        var snapshotsOnDisk: Int
-        var forwardSteps: Int
-        var optimalForwardSteps: Int
-        var tapedSteps: Int
-        var peakTapeBytes: Int
-        var spilledBytes: Int
-        var compressedBytes: Int
-        var spill: SpillReport?
-        var peakResidentBytes: Int
-        var seconds: Double
-        var runSeconds: Double
-        var predictedSeconds: Double
-        var primalSecondsPerStep: Double
-        var recordSeconds: Double
-        var reverseSeconds: Double
-        var advanceSeconds: Double
-        var stepsPerBlock: Int
-        var plan: String
-    }
     var model: String
     var steps: Int
     var size: Int?
     var parameterValues: [String: Double]
     var objective: Double
     var gradient: Gradient
-    var run: Run
+    /// The engine's report as it is: its fields are the contract's `run` object (docs/cli.md).
+    var run: RunReport
 
     init(model: any Model, parameters: [Double], steps: Int, result: GradientResult) {
         let names = type(of: model).parameterNames
@@ -48,16 +27,7 @@ struct GradientOutput: Encodable {
         gradient = Gradient(
             initialState: result.initialStateGradient,
             parameters: Dictionary(uniqueKeysWithValues: zip(names, result.parameterGradient)))
-        let r = result.report
-        run = Run(
-            strategy: r.strategy.rawValue, snapshotsInMemory: r.snapshotsInMemory, snapshotsOnDisk: r.snapshotsOnDisk,
-            forwardSteps: r.forwardSteps, optimalForwardSteps: r.optimalForwardSteps, tapedSteps: r.tapedSteps,
-            peakTapeBytes: r.peakTapeBytes, spilledBytes: r.spilledBytes, compressedBytes: r.compressedBytes,
-            spill: r.spill,
-            peakResidentBytes: r.peakResidentBytes, seconds: r.seconds, runSeconds: r.runSeconds,
-            predictedSeconds: r.predictedSeconds, primalSecondsPerStep: r.primalSecondsPerStep,
-            recordSeconds: r.recordSeconds, reverseSeconds: r.reverseSeconds, advanceSeconds: r.advanceSeconds,
-            stepsPerBlock: r.stepsPerBlock, plan: r.plan)
+        run = result.report
     }
 
     /// Prints the JSON object on stdout as `JSONOutput.encode` would, with the initial-state
