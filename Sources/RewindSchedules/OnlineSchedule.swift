@@ -329,10 +329,11 @@ extension OnlineSchedule {
         let horizons = Swift.max(1, nextTarget - n)
 
         // Costs without the common (h - 1) forward term, as (ending at n+2, summed to the target).
-        func key(_ set: [Int]) -> (Int128, Int128) {
-            let inner = Int128(Self._innerAdvances(set, snapshots: c))
+        // `inner` is the set's `_innerAdvances`, `last` its newest checkpoint.
+        func key(inner: Int, last: Int) -> (Int128, Int128) {
+            let inner = Int128(inner)
             // Last gap has one slot: t(d, 1) = C(d, 2); summed over d = a..b it is C(b+1,3) - C(a,3).
-            let a = Int128(n + 1 - set[set.count - 1])
+            let a = Int128(n + 1 - last)
             let b = a + Int128(horizons) - 1
             func c3(_ x: Int128) -> Int128 { x * (x - 1) * (x - 2) / 6 }
             let first = inner + a * (a - 1) / 2
@@ -340,10 +341,15 @@ extension OnlineSchedule {
             return (first, summed)
         }
 
-        var best: (Int128, Int128)? = allowKeep ? key(steps) : nil
+        // Every candidate's inner cost from prefix and suffix sums, O(1) each, instead of
+        // re-summing the whole set per candidate (O(c) each, O(c²) a step: with hundreds of
+        // snapshots that was seconds per thousand steps). The sums are exact integers, so the
+        // choice is the same as summing each candidate set.
+        let costs = _ReplacementCosts(steps, appending: n, snapshots: c)
+        var best: (Int128, Int128)? = allowKeep ? key(inner: costs.inner, last: steps[steps.count - 1]) : nil
         var choice: Int? = nil
         for q in 1..<steps.count where q != frozen && !_isTarget(steps[q]) {
-            let k = key(Self._replacing(q, in: steps, with: n))
+            let k = key(inner: costs.innerReplacing(q), last: n)
             if best == nil || k < best! || (preferLatest && k == best!) {
                 best = k
                 choice = q
@@ -379,6 +385,68 @@ extension OnlineSchedule {
             inner += RevolveSchedule.minimumAdvances(steps: set[i + 1] - set[i], snapshots: c - i)
         }
         return inner
+    }
+
+    /// The inner advances (`_innerAdvances`) of `steps` and of every set that drops one
+    /// checkpoint q ≥ 1 and appends x_n, each in O(1) after O(c) set-up.
+    ///
+    /// Dropping q merges the gaps on either side of it and moves every later gap one position
+    /// down, so it gets one more slot (the gap at position i has c − i): the later gaps are summed
+    /// once more with their slot counts shifted (`shiftedSuffix`).
+    @usableFromInline
+    package struct _ReplacementCosts {
+        let steps: [Int]
+        let appended: Int
+        let snapshots: Int
+        /// prefix[i]: the first i gaps at their own positions.
+        let prefix: [Int]
+        /// shiftedSuffix[j]: gaps j, j+1, ... each one position earlier (one more slot).
+        let shiftedSuffix: [Int]
+
+        @usableFromInline
+        package init(_ steps: [Int], appending n: Int, snapshots c: Int) {
+            self.steps = steps
+            appended = n
+            snapshots = c
+            let gaps = steps.count - 1
+            var prefix = [Int](repeating: 0, count: gaps + 1)
+            for i in 0..<gaps {
+                prefix[i + 1] = prefix[i] + RevolveSchedule.minimumAdvances(steps: steps[i + 1] - steps[i], snapshots: c - i)
+            }
+            var shifted = [Int](repeating: 0, count: gaps + 2)
+            if gaps >= 1 {
+                for j in stride(from: gaps - 1, through: 1, by: -1) {
+                    shifted[j] = shifted[j + 1]
+                        + RevolveSchedule.minimumAdvances(steps: steps[j + 1] - steps[j], snapshots: c - j + 1)
+                }
+            }
+            self.prefix = prefix
+            shiftedSuffix = shifted
+        }
+
+        /// `_innerAdvances(steps)`.
+        @usableFromInline
+        package var inner: Int { prefix[steps.count - 1] }
+
+        /// `_innerAdvances(_replacing(q, in: steps, with: appended))`, 1 ≤ q < steps.count.
+        @usableFromInline
+        package func innerReplacing(_ q: Int) -> Int {
+            let m = steps.count
+            let c = snapshots
+            // Gaps before q - 1 keep their positions.
+            var total = prefix[q - 1]
+            if q + 1 < m {
+                // steps[q-1] … steps[q+1] at position q - 1, the later gaps shifted down, and
+                // the newest checkpoint … x_n last, at position m - 2.
+                total += RevolveSchedule.minimumAdvances(steps: steps[q + 1] - steps[q - 1], snapshots: c - (q - 1))
+                total += shiftedSuffix[q + 1]
+                total += RevolveSchedule.minimumAdvances(steps: appended - steps[m - 1], snapshots: c - (m - 2))
+            } else {
+                // The newest checkpoint itself dropped: steps[q-1] … x_n at position q - 1.
+                total += RevolveSchedule.minimumAdvances(steps: appended - steps[q - 1], snapshots: c - (q - 1))
+            }
+            return total
+        }
     }
 
     /// `steps` with the checkpoint at index q dropped and x_n appended.
