@@ -189,7 +189,7 @@ struct JacobianOutput: Encodable {
         jacobian = result.jacobian
         let r = result.report
         run = Run(
-            threads: result.threads, seconds: r.seconds, sweepMode: result.sweepMode.rawValue, strategy: r.strategy.rawValue,
+            threads: result.threads, seconds: r.runSeconds, sweepMode: result.sweepMode.rawValue, strategy: r.strategy.rawValue,
             tapedSteps: r.tapedSteps, forwardSteps: r.forwardSteps, snapshotsInMemory: r.snapshotsInMemory,
             peakTapeBytes: r.peakTapeBytes, peakResidentBytes: r.peakResidentBytes)
     }

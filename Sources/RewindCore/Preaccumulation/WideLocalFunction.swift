@@ -8,10 +8,10 @@
 /// statement per operation inside. On `Double` and `Dual` it is simply called.
 ///
 /// Why arrays here and `LocalValues` there: `LocalValues` keeps up to eight values in
-/// registers, which is what makes a stencil point cost nanoseconds; a wider function is
-/// rarer and does enough work per call that an array per call does not show. For many inputs
-/// and few outputs the ⌈n/8⌉ passes cost more than one local reverse sweep per output would;
-/// a local reverse mode for that shape is still to be built and measured.
+/// registers, which is what makes a stencil point cost nanoseconds. A wide function allocates
+/// arrays on every call (inputs, outputs, one partial row per output); what that costs against
+/// the operation-by-operation recording is not measured yet, and for many inputs and few
+/// outputs one local reverse sweep per output would do less work than ⌈n/8⌉ forward passes.
 ///
 /// ```swift
 /// /// Rusanov flux of a shallow-water pair (h, hu) between two cells, with gravity g.
@@ -60,12 +60,14 @@ extension Tracked {
         if n == 0 { return function(inputs) }
         var values: [Double] = []
         var partials: [[Double]] = []
+        // One array of seeded inputs; each pass moves the eight unit tangents to the next inputs.
+        var seeded = inputs.map { Dual<Lanes>($0.value, tangent: .zero) }
         var first = 0
         while first < n {
-            let seeded = (0..<n).map { j in
-                Dual<Lanes>(inputs[j].value, tangent: j >= first && j < first + 8 ? Lanes.unit(j - first) : .zero)
-            }
+            let window = first..<Swift.min(first + 8, n)
+            for j in window { seeded[j].tangent = Lanes.unit(j - first) }
             let outputs = function(seeded)
+            for j in window { seeded[j].tangent = .zero }
             if first == 0 {
                 values = outputs.map(\.value)
                 partials = [[Double]](repeating: [Double](repeating: 0, count: n), count: outputs.count)
@@ -75,12 +77,17 @@ extension Tracked {
                 "a WideLocalFunction returned \(outputs.count) outputs in one call and \(values.count) in another "
                     + "for the same \(n) inputs")
             for (o, output) in outputs.enumerated() {
-                for lane in 0..<Swift.min(8, n - first) { partials[o][first + lane] = output.tangent[lane] }
+                for j in window { partials[o][j] = output.tangent[j - first] }
             }
             first += 8
         }
         return (0..<values.count).map { o in
-            applying(value: values[o], partials: partials[o], to: inputs)
+            // Named as what it is in check mode's reports; wider than one statement, it is
+            // split into groups by `applying`.
+            if n <= Int(_StatementCode.maximumArguments) {
+                return _nary(values[o], count: n, operation: "wide local function") { (inputs[$0], partials[o][$0]) }
+            }
+            return applying(value: values[o], partials: partials[o], to: inputs)
         }
     }
 }

@@ -24,6 +24,9 @@ extension Tape {
             initialStatementCapacity: statementsPerChunk, maximumStatementCapacity: statementsPerChunk,
             argumentsPerStatement: configuration.argumentsPerStatement)
         _sink = sink
+        // A read buffer sized for an earlier sink's chunks would stay reserved (and counted).
+        _spillReadBuffer?.deallocate()
+        _spillReadBuffer = nil
         for chunk in chunks.dropFirst() { chunk.deallocate() }
         chunks.removeSubrange(1...)
         if chunks[0].statementCapacity != statementsPerChunk {

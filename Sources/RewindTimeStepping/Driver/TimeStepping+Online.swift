@@ -104,6 +104,8 @@ extension TimeStepping {
         try executor.run(schedule.reversal(steps: block + 1))
         var result = executor.result(strategy: .online)
         result.report.complete(run)
+        // The plan was made for `maximumSteps`; its time is no prediction of this run.
+        result.report.predictedSeconds = 0
         result.report.optimalForwardSteps =
             blockLength * RevolveSchedule.minimumAdvances(steps: block + 1, snapshots: plan.snapshots)
         result.report.plan = "online with \(plan.snapshots) snapshots"

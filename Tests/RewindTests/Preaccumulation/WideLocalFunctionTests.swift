@@ -144,6 +144,25 @@ struct WideLocalFunctionTests {
         #expect(abs(tangents[0] - wide[0][3]) <= 1e-14 && abs(tangents[1] - wide[1][3]) <= 1e-14)
     }
 
+    /// Check mode names the statement for what recorded it: a square root at 0 inside a
+    /// ten-input function gives an infinite partial, reported as the wide local function's.
+    @Test func checkModeNamesTheWideLocalFunction() {
+        struct RootOfFirst: WideLocalFunction {
+            func callAsFunction<T: SimulationScalar>(_ x: [T]) -> [T] {
+                [x.dropFirst().reduce(T.sqrt(x[0]), +)]
+            }
+        }
+        let tape = Tape()
+        tape.checksFinite = true
+        tape.record {
+            let inputs = (0..<10).map { tape.registerInput($0 == 0 ? 0 : Double($0)) }
+            _ = Tracked.evaluate(RootOfFirst(), inputs)
+        }
+        let report = tape.firstNonFinite
+        #expect(report?.operation == "wide local function", "\(String(describing: report))")
+        #expect(report?.arguments.first?.partial == .infinity)
+    }
+
     @Test func aNinthInputToALocalFunctionTrapsNamingTheWideForm() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = LocalValues<Double>(count: 9) { Double($0) }
