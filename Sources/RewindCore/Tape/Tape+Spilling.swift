@@ -18,7 +18,7 @@ extension Tape {
     /// ```swift
     /// tape.enableSpilling(to: mySink, statementsPerChunk: 1 << 16)
     /// ```
-    public func enableSpilling(to sink: any TapeChunkSink, statementsPerChunk: Int) {
+    package func enableSpilling(to sink: any TapeChunkSink, statementsPerChunk: Int) {
         precondition(statementsPerChunk >= 1, "a chunk holds at least one statement")
         configuration = TapeConfiguration(
             initialStatementCapacity: statementsPerChunk, maximumStatementCapacity: statementsPerChunk,
@@ -55,7 +55,7 @@ extension Tape {
     public var isSpilling: Bool { _sink != nil }
 
     /// The sink finished chunks go to, if the tape spills.
-    public var spillSink: (any TapeChunkSink)? { _sink }
+    package var spillSink: (any TapeChunkSink)? { _sink }
 
     /// The first error met while handing chunks to the sink or getting them back, if any.
     ///

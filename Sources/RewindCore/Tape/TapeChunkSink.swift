@@ -1,12 +1,12 @@
 /// The columns of one finished tape chunk, as the recording left them: the view a
 /// `TapeChunkSink` receives before the tape reuses their memory.
-public struct TapeChunkColumns {
+package struct TapeChunkColumns {
     /// One entry per statement: its argument count (or the external-statement code).
-    public var argumentCounts: UnsafeBufferPointer<UInt8>
+    package var argumentCounts: UnsafeBufferPointer<UInt8>
     /// The arguments' identifiers, statement after statement.
-    public var identifiers: UnsafeBufferPointer<UInt32>
+    package var identifiers: UnsafeBufferPointer<UInt32>
     /// The local partial derivatives, one per argument (external statements store more).
-    public var partials: UnsafeBufferPointer<Double>
+    package var partials: UnsafeBufferPointer<Double>
 
     // Only the tape builds columns; a sink receives them.
     package init(
@@ -21,13 +21,13 @@ public struct TapeChunkColumns {
 
 /// Where a `TapeChunkSink` writes a chunk back for the sweep: buffers exactly as large as the
 /// columns it accepted for that segment.
-public struct TapeChunkDestination {
+package struct TapeChunkDestination {
     /// Room for the chunk's argument-count column.
-    public var argumentCounts: UnsafeMutableBufferPointer<UInt8>
+    package var argumentCounts: UnsafeMutableBufferPointer<UInt8>
     /// Room for the chunk's identifier column.
-    public var identifiers: UnsafeMutableBufferPointer<UInt32>
+    package var identifiers: UnsafeMutableBufferPointer<UInt32>
     /// Room for the chunk's partial column.
-    public var partials: UnsafeMutableBufferPointer<Double>
+    package var partials: UnsafeMutableBufferPointer<Double>
 
     // Only the tape builds destinations; a sink fills them.
     package init(
@@ -42,6 +42,10 @@ public struct TapeChunkDestination {
 
 /// Where a spilling tape sends its finished chunks, and where its sweeps get them back.
 ///
+/// `package`, not public: the tape trusts the bytes a sink gives back (verifying them is the
+/// sink's job, done by `TapeSpillSink` with checksums), so a sink that is wrong would give a
+/// wrong finite gradient. Users spill through `Tape.enableSpilling(to: SpillDirectory)`.
+///
 /// The tape knows nothing of files or compression: it records into one chunk of memory, hands
 /// each full chunk to its sink and records the next chunk into the same memory. The storage
 /// layer implements the sink (`TapeSpillSink` in RewindStorage writes LZ4-compressed,
@@ -55,7 +59,7 @@ public struct TapeChunkDestination {
 /// ```swift
 /// try tape.enableSpilling(to: try SpillDirectory(), statementsPerChunk: 1 << 16)   // RewindStorage's sink
 /// ```
-public protocol TapeChunkSink: AnyObject {
+package protocol TapeChunkSink: AnyObject {
     /// Takes the columns of chunk `segment`, which the tape reuses as soon as this returns.
     ///
     /// A bounded hand-off: an implementation copies the columns (or compresses them) and
