@@ -255,9 +255,10 @@ package enum RunPlanner {
             snapshotBytes: snapshotBytes, storeAllBytes: storeAllBytes)
 
         /// Store-all with its tape on disk: the adjoint vector of the whole run, the states and
-        /// the spill buffers stay in memory. Predicted time: the in-memory store-all's, or the
-        /// I/O's when that is longer — the writes and reads run on the I/O queue, on the other
-        /// core, so only what they do not hide shows (`RunSample.spillSecondsPerByte`).
+        /// the spill buffers stay in memory. Predicted time: per phase, the in-memory work or the
+        /// I/O when that is longer — writes and reads run on the I/O queue, on the other core,
+        /// so only what they do not hide shows (`RunSample.spillWriteSecondsPerByte`,
+        /// `RunSample.spillReadSecondsPerByte`).
         func spillPlan() -> Result<RunPlan, TimeSteppingError> {
             let bytesPerStatement = 1 + TapeConfiguration.default.argumentsPerStatement * 12
             let adjointBytes = Int.saturating(
@@ -280,8 +281,14 @@ package enum RunPlanner {
             plan.spillChunkStatements = chunkBytes / bytesPerStatement
             plan.stepWorkingSetBytes = resident + spillBufferChunks * chunkBytes
             let computing = Double(steps) * sample.tapedSecondsPerStep(stepsPerBlock: steps)
-            let io = Double(steps) * Double(sample.stepTapeUsedBytes) * sample.spillSecondsPerByte
-            plan.predictedSeconds = max(computing, io) + sample.freshMemorySeconds(plan.stepWorkingSetBytes)
+            let recording = computing * sample.recordingShareOfTaped
+            let bytes = Double(steps) * Double(sample.stepTapeUsedBytes)
+            // Writes overlap the recording and reads the sweep, never each other: each phase
+            // takes the longer of its work and its I/O. (One `max` over the whole run predicted
+            // spilled runs 2.8× low where the sweep waited for reads, issue 13.)
+            plan.predictedSeconds = max(recording, bytes * sample.spillWriteSecondsPerByte)
+                + max(computing - recording, bytes * sample.spillReadSecondsPerByte)
+                + sample.freshMemorySeconds(plan.stepWorkingSetBytes)
             return .success(plan)
         }
 

@@ -17,31 +17,38 @@ public enum ProcessMemory {
         Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
-    /// Seconds the kernel takes to hand out one fresh page on first touch, timed on `bytes`
-    /// of newly mapped memory (then unmapped). Memory a run touches for the first time costs
-    /// this much per page on top of the work: on this project's machines 1–4 µs a page, so
-    /// a store-all tape of 300 MiB pays a quarter of a second before it records anything.
+    /// Seconds a fresh page costs a run: handed out by the kernel on first touch, written
+    /// whole, and given back when the run frees it, timed on `bytes` of newly mapped memory.
+    /// Memory a run touches for the first time costs this much per page on top of the work:
+    /// on this project's machines 2–3 µs a page, so a store-all tape of 300 MiB pays about
+    /// 0.2 s before it records anything.
+    ///
+    /// Why the whole page and the unmapping: a tape writes every byte of its pages and a run
+    /// returns them at its end. Touching one byte a page and leaving the unmapping untimed
+    /// measured 1.2 µs here, half of what a 1.9 GiB store-all run paid per page (`perf`: 60 %
+    /// of that run in `clear_page_erms` and page-table work), so the planner took store-all
+    /// for twice as fast as it was (docs/PERFORMANCE.md, "Fresh pages").
     public static func secondsPerFreshPage(timing bytes: Int = 1 << 20) -> Double {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let length = max(page, bytes / page * page)
+        let group = 16 * page
+        let length = max(group, bytes / group * group)
         guard let memory = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
             memory != MAP_FAILED
         else { return 0 }
-        defer { munmap(memory, length) }
-        let bytesPointer = memory.assumingMemoryBound(to: UInt8.self)
-        let group = 16 * page
         var groupSeconds: [Double] = []
-        for start in stride(from: 0, to: length - group + 1, by: group) {
+        for start in stride(from: 0, to: length, by: group) {
             let started = monotonicSeconds()
-            for offset in stride(from: start, to: start + group, by: page) { bytesPointer[offset] = 1 }
+            memset(memory + start, 1, group)
             groupSeconds.append(monotonicSeconds() - started)
         }
-        guard !groupSeconds.isEmpty else { return 0 }
+        let unmapStarted = monotonicSeconds()
+        munmap(memory, length)
+        let unmapSecondsPerPage = (monotonicSeconds() - unmapStarted) / Double(length / page)
         // The mean of the middle four fifths: robust to a descheduling, yet it keeps the
         // occasional slow fault (zeroing, reclaim) that a run of many pages pays too.
         let sorted = groupSeconds.sorted()
         let middle = sorted[(sorted.count / 10)..<(sorted.count - sorted.count / 10)]
-        return middle.reduce(0, +) / Double(middle.count) / 16
+        return middle.reduce(0, +) / Double(middle.count) / 16 + unmapSecondsPerPage
     }
 
     /// Makes the allocator give every block over 128 KiB its own mapping, returned to the
