@@ -17,7 +17,8 @@ struct ModelSelection: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp(ModelSelection.sizeHelp))
     var size: Int?
 
-    @Option(name: .customLong("parameter"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Override a parameter, e.g. rho=10 (repeatable).", valueName: "NAME=VALUE"))
+    @Option(name: .customLong("parameter"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
+        "Override a parameter, e.g. \(ModelRegistry.current.models[0].exampleAssignment) (repeatable).", valueName: "NAME=VALUE"))
     var parameters: [String] = []
 
     @Flag(help: "Record every arithmetic operation instead of preaccumulating local Jacobians.")

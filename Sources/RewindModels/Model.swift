@@ -188,7 +188,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case fixedSize(model: String)
     case sizeOutOfRange(model: String, size: Int, range: ClosedRange<Int>)
     case unknownParameter(model: String, name: String, allowed: [String])
-    case malformedParameter(String)
+    /// An override that is not `NAME=VALUE`; `example` is one that is (`sigma=10`).
+    case malformedParameter(String, example: String)
 
     public var description: String {
         switch self {
@@ -200,20 +201,27 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
             return "model '\(model)' takes sizes from \(range.lowerBound) to \(range.upperBound) (got \(size))"
         case .unknownParameter(let model, let name, let allowed):
             return "model '\(model)' has no parameter '\(name)'; its parameters are \(allowed.joined(separator: ", "))"
-        case .malformedParameter(let text):
-            return "'\(text)' is not NAME=VALUE with a number VALUE (for example rho=10)"
+        case .malformedParameter(let text, let example):
+            return "'\(text)' is not NAME=VALUE with a number VALUE (for example \(example))"
         }
     }
 }
 
 extension Model {
+    /// An override for help and messages: the first parameter at its default (`sigma=10`),
+    /// or `NAME=1` for a model without parameters.
+    public static var exampleAssignment: String {
+        guard let name = parameterNames.first, let value = defaultParameters.first else { return "NAME=1" }
+        return "\(name)=\(value == value.rounded() && value.magnitude < 1e15 ? String(Int(value)) : String(value))"
+    }
+
     /// Applies `NAME=VALUE` overrides to the default parameters.
     public static func parameters(overriding assignments: [String]) throws -> [Double] {
         var values = defaultParameters
         for assignment in assignments {
             let parts = assignment.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, let value = Double(parts[1]) else {
-                throw ModelError.malformedParameter(assignment)
+                throw ModelError.malformedParameter(assignment, example: exampleAssignment)
             }
             let name = parts[0]
             guard let index = parameterNames.firstIndex(of: name) else {
