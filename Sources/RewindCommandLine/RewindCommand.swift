@@ -26,6 +26,8 @@ import Glibc
 /// points, emitted where the type conforms), as fast as a program that called
 /// `TimeStepping.gradient(of:…)` on the concrete type itself.
 public struct RewindCommand: ParsableCommand {
+    /// The root command, named after the executable (or `commandName`), with the subcommands
+    /// `models`, `gradient`, `schedule`, `jacobian` and `check`.
     public static var configuration: CommandConfiguration {
         let name = ModelRegistry.current.commandName
         return CommandConfiguration(
@@ -41,6 +43,7 @@ public struct RewindCommand: ParsableCommand {
         )
     }
 
+    /// The root command has no options of its own; ArgumentParser makes it to print the help.
     public init() {}
 
     /// Runs the command line for `models` on the process's arguments and returns when the
