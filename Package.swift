@@ -14,6 +14,9 @@ let package = Package(
         .library(name: "Rewind", targets: ["Rewind"]),
         .library(name: "RewindModels", targets: ["RewindModels"]),
         .library(name: "RewindReference", targets: ["RewindReference"]),
+        // The command line for any list of models: a user's executable calls
+        // `RewindCommand.main(models:)` (docs/cli.md, "Your own model on the command line").
+        .library(name: "RewindCommandLine", targets: ["RewindCommandLine"]),
         .executable(name: "rewind", targets: ["rewind"]),
     ],
     dependencies: [
@@ -63,9 +66,25 @@ let package = Package(
         .target(name: "RewindReference", path: "Sources/RewindReference"),
 
         // MARK: - Command line
+        // The commands, their flags and output; a model reaches the engine through `Model`'s
+        // specialised entry points, so the library knows no model type.
+        .target(
+            name: "RewindCommandLine",
+            dependencies: ["Rewind", "RewindModels", argumentParser]
+        ),
+        // `rewind`: the command line with the bundled models (one line of main.swift).
         .executableTarget(
             name: "rewind",
-            dependencies: ["Rewind", "RewindModels", argumentParser]
+            dependencies: ["RewindCommandLine", "RewindModels"]
+        ),
+
+        // MARK: - Examples
+        // Models that are not bundled, on the command line of their own executable
+        // (examples/README.md); tools/test runs it once, the CLI tests run its commands.
+        .executableTarget(
+            name: "rewind-examples",
+            dependencies: ["RewindCommandLine"],
+            path: "examples/rewind-examples"
         ),
 
         // MARK: - Benchmarks (tools/, release builds only; see docs/PERFORMANCE.md)
@@ -90,7 +109,7 @@ let package = Package(
         .testTarget(
             name: "RewindTests", dependencies: ["Rewind", "RewindReference", numerics], swiftSettings: checksInvariants),
         .testTarget(name: "RewindModelsTests", dependencies: ["RewindModels", "Rewind"]),
-        .testTarget(name: "RewindCLITests", dependencies: ["rewind"], exclude: ["Golden"]),
+        .testTarget(name: "RewindCLITests", dependencies: ["rewind", "rewind-examples"], exclude: ["Golden"]),
     ],
     // Swift 5 mode: the engine shares raw tape memory across Dispatch workers on purpose
     // (each worker owns disjoint adjoint storage); see docs/how-it-works.md, section 10.

@@ -21,6 +21,14 @@ public struct Burgers: Model {
     public let dt: Double
     public var elementary = false
 
+    /// `--size` from 3 (a periodic 3-point stencil needs 3 points) to 32768, as for heat2d.
+    public static let sizeRange = 3...(1 << 15)
+
+    /// The model at its default size.
+    public init() { self.init(n: Burgers.defaultSize!) }
+    /// The model at `size` points.
+    public init(size: Int) { self.init(n: size) }
+
     public init(n: Int) {
         precondition(n >= 3, "burgers needs at least 3 points")
         self.n = n

@@ -15,6 +15,14 @@ public struct Heat2D: Model {
     public let dt: Double
     public var elementary = false
 
+    /// `--size` from 3 to 32768 (a 32768² state is already 8 GiB).
+    public static let sizeRange = 3...(1 << 15)
+
+    /// The model at its default size.
+    public init() { self.init(m: Heat2D.defaultSize!) }
+    /// The model at `size` points per side.
+    public init(size: Int) { self.init(m: size) }
+
     public init(m: Int) {
         precondition(m >= 3, "heat2d needs at least 3 points per side")
         self.m = m

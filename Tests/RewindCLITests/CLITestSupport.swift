@@ -18,10 +18,21 @@ func rewind(_ arguments: String...) throws -> CommandResult {
 
 /// Runs `rewind` with `arguments`; `environment` adds to (or replaces in) the test's own.
 func rewind(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+    try runExecutable("rewind", arguments, environment: environment)
+}
+
+/// Runs `rewind-examples` (examples/rewind-examples: the command line for models that are
+/// not bundled, through `RewindCommand.main(models:)`).
+func rewindExamples(_ arguments: String...) throws -> CommandResult {
+    try runExecutable("rewind-examples", arguments)
+}
+
+/// Runs the built executable `name` with `arguments`.
+func runExecutable(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
     let buildDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    let executable = buildDirectory.appendingPathComponent("rewind")
+    let executable = buildDirectory.appendingPathComponent(name)
     guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-        Issue.record("the rewind executable is not at \(executable.path); build it first (swift build)")
+        Issue.record("the \(name) executable is not at \(executable.path); build it first (swift build)")
         return CommandResult(status: -1, stdout: "", stderr: "")
     }
     let process = Process()

@@ -67,6 +67,18 @@ struct CLITests {
         #expect(result.stdout.isEmpty)
     }
 
+    /// `--size` is checked against the named model's `sizeRange` (3 to 32768 for the grids).
+    @Test(arguments: [
+        (["gradient", "burgers", "--size", "2"], "Error: --size must be at least 3 (got 2)\n"),
+        (["gradient", "heat2d", "--size", "40000"], "Error: --size 40000 is larger than heat2d allows (at most 32768)\n"),
+        (["gradient", "navier-stokes"], "Error: unknown model 'navier-stokes'; the models are lorenz, burgers, heat2d\n"),
+    ])
+    func sizesAndNamesAreCheckedAgainstTheModels(arguments: [String], message: String) throws {
+        let result = try rewind(arguments)
+        #expect(result.status == 64)
+        #expect(result.stderr == message)
+    }
+
     @Test func aBudgetBelowTheMinimumIsRefusedWithTheMinimum() throws {
         let result = try rewind("gradient", "burgers", "--memory-budget", "1kB")
         #expect(result.status == 1)

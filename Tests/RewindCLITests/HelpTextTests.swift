@@ -23,6 +23,15 @@ import Testing
         try GoldenFile(golden).check(result.stdout)
     }
 
+    /// A user's executable (`RewindCommand.main(models:)`) says its own name and lists its
+    /// own models where `rewind` lists the bundled ones.
+    @Test(arguments: [([], "examples-help.txt"), (["gradient"], "examples-gradient-help.txt")])
+    func theExamplesHelpNamesItsModels(command: [String], golden: String) throws {
+        let result = try runExecutable("rewind-examples", command + ["--help"], environment: Self.terminal)
+        #expect(result.status == 0, "\(command): status \(result.status), \(result.stderr)")
+        try GoldenFile(golden).check(result.stdout)
+    }
+
     @Test func aLineDiffMarksWhatChanged() {
         let diff = LineDiff(expected: "a\nb\nc", actual: "a\nx\nc\nd").text
         #expect(diff == "  a\n- b\n+ x\n  c\n+ d")

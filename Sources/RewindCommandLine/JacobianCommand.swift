@@ -144,17 +144,14 @@ struct JacobianCommand: ParsableCommand {
     }
 }
 
-/// Opens the existential so that the generic engine specialises on the concrete model.
+/// The Jacobian through the model's specialised `_jacobian` (see `runGradient`).
 func runJacobian(
     _ model: any Model, parameters: [Double], steps: Int, rows: [Int]?, options: TimeSteppingOptions,
     parallel: ParallelOptions
 ) throws -> JacobianResult {
-    func run<M: Model>(_ model: M) throws -> JacobianResult {
-        try TimeStepping.jacobian(
-            of: model, initialState: model.initialState(), parameters: parameters, steps: steps, rows: rows,
-            options: options, parallel: parallel)
-    }
-    return try withConcreteModel(model, lorenz: run, burgers: run, heat2d: run)
+    try model._jacobian(
+        initialState: model.initialState(), parameters: parameters, steps: steps, rows: rows, options: options,
+        parallel: parallel)
 }
 
 /// The JSON object of `rewind jacobian --json` (the CLI contract's fields, plus a few).

@@ -67,12 +67,9 @@ struct EnsembleOutput: Encodable {
     var members: [GradientOutput]
 }
 
-/// Opens the existential so that the generic engine specialises on the concrete model.
+/// The ensemble through the model's specialised `_gradients` (see `runGradient`).
 func runEnsembleGradients(
     _ model: any Model, members: [EnsembleMember], steps: Int, options: TimeSteppingOptions, threads: Int
 ) throws -> [GradientResult] {
-    func run<M: Model>(_ model: M) throws -> [GradientResult] {
-        try TimeStepping.gradients(of: model, members: members, steps: steps, options: options, threads: threads)
-    }
-    return try withConcreteModel(model, lorenz: run, burgers: run, heat2d: run)
+    try model._gradients(members: members, steps: steps, options: options, threads: threads)
 }

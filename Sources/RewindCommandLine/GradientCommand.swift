@@ -64,27 +64,13 @@ struct GradientCommand: ParsableCommand {
     }
 }
 
-/// Calls the engine with the concrete model type, so that the compiler specialises the whole
-/// run (primal, recording and sweep) for it. Opening the existential alone would not: the
-/// opened type is only known at run time, and the unspecialised engine is ~30× slower.
+/// Calls the engine through the model's `_gradient` requirement, whose witness the compiler
+/// emitted specialised for the concrete model type where it conforms to `Model` (the whole run,
+/// primal, recording and sweep, specialised). Opening the existential in a generic function here
+/// would not specialise: the opened type is only known at run time, and the unspecialised engine
+/// is ~30× slower.
 func runGradient(_ model: any Model, parameters: [Double], steps: Int, options: TimeSteppingOptions) throws -> GradientResult {
-    func run<M: Model>(_ model: M) throws -> GradientResult {
-        try TimeStepping.gradient(
-            of: model, initialState: model.initialState(), parameters: parameters, steps: steps, options: options)
-    }
-    return try withConcreteModel(model, lorenz: run, burgers: run, heat2d: run)
-}
-
-/// Dispatches on the bundled model's concrete type.
-func withConcreteModel<R>(
-    _ model: any Model, lorenz: (Lorenz) throws -> R, burgers: (Burgers) throws -> R, heat2d: (Heat2D) throws -> R
-) throws -> R {
-    switch model {
-    case let m as Lorenz: return try lorenz(m)
-    case let m as Burgers: return try burgers(m)
-    case let m as Heat2D: return try heat2d(m)
-    default: preconditionFailure("unknown model type \(type(of: model))")
-    }
+    try model._gradient(initialState: model.initialState(), parameters: parameters, steps: steps, options: options)
 }
 
 /// An error to report on stderr with exit status 1.

@@ -56,14 +56,17 @@ struct GradientOutput: Encodable {
         let sizeText = model.size.map { ", size \($0)" } ?? ""
         lines.append("\(self.model): \(steps) steps\(sizeText)")
         lines.append("objective J = \(objective)")
-        lines.append("dJ/dparameters:")
-        for name in type(of: model).parameterNames {
-            lines.append("  \(name.padding(8)) \(gradient.parameters[name]!)")
-        }
+        let names = type(of: model).parameterNames
         let shown = min(gradient.initialState.count, 6)
+        // Names in a column at least 8 wide, wide enough for the longest shown.
+        let width = (names + (0..<shown).map(model.stateName)).reduce(8) { max($0, $1.count) }
+        lines.append("dJ/dparameters:")
+        for name in names {
+            lines.append("  \(name.padding(width)) \(gradient.parameters[name]!)")
+        }
         lines.append("dJ/dinitial state (\(shown) of \(gradient.initialState.count)):")
         for i in 0..<shown {
-            lines.append("  \(model.stateName(i).padding(8)) \(gradient.initialState[i])")
+            lines.append("  \(model.stateName(i).padding(width)) \(gradient.initialState[i])")
         }
         let blocks = run.stepsPerBlock > 1 ? " in blocks of \(run.stepsPerBlock)" : ""
         lines.append("run: \(run.strategy); \(run.tapedSteps) taped steps\(blocks), \(run.forwardSteps) advances (optimum \(run.optimalForwardSteps)), \(run.snapshotsInMemory) snapshots in memory")

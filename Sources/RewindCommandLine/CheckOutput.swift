@@ -68,11 +68,11 @@ struct CheckOutput: Encodable {
         self.failures = report.failures
     }
 
-    /// The readable report printed without --json.
-    func text() -> String {
+    /// The readable report printed without --json (the size only for a model that has one).
+    func text(for model: any Model) -> String {
         var lines: [String] = []
-        let sizeText = model == Lorenz.name ? "" : ", size \(size)"
-        lines.append("\(model): \(steps) steps\(sizeText), J = \(objective), seed \(seed)")
+        let sizeText = model.size == nil ? "" : ", size \(size)"
+        lines.append("\(self.model): \(steps) steps\(sizeText), J = \(objective), seed \(seed)")
         lines.append("")
         lines.append("finite differences (centered, order \(finiteDifferences.order); step chosen per entry from the error model)")
         lines.append("  " + ["input".padding(18), "AD".padding(24), "FD".padding(24), "step".padding(10), "digits agreeing / expected"].joined())

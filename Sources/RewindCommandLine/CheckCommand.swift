@@ -75,7 +75,7 @@ struct CheckCommand: ParsableCommand {
                     + "\(MemoryBudget.format(budget, distinctFrom: needed)); check fewer --steps or a smaller --size")
         }
         let checkOutput = CheckOutput(model: model, parameters: parameters, steps: steps, seed: seed, report: report)
-        print(output.json ? try JSONOutput.encode(checkOutput) : checkOutput.text())
+        print(output.json ? try JSONOutput.encode(checkOutput) : checkOutput.text(for: model))
         if !report.passed {
             for failure in report.failures {
                 FileHandle.standardError.write(Data("check failed: \(failure)\n".utf8))
@@ -85,16 +85,11 @@ struct CheckCommand: ParsableCommand {
     }
 }
 
-/// Calls the check with the concrete model type so that it is specialised (see `runGradient`).
+/// The check through the model's specialised `_check` (see `runGradient`).
 func runCheck(
     _ model: any Model, check: DerivativeCheck, parameters: [Double], steps: Int, stateComponents: Int
 ) throws -> DerivativeCheckReport {
-    func run<M: Model>(_ model: M) throws -> DerivativeCheckReport {
-        let n = model.stateCount
-        return try check.run(
-            model, initialState: model.initialState(), parameters: parameters, steps: steps,
-            stateComponents: stateComponents,
-            names: { $0 < n ? model.stateName($0) : M.parameterNames[$0 - n] })
-    }
-    return try withConcreteModel(model, lorenz: run, burgers: run, heat2d: run)
+    try model._check(
+        check, initialState: model.initialState(), parameters: parameters, steps: steps,
+        stateComponents: stateComponents)
 }

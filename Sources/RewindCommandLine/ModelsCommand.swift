@@ -3,16 +3,15 @@ import RewindModels
 
 struct ModelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "models", abstract: "List the bundled models, their parameters and default sizes.")
+        commandName: "models", abstract: "List the models, their parameters and default sizes.")
 
     @Flag(help: "Print one JSON array instead of a table.")
     var json = false
 
     func run() throws {
-        let entries = ModelCatalog.names.map { name -> ModelEntry in
-            let type = ModelCatalog.type(named: name)!
-            return ModelEntry(
-                name: name, summary: type.summary,
+        let entries = ModelRegistry.current.models.map { type -> ModelEntry in
+            ModelEntry(
+                name: type.name, summary: type.summary,
                 parameters: Dictionary(uniqueKeysWithValues: zip(type.parameterNames, type.defaultParameters)),
                 parameterOrder: type.parameterNames, defaultSize: type.defaultSize, defaultSteps: type.defaultSteps)
         }
@@ -20,11 +19,13 @@ struct ModelsCommand: ParsableCommand {
             print(try JSONOutput.encode(entries))
             return
         }
+        // The names in a column at least 8 wide, as wide as the longest name.
+        let width = entries.reduce(8) { max($0, $1.name.count) }
         for entry in entries {
             let parameters = entry.parameterOrder.map { "\($0)=\(entry.parameters[$0]!)" }.joined(separator: " ")
             let size = entry.defaultSize.map { "--size \($0) " } ?? ""
-            print("\(entry.name.padding(8))  \(entry.summary)")
-            print("          parameters: \(parameters); defaults: \(size)--steps \(entry.defaultSteps)")
+            print("\(entry.name.padding(width))  \(entry.summary)")
+            print("\("".padding(width + 2))parameters: \(parameters); defaults: \(size)--steps \(entry.defaultSteps)")
         }
     }
 
