@@ -3,9 +3,9 @@
 /// recorded as one external statement (one per block of rows when the tape spills) holding
 /// `points × outputs × (neighbours + parameters)` partials, without argument identifiers.
 ///
-/// Lanes: up to 8 in one `SIMD2`/`SIMD4`/`SIMD8` pass as for one field; more in passes of
-/// `SIMD16<Double>` (a two-field five-point kernel with two parameters has 12 lanes: one pass),
-/// each pass seeding the next 16 lanes. There is no limit on the neighbours beyond that of the
+/// Lanes: up to 8 in one `SIMD2`/`SIMD4`/`SIMD8` pass as for one field; 9 to 12 in one pass of
+/// twelve lanes (a `SIMD8` and a `SIMD4`: a two-field five-point kernel with two parameters has
+/// 12); more in passes of `SIMD16<Double>`, each pass seeding the next 16 lanes. There is no limit on the neighbours beyond that of the
 /// outputs and parameters (`LocalValues.capacity`, 8 each).
 extension Tracked {
     /// Applies a multi-field `kernel` at every point of `grid` and records the whole update as
@@ -32,19 +32,25 @@ extension Tracked {
         case 0...2: _recordMultiFieldStencil(kernel, grid, layout, input, parameters, &output, SIMD2<Double>.self)
         case 3...4: _recordMultiFieldStencil(kernel, grid, layout, input, parameters, &output, SIMD4<Double>.self)
         case 5...8: _recordMultiFieldStencil(kernel, grid, layout, input, parameters, &output, SIMD8<Double>.self)
-        default:
-            if _multiFieldPassWidth == 8 {
-                _recordMultiFieldStencil(kernel, grid, layout, input, parameters, &output, SIMD8<Double>.self)
-            } else {
-                _recordMultiFieldStencil(kernel, grid, layout, input, parameters, &output, SIMD16<Double>.self)
+        case let lanes:
+            switch _multiFieldPassWidth {
+            case 8: _recordMultiFieldStencil(kernel, grid, layout, input, parameters, &output, SIMD8<Double>.self)
+            case 16: _recordMultiFieldStencil(kernel, grid, layout, input, parameters, &output, SIMD16<Double>.self)
+            default:
+                if lanes <= 12 {
+                    _recordMultiFieldStencil(kernel, grid, layout, input, parameters, &output, _Lanes12.self)
+                } else {
+                    _recordMultiFieldStencil(kernel, grid, layout, input, parameters, &output, SIMD16<Double>.self)
+                }
             }
         }
     }
 
-    /// Lanes per pass past 8 lanes: 16 (the default, measured faster: docs/PERFORMANCE.md,
-    /// "Multi-field stencils") or 8; only the benchmark changes it, to measure the choice.
-    /// Both give the same partials bit for bit: each lane is its own computation.
-    @usableFromInline nonisolated(unsafe) package static var _multiFieldPassWidth = 16
+    /// Lanes per pass past 8 lanes: 0 (the default: 12 lanes for 9–12, passes of 16 beyond,
+    /// measured fastest: docs/PERFORMANCE.md, "Multi-field stencils"), 16 or 8. Only the
+    /// benchmark and the tests change it, to measure and compare the choices; all give the same
+    /// partials bit for bit, each lane being its own computation.
+    @usableFromInline nonisolated(unsafe) package static var _multiFieldPassWidth = 0
 
     @inlinable
     static func _recordMultiFieldStencil<K: MultiFieldStencilKernel, D: TangentDirections>(
@@ -81,12 +87,13 @@ extension Tracked {
         let partialsPerPoint = outputCount * lanes
         let rowsPerBlock =
             tape._spillBlockLimit.map { max(1, $0 / max(1, grid.columns * partialsPerPoint)) } ?? grid.rows
-        // Scratch on the stack, none per point: the parameters seeded for each pass, each
-        // entry's tangent in each pass, the seeded neighbour values and the identity indices.
+        // Scratch on the stack, none per point: the parameters seeded for each pass, the
+        // neighbours seeded for each pass (their tangents set here once; a point only writes
+        // the values: copying 16-lane unit tangents per point was a third of the recording),
+        // and the identity indices.
         withUnsafeTemporaryAllocation(of: LocalValues<Dual<D>>.self, capacity: passes) { seededParameters in
-          withUnsafeTemporaryAllocation(of: D.self, capacity: max(1, passes * entryCount)) { units in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, entryCount)) { identity in
-              withUnsafeTemporaryAllocation(of: Dual<D>.self, capacity: max(1, entryCount)) { seeded in
+          withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, entryCount)) { identity in
+            withUnsafeTemporaryAllocation(of: Dual<D>.self, capacity: max(1, passes * entryCount)) { seeded in
                 layout.fieldStarts.withUnsafeBufferPointer { fieldStarts in
                     for pass in 0..<passes {
                         let firstLane = pass * width
@@ -97,13 +104,11 @@ extension Tracked {
                             })
                         for k in 0..<entryCount {
                             let lane = k - firstLane
-                            units[pass * entryCount + k] = lane >= 0 && lane < width ? D.unit(lane) : .zero
+                            (seeded.baseAddress! + pass * entryCount + k).initialize(
+                                to: Dual(0, tangent: lane >= 0 && lane < width ? D.unit(lane) : .zero))
                         }
                     }
-                    for k in 0..<max(1, entryCount) {
-                        identity[k] = k
-                        seeded[k] = Dual(0)
-                    }
+                    for k in 0..<max(1, entryCount) { identity[k] = k }
                     var firstRow = 0
                     while firstRow < grid.rows {
                         let rows = firstRow..<min(grid.rows, firstRow + rowsPerBlock)
@@ -114,19 +119,19 @@ extension Tracked {
                                 grid: grid, rows: rows, layout: layout, outputCount: outputCount, inputs: inputs,
                                 parameterIdentifiers: parameterIdentifiers),
                             parameters: UnsafePointer(seededParameters.baseAddress!),
-                            units: UnsafePointer(units.baseAddress!), identity: UnsafePointer(identity.baseAddress!),
+                            identity: UnsafePointer(identity.baseAddress!),
                             fieldStarts: fieldStarts.baseAddress!, seeded: seeded.baseAddress!)
                         firstRow = rows.upperBound
                     }
                 }
-              }
             }
           }
         }
     }
 
     /// Records the rows `rows` of a multi-field stencil as one external statement: at each
-    /// point, per pass, the kernel on `Dual`s seeded with that pass's unit tangents (`units`),
+    /// point, per pass, the kernel on `Dual`s seeded with that pass's unit tangents (`seeded`,
+    /// `entryCount` per pass, whose values it sets),
     /// each output's tangent lanes stored in its row of partials (point-major, then output,
     /// then lane); then the block's outputs as leaves, output by output.
     @inlinable @inline(__always)
@@ -134,7 +139,7 @@ extension Tracked {
         _ kernel: K, _ grid: StencilGrid, _ layout: _MultiFieldLayout, rows: Range<Int>, outputCount: Int,
         passes: Int, input: [Tracked], output: inout [Tracked], tape: Tape, recorder: UnsafeMutablePointer<_Recorder>,
         statement: _MultiFieldStencilStatement, parameters: UnsafePointer<LocalValues<Dual<D>>>,
-        units: UnsafePointer<D>, identity: UnsafePointer<Int>, fieldStarts: UnsafePointer<Int>,
+        identity: UnsafePointer<Int>, fieldStarts: UnsafePointer<Int>,
         seeded: UnsafeMutablePointer<Dual<D>>
     ) {
         let entryCount = layout.entryCount
@@ -147,16 +152,14 @@ extension Tracked {
         _ = tape._pushExternal(statement) { partials in
             input.withUnsafeBufferPointer { u in
                 output.withUnsafeMutableBufferPointer { out in
-                    let neighbourhood = MultiFieldNeighbourhood(
-                        values: UnsafePointer(seeded), indices: identity, fieldStarts: fieldStarts)
                     grid._forEachPoint(layout.offsets, fieldBases: layout.fieldBases, rows: rows) { point, shift, neighbour in
                         let pointPartials = partials + (point &- firstPoint) &* partialsPerPoint
                         for pass in 0..<passes {
-                            let tangents = units + pass &* entryCount
-                            for k in 0..<entryCount {
-                                seeded[k] = Dual(u[shift &+ neighbour[k]].value, tangent: tangents[k])
-                            }
-                            let y = kernel(neighbourhood, parameters[pass])
+                            let values = seeded + pass &* entryCount
+                            for k in 0..<entryCount { values[k].value = u[shift &+ neighbour[k]].value }
+                            let y = kernel(
+                                MultiFieldNeighbourhood(values: UnsafePointer(values), indices: identity, fieldStarts: fieldStarts),
+                                parameters[pass])
                             precondition(
                                 y.count == outputCount, "the kernel returned \(y.count) values, not its outputCount \(outputCount)")
                             if pass == 0 {
@@ -170,7 +173,12 @@ extension Tracked {
                                 if count == width {
                                     UnsafeMutableRawPointer(row).storeBytes(of: tangent, as: D.self)
                                 } else {
-                                    for j in 0..<count { row[j] = tangent[lane: j] }
+                                    // The first `count` lanes: D is a SIMD vector of Doubles,
+                                    // its lanes consecutive in memory.
+                                    withUnsafeBytes(of: tangent) {
+                                        UnsafeMutableRawPointer(row).copyMemory(
+                                            from: $0.baseAddress!, byteCount: count &* MemoryLayout<Double>.stride)
+                                    }
                                 }
                             }
                         }
@@ -229,10 +237,46 @@ package final class _MultiFieldStencilStatement: _ExternalStatement {
         96 + offsets.count * 32 + parameterIdentifiers.count * 4 + (rows.lowerBound == 0 ? inputs.byteCount : 0)
     }
 
-    /// Rows from the last to the first; in each, points in order and each point's outputs in
-    /// order, each output's contributions scattered to its inputs' adjoints and its parameter
-    /// contributions summed per row: the same additions in the same order whether the grid
-    /// was recorded as one block or split into several, so the gradient stays bitwise equal.
+    /// Rows from the last to the first; in each, points in order, and at each point every
+    /// input's contribution summed over the outputs (in order) before it is added to the
+    /// input's adjoint — one read-modify-write per input instead of one per output — and the
+    /// parameter contributions summed per row: the same additions in the same order whether
+    /// the grid was recorded as one block or split into several, so the gradient stays
+    /// bitwise equal.
+    /// Copies a point's `outputCount` output adjoints (`stride` apart) into `pointAdjoints`,
+    /// and says whether the point may be skipped: every adjoint 0 and every one of its
+    /// partials finite (the tape's rule, `Tape._skipsZeroAdjoint`; an infinite or NaN partial
+    /// makes `0 × partial` NaN, which must reach the inputs).
+    @inline(__always)
+    static func loadAdjoints(
+        _ outputCount: Int, _ first: UnsafeMutablePointer<Double>, stride: Int, into pointAdjoints: UnsafeMutablePointer<Double>,
+        skippable partials: UnsafePointer<Double>, count: Int
+    ) -> Bool {
+        var allZero = true
+        for o in 0..<outputCount {
+            let a = first[o &* stride]
+            pointAdjoints[o] = a
+            if a != 0 { allZero = false }
+        }
+        return allZero && Tape._skipsZeroAdjoint(partials, count: count)
+    }
+
+    /// `Σₒ partial(o) × adjoint(o)` over the outputs in order, for the lane at `partial` of
+    /// output 0 (output o's is `o × lanes` further). A zero adjoint adds ±0 for a finite
+    /// partial, which changes no bit of the sum's effect: adjoints are never −0.
+    @inline(__always)
+    static func contribution(
+        _ partial: UnsafePointer<Double>, lanes: Int, _ outputCount: Int, _ pointAdjoints: UnsafePointer<Double>
+    ) -> Double {
+        var sum = partial[0] * pointAdjoints[0]
+        var o = 1
+        while o < outputCount {
+            sum += partial[o &* lanes] * pointAdjoints[o]
+            o &+= 1
+        }
+        return sum
+    }
+
     @usableFromInline
     package func reverse(firstOutput: UInt32, partials: UnsafePointer<Double>, adjoints: UnsafeMutablePointer<Double>) {
         let entryCount = offsets.count
@@ -244,9 +288,11 @@ package final class _MultiFieldStencilStatement: _ExternalStatement {
         let blockPoints = pointCount
         // Output o's identifier at grid point p: outputBase + o·blockPoints + p.
         let outputBase = Int(firstOutput) &- firstPoint
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: max(parameterCount, 1)) { parameterAdjoints in
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: max(parameterCount, 1) + outputCount) { scratch in
           withUnsafeTemporaryAllocation(of: Int.self, capacity: max(entryCount, 1)) { rowShifts in
+            let parameterAdjoints = UnsafeMutableBufferPointer(rebasing: scratch[0..<max(parameterCount, 1)])
             let sums = parameterAdjoints.baseAddress!
+            let pointAdjoints = sums + max(parameterCount, 1)
             let shifts = rowShifts.baseAddress!
             for r in rows.reversed() {
                 parameterAdjoints.initialize(repeating: 0)
@@ -255,16 +301,16 @@ package final class _MultiFieldStencilStatement: _ExternalStatement {
                         let ids = ids.baseAddress!
                         grid._forEachPoint(offsets, fieldBases: fieldBases, rows: r..<(r + 1)) { point, shift, neighbour in
                             let pointPartials = partials + (point &- firstPoint) &* partialsPerPoint
-                            for o in 0..<outputCount {
-                                let a = adjoints[outputBase &+ o &* blockPoints &+ point]
-                                let row = pointPartials + o &* lanes
-                                // The tape's rule: skip a zero adjoint only where no partial is
-                                // infinite or NaN (Tape._skipsZeroAdjoint).
-                                if a == 0 && Tape._skipsZeroAdjoint(row, count: lanes) { continue }
-                                for k in 0..<entryCount {
-                                    adjoints[Int(ids[shift &+ neighbour[k]])] += row[k] * a
-                                }
-                                for j in 0..<parameterCount { sums[j] += row[entryCount &+ j] * a }
+                            if Self.loadAdjoints(
+                                outputCount, adjoints + (outputBase &+ point), stride: blockPoints, into: pointAdjoints,
+                                skippable: pointPartials, count: partialsPerPoint)
+                            { return }
+                            for k in 0..<entryCount {
+                                adjoints[Int(ids[shift &+ neighbour[k]])] += Self.contribution(
+                                    pointPartials + k, lanes: lanes, outputCount, pointAdjoints)
+                            }
+                            for j in 0..<parameterCount {
+                                sums[j] += Self.contribution(pointPartials + (entryCount &+ j), lanes: lanes, outputCount, pointAdjoints)
                             }
                         }
                     }
@@ -278,15 +324,17 @@ package final class _MultiFieldStencilStatement: _ExternalStatement {
                     }
                     grid._forEachPoint(offsets, fieldBases: fieldBases, rows: r..<(r + 1)) { point, shift, neighbour in
                         let pointPartials = partials + (point &- firstPoint) &* partialsPerPoint
+                        if Self.loadAdjoints(
+                            outputCount, adjoints + (outputBase &+ point), stride: blockPoints, into: pointAdjoints,
+                            skippable: pointPartials, count: partialsPerPoint)
+                        { return }
                         let target = adjoints + shift
-                        for o in 0..<outputCount {
-                            let a = adjoints[outputBase &+ o &* blockPoints &+ point]
-                            let row = pointPartials + o &* lanes
-                            if a == 0 && Tape._skipsZeroAdjoint(row, count: lanes) { continue }
-                            for k in 0..<entryCount {
-                                target[neighbour[k] &+ shifts[k]] += row[k] * a
-                            }
-                            for j in 0..<parameterCount { sums[j] += row[entryCount &+ j] * a }
+                        for k in 0..<entryCount {
+                            target[neighbour[k] &+ shifts[k]] += Self.contribution(
+                                pointPartials + k, lanes: lanes, outputCount, pointAdjoints)
+                        }
+                        for j in 0..<parameterCount {
+                            sums[j] += Self.contribution(pointPartials + (entryCount &+ j), lanes: lanes, outputCount, pointAdjoints)
                         }
                     }
                 }

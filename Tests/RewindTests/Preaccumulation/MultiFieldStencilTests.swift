@@ -7,7 +7,7 @@ import Rewind
 @testable import RewindTimeStepping
 
 /// Gray–Scott reaction–diffusion, one explicit Euler step: two fields (u, v) on a five-point
-/// stencil each and parameters (F, k): 12 lanes, so one pass of `SIMD16`.
+/// stencil each and parameters (F, k): 12 lanes, one pass of `_Lanes12`.
 struct GrayScottKernel: MultiFieldStencilKernel {
     static let fivePoint = [
         GridOffset(row: 1, column: 0), GridOffset(row: -1, column: 0), GridOffset(row: 0, column: 1),
@@ -240,18 +240,20 @@ struct MultiFieldStencilTests {
         expectClose(fast, slow, relative: 1e-12, absolute: 1e-15, "input")
     }
 
-    @Test func passesOfEightLanesGiveTheSameBitsAsPassesOfSixteen() {
+    @Test func twelveLanesAndPassesOfSixteenOrEightGiveTheSameBits() {
         let grid = StencilGrid.periodic(rows: 4, columns: 6)
         let x = grayScottState(rows: 4, columns: 6) + [0.04, 0.06]
         let weights = [Double](repeating: 1, count: 2 * grid.pointCount)
         let saved = Tracked._multiFieldPassWidth
         defer { Tracked._multiFieldPassWidth = saved }
         var results: [[UInt64]] = []
-        for width in [16, 8] {
+        // 0: the default, one pass of twelve lanes for this 12-lane kernel.
+        for width in [0, 16, 8] {
             Tracked._multiFieldPassWidth = width
             results.append(gradients(GrayScottKernel(), grid: grid, steps: 3, at: x, weights: weights).fast.map(\.bitPattern))
         }
         #expect(results[0] == results[1])
+        #expect(results[0] == results[2])
     }
 
     @Test func constantInputsAreLeftOut() {
