@@ -83,13 +83,26 @@ extension SIMD16: TangentDirections where Scalar == Double {
     /// ```swift
     /// let x = Dual<SIMD16<Double>>(2.0, tangent: .unit(11))
     /// (x * x).tangent[lane: 11]   // 4
+    /// SIMD16<Double>.laneCount    // 16
     /// ```
     @inlinable public static var laneCount: Int { 16 }
     /// 1 in `lane`, 0 in the others.
+    ///
+    /// ```swift
+    /// SIMD16<Double>.unit(3)[3]   // 1, every other lane 0
+    /// ```
     @inlinable public static func unit(_ lane: Int) -> Self { var u = Self.zero; u[lane] = 1; return u }
     /// The derivative along direction `lane`.
+    ///
+    /// ```swift
+    /// Dual<SIMD16<Double>>(3.0, tangent: .unit(12)).tangent[lane: 12]   // 1
+    /// ```
     @inlinable public subscript(lane lane: Int) -> Double { self[lane] }
     /// `a · b`, with 0 in the lanes where `b` is 0.
+    ///
+    /// ```swift
+    /// SIMD16<Double>._strongZeroProduct(.infinity, .unit(0))[1]   // 0, not NaN
+    /// ```
     @inlinable public static func _strongZeroProduct(_ a: Double, _ b: Self) -> Self {
         (a * b).replacing(with: 0, where: b .== 0)
     }
