@@ -5,8 +5,9 @@
 ///
 /// Lanes: up to 8 in one `SIMD2`/`SIMD4`/`SIMD8` pass as for one field; 9 to 12 in one pass of
 /// twelve lanes (a `SIMD8` and a `SIMD4`: a two-field five-point kernel with two parameters has
-/// 12); more in passes of `SIMD16<Double>`, each pass seeding the next 16 lanes. There is no limit on the neighbours beyond that of the
-/// outputs and parameters (`LocalValues.capacity`, 8 each).
+/// 12); more in passes of `SIMD16<Double>`, each pass seeding the next 16 lanes. There is no
+/// limit on the neighbours beyond that of the outputs and parameters (`LocalValues.capacity`,
+/// 8 each), so there is no elementary fallback.
 extension Tracked {
     /// Applies a multi-field `kernel` at every point of `grid` and records the whole update as
     /// one external statement of `points × outputs × (neighbours + parameters)` partials.
