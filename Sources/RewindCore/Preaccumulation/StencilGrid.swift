@@ -66,8 +66,20 @@ public struct StencilGrid: Hashable, Sendable {
         _ offsets: [GridOffset], rows rowRange: Range<Int>,
         _ body: (_ point: Int, _ base: Int, _ indices: UnsafePointer<Int>) -> Void
     ) {
+        precondition(offsets.count <= 16, "a stencil reads at most 16 neighbours")
+        _forEachPoint(offsets, fieldBases: nil, rows: rowRange, body)
+    }
+
+    /// `forEachPoint(_:rows:_:)` without its limit of 16 offsets, for a multi-field kernel
+    /// whose fields' offsets are concatenated: `fieldBases[j]` (when given) is added to the
+    /// index of `offsets[j]`, the first point of the field it reads in the fields' array
+    /// (`field × pointCount`), so that `base + indices[j]` indexes that array directly.
+    @inlinable @inline(__always)
+    package func _forEachPoint(
+        _ offsets: [GridOffset], fieldBases: [Int]?, rows rowRange: Range<Int>,
+        _ body: (_ point: Int, _ base: Int, _ indices: UnsafePointer<Int>) -> Void
+    ) {
         let count = offsets.count
-        precondition(count <= 16, "a stencil reads at most 16 neighbours")
         precondition(
             offsets.allSatisfy { abs($0.row) <= rows && abs($0.column) <= columns },
             "stencil offsets must not reach further than one period")
@@ -87,8 +99,8 @@ public struct StencilGrid: Hashable, Sendable {
                 for j in 0..<count {
                     var rr = r + offsets[j].row
                     if rr < 0 { rr += rows } else if rr >= rows { rr -= rows }
-                    rowBase[j] = rr * columns
-                    shifted[j] = rr * columns + offsets[j].column
+                    rowBase[j] = rr * columns + (fieldBases?[j] ?? 0)
+                    shifted[j] = rowBase[j] + offsets[j].column
                 }
                 let rowStart = r * columns
                 for c in 0..<interiorStart {

@@ -130,6 +130,17 @@ where Magnitude == Self {
     /// that stores only the kernel's partials (the neighbours follow from the grid).
     static func applyStencil<K: StencilKernel>(
         _ kernel: K, on grid: StencilGrid, to input: [Self], parameters: LocalValues<Self>, into output: inout [Self])
+
+    /// Applies a multi-field point-update kernel at every point of a periodic grid: `input`
+    /// holds the fields one after another and `output` receives the kernel's outputs the same
+    /// way (it must not alias `input`); `Tracked` records one external statement per grid (or
+    /// per block of rows on a spilling tape) that stores only the kernel's partials.
+    ///
+    /// ```swift
+    /// S.applyStencil(GrayScott(), on: grid, to: uv, parameters: LocalValues([F, k]), into: &next)
+    /// ```
+    static func applyStencil<K: MultiFieldStencilKernel>(
+        _ kernel: K, on grid: StencilGrid, to input: [Self], parameters: LocalValues<Self>, into output: inout [Self])
 }
 
 extension SimulationScalar {

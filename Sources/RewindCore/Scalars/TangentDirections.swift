@@ -75,3 +75,69 @@ extension SIMD8: TangentDirections where Scalar == Double {
         (a * b).replacing(with: 0, where: b .== 0)
     }
 }
+
+extension SIMD16: TangentDirections where Scalar == Double {
+    /// 16 directions, one per lane: a multi-field stencil point reads more than 8 values (two
+    /// fields at five points and two parameters are 12 lanes).
+    ///
+    /// ```swift
+    /// let x = Dual<SIMD16<Double>>(2.0, tangent: .unit(11))
+    /// (x * x).tangent[lane: 11]   // 4
+    /// SIMD16<Double>.laneCount    // 16
+    /// ```
+    @inlinable public static var laneCount: Int { 16 }
+    /// 1 in `lane`, 0 in the others.
+    ///
+    /// ```swift
+    /// SIMD16<Double>.unit(3)[3]   // 1, every other lane 0
+    /// ```
+    @inlinable public static func unit(_ lane: Int) -> Self { var u = Self.zero; u[lane] = 1; return u }
+    /// The derivative along direction `lane`.
+    ///
+    /// ```swift
+    /// Dual<SIMD16<Double>>(3.0, tangent: .unit(12)).tangent[lane: 12]   // 1
+    /// ```
+    @inlinable public subscript(lane lane: Int) -> Double { self[lane] }
+    /// `a · b`, with 0 in the lanes where `b` is 0.
+    ///
+    /// ```swift
+    /// SIMD16<Double>._strongZeroProduct(.infinity, .unit(0))[1]   // 0, not NaN
+    /// ```
+    @inlinable public static func _strongZeroProduct(_ a: Double, _ b: Self) -> Self {
+        (a * b).replacing(with: 0, where: b .== 0)
+    }
+}
+
+/// Twelve directions as a `SIMD8` and a `SIMD4` side by side (lanes consecutive in memory):
+/// the lanes of a two-field five-point kernel with two parameters (or a two-field flux over
+/// five points) without the four idle lanes of a `SIMD16`, a quarter less tangent arithmetic.
+@frozen @usableFromInline
+package struct _Lanes12: TangentDirections {
+    @usableFromInline package var low: SIMD8<Double>
+    @usableFromInline package var high: SIMD4<Double>
+
+    @inlinable @inline(__always)
+    package init(_ low: SIMD8<Double>, _ high: SIMD4<Double>) {
+        self.low = low
+        self.high = high
+    }
+
+    @inlinable package static var laneCount: Int { 12 }
+    @inlinable package static var zero: Self { Self(.zero, .zero) }
+    @inlinable package static func unit(_ lane: Int) -> Self {
+        lane < 8 ? Self(.unit(lane), .zero) : Self(.zero, .unit(lane - 8))
+    }
+    @inlinable package subscript(lane lane: Int) -> Double { lane < 8 ? low[lane] : high[lane - 8] }
+    @inlinable @inline(__always)
+    package static func + (a: Self, b: Self) -> Self { Self(a.low + b.low, a.high + b.high) }
+    @inlinable @inline(__always)
+    package static func - (a: Self, b: Self) -> Self { Self(a.low - b.low, a.high - b.high) }
+    @inlinable @inline(__always)
+    package static prefix func - (a: Self) -> Self { Self(-a.low, -a.high) }
+    @inlinable @inline(__always)
+    package static func * (a: Double, b: Self) -> Self { Self(a * b.low, a * b.high) }
+    @inlinable
+    package static func _strongZeroProduct(_ a: Double, _ b: Self) -> Self {
+        Self(SIMD8._strongZeroProduct(a, b.low), SIMD4._strongZeroProduct(a, b.high))
+    }
+}

@@ -1,0 +1,356 @@
+/// Multi-field stencils on tracked values: the kernel is evaluated at each point with `Dual`s
+/// whose lanes are every field's neighbours and the parameters, and the whole grid update is
+/// recorded as one external statement (one per block of rows when the tape spills) holding
+/// `points × outputs × (neighbours + parameters)` partials, without argument identifiers.
+///
+/// Lanes: up to 8 in one `SIMD2`/`SIMD4`/`SIMD8` pass as for one field; 9 to 12 in one pass of
+/// twelve lanes (a `SIMD8` and a `SIMD4`: a two-field five-point kernel with two parameters has
+/// 12); more in passes of `SIMD16<Double>`, each pass seeding the next 16 lanes. There is no
+/// limit on the neighbours beyond that of the outputs and parameters (`LocalValues.capacity`,
+/// 8 each), so there is no elementary fallback.
+extension Tracked {
+    /// Applies a multi-field `kernel` at every point of `grid` and records the whole update as
+    /// one external statement of `points × outputs × (neighbours + parameters)` partials.
+    ///
+    /// ```swift
+    /// Tracked.applyStencil(GrayScott(), on: .periodic(rows: 64, columns: 64), to: uv, parameters: p, into: &next)
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - kernel: The point-update.
+    ///   - grid: The periodic grid of `n = grid.pointCount` points.
+    ///   - input: The fields one after another, `kernel.fieldCount × n` values.
+    ///   - parameters: Parameters shared by every point.
+    ///   - output: Receives the outputs one after another, `kernel.outputCount × n` values;
+    ///     must not alias `input`.
+    @inlinable
+    public static func applyStencil<K: MultiFieldStencilKernel>(
+        _ kernel: K, on grid: StencilGrid, to input: [Tracked], parameters: LocalValues<Tracked>,
+        into output: inout [Tracked]
+    ) {
+        let layout = _MultiFieldLayout(kernel.neighbours, pointCount: grid.pointCount)
+        switch layout.entryCount + parameters.count {
+        case 0...2: _recordMultiFieldStencil(kernel, grid, layout, input, parameters, &output, SIMD2<Double>.self)
+        case 3...4: _recordMultiFieldStencil(kernel, grid, layout, input, parameters, &output, SIMD4<Double>.self)
+        case 5...8: _recordMultiFieldStencil(kernel, grid, layout, input, parameters, &output, SIMD8<Double>.self)
+        case let lanes:
+            switch _multiFieldPassWidth {
+            case 8: _recordMultiFieldStencil(kernel, grid, layout, input, parameters, &output, SIMD8<Double>.self)
+            case 16: _recordMultiFieldStencil(kernel, grid, layout, input, parameters, &output, SIMD16<Double>.self)
+            default:
+                if lanes <= 12 {
+                    _recordMultiFieldStencil(kernel, grid, layout, input, parameters, &output, _Lanes12.self)
+                } else {
+                    _recordMultiFieldStencil(kernel, grid, layout, input, parameters, &output, SIMD16<Double>.self)
+                }
+            }
+        }
+    }
+
+    /// Lanes per pass past 8 lanes: 0 (the default: 12 lanes for 9–12, passes of 16 beyond,
+    /// measured fastest: docs/PERFORMANCE.md, "Multi-field stencils"), 16 or 8. Only the
+    /// benchmark and the tests change it, to measure and compare the choices; all give the same
+    /// partials bit for bit, each lane being its own computation.
+    @usableFromInline nonisolated(unsafe) package static var _multiFieldPassWidth = 0
+
+    @inlinable
+    static func _recordMultiFieldStencil<K: MultiFieldStencilKernel, D: TangentDirections>(
+        _ kernel: K, _ grid: StencilGrid, _ layout: _MultiFieldLayout, _ input: [Tracked],
+        _ parameters: LocalValues<Tracked>, _ output: inout [Tracked], _: D.Type
+    ) {
+        let outputCount = kernel.outputCount
+        precondition(
+            outputCount >= 1 && outputCount <= LocalValues<Tracked>.capacity,
+            "a multi-field stencil writes 1 to \(LocalValues<Tracked>.capacity) values per point (got \(outputCount))")
+        grid.checkShape(fields: layout.fieldCount, input: input.count, outputs: outputCount, output: output.count)
+        let entryCount = layout.entryCount
+        let parameterCount = parameters.count
+        let lanes = entryCount + parameterCount
+        let width = D.laneCount
+        let passes = max(1, (lanes + width - 1) / width)
+        let live = input.first { !$0.isConstant } ?? (0..<parameterCount).lazy.map { parameters[$0] }.first { !$0.isConstant }
+        guard let live else {
+            // Nothing depends on a recorded input: the update is a constant.
+            let constants = input.map(\.value)
+            var values = [Double](repeating: 0, count: output.count)
+            Double.applyStencil(
+                kernel, on: grid, to: constants, parameters: LocalValues(count: parameterCount) { parameters[$0].value },
+                into: &values)
+            for i in values.indices { output[i] = Tracked(values[i]) }
+            return
+        }
+        let recorder = _Recorder.current(for: live.tag)
+        let tape = recorder.pointee.tape.takeUnretainedValue()
+        let parameterIdentifiers = (0..<parameterCount).map { parameters[$0].identifier }
+        // The fields' array is `fieldCount × rows` grid rows: its identifiers are consecutive,
+        // consecutive per row (a spilled stencil's outputs), or a list.
+        let inputs = _StencilInputs(input, columns: grid.columns)
+        let partialsPerPoint = outputCount * lanes
+        let rowsPerBlock =
+            tape._spillBlockLimit.map { max(1, $0 / max(1, grid.columns * partialsPerPoint)) } ?? grid.rows
+        // Scratch on the stack, none per point: the parameters seeded for each pass, the
+        // neighbours seeded for each pass (their tangents set here once; a point only writes
+        // the values: copying 16-lane unit tangents per point was a third of the recording),
+        // and the identity indices.
+        withUnsafeTemporaryAllocation(of: LocalValues<Dual<D>>.self, capacity: passes) { seededParameters in
+          withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, entryCount)) { identity in
+            withUnsafeTemporaryAllocation(of: Dual<D>.self, capacity: max(1, passes * entryCount)) { seeded in
+                layout.fieldStarts.withUnsafeBufferPointer { fieldStarts in
+                    for pass in 0..<passes {
+                        let firstLane = pass * width
+                        (seededParameters.baseAddress! + pass).initialize(
+                            to: LocalValues(count: parameterCount) { j in
+                                let lane = entryCount + j - firstLane
+                                return Dual(parameters[j].value, tangent: lane >= 0 && lane < width ? D.unit(lane) : .zero)
+                            })
+                        for k in 0..<entryCount {
+                            let lane = k - firstLane
+                            (seeded.baseAddress! + pass * entryCount + k).initialize(
+                                to: Dual(0, tangent: lane >= 0 && lane < width ? D.unit(lane) : .zero))
+                        }
+                    }
+                    for k in 0..<max(1, entryCount) { identity[k] = k }
+                    var firstRow = 0
+                    while firstRow < grid.rows {
+                        let rows = firstRow..<min(grid.rows, firstRow + rowsPerBlock)
+                        _recordMultiFieldStencilBlock(
+                            kernel, grid, layout, rows: rows, outputCount: outputCount, passes: passes,
+                            input: input, output: &output, tape: tape, recorder: recorder,
+                            statement: _MultiFieldStencilStatement(
+                                grid: grid, rows: rows, layout: layout, outputCount: outputCount, inputs: inputs,
+                                parameterIdentifiers: parameterIdentifiers),
+                            parameters: UnsafePointer(seededParameters.baseAddress!),
+                            identity: UnsafePointer(identity.baseAddress!),
+                            fieldStarts: fieldStarts.baseAddress!, seeded: seeded.baseAddress!)
+                        firstRow = rows.upperBound
+                    }
+                }
+            }
+          }
+        }
+    }
+
+    /// Records the rows `rows` of a multi-field stencil as one external statement: at each
+    /// point, per pass, the kernel on `Dual`s seeded with that pass's unit tangents (`seeded`,
+    /// `entryCount` per pass, whose values it sets),
+    /// each output's tangent lanes stored in its row of partials (point-major, then output,
+    /// then lane); then the block's outputs as leaves, output by output.
+    @inlinable @inline(__always)
+    static func _recordMultiFieldStencilBlock<K: MultiFieldStencilKernel, D: TangentDirections>(
+        _ kernel: K, _ grid: StencilGrid, _ layout: _MultiFieldLayout, rows: Range<Int>, outputCount: Int,
+        passes: Int, input: [Tracked], output: inout [Tracked], tape: Tape, recorder: UnsafeMutablePointer<_Recorder>,
+        statement: _MultiFieldStencilStatement, parameters: UnsafePointer<LocalValues<Dual<D>>>,
+        identity: UnsafePointer<Int>, fieldStarts: UnsafePointer<Int>,
+        seeded: UnsafeMutablePointer<Dual<D>>
+    ) {
+        let entryCount = layout.entryCount
+        let lanes = entryCount + parameters[0].count
+        let width = D.laneCount
+        let points = grid.pointCount
+        let firstPoint = rows.lowerBound * grid.columns
+        let blockPoints = rows.count * grid.columns
+        let partialsPerPoint = outputCount &* lanes
+        _ = tape._pushExternal(statement) { partials in
+            input.withUnsafeBufferPointer { u in
+                output.withUnsafeMutableBufferPointer { out in
+                    grid._forEachPoint(layout.offsets, fieldBases: layout.fieldBases, rows: rows) { point, shift, neighbour in
+                        let pointPartials = partials + (point &- firstPoint) &* partialsPerPoint
+                        for pass in 0..<passes {
+                            let values = seeded + pass &* entryCount
+                            for k in 0..<entryCount { values[k].value = u[shift &+ neighbour[k]].value }
+                            let y = kernel(
+                                MultiFieldNeighbourhood(values: UnsafePointer(values), indices: identity, fieldStarts: fieldStarts),
+                                parameters[pass])
+                            precondition(
+                                y.count == outputCount, "the kernel returned \(y.count) values, not its outputCount \(outputCount)")
+                            if pass == 0 {
+                                for o in 0..<outputCount { out[o &* points &+ point] = Tracked(y[o].value) }
+                            }
+                            let firstLane = pass &* width
+                            let count = Swift.min(width, lanes &- firstLane)
+                            for o in 0..<outputCount {
+                                let row = pointPartials + (o &* lanes &+ firstLane)
+                                let tangent = y[o].tangent
+                                if count == width {
+                                    UnsafeMutableRawPointer(row).storeBytes(of: tangent, as: D.self)
+                                } else {
+                                    // The first `count` lanes: D is a SIMD vector of Doubles,
+                                    // its lanes consecutive in memory.
+                                    withUnsafeBytes(of: tangent) {
+                                        UnsafeMutableRawPointer(row).copyMemory(
+                                            from: $0.baseAddress!, byteCount: count &* MemoryLayout<Double>.stride)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // The outputs' leaves, output by output: output o at point p of the block is
+        // firstOutput + o·blockPoints + (p − firstPoint).
+        output.withUnsafeMutableBufferPointer { out in
+            for o in 0..<outputCount {
+                let first = out.baseAddress! + o * points + firstPoint
+                recorder.pointee.pushLeaves(count: blockPoints, value: { first[$0].value }, store: { first[$0] = $1 })
+            }
+        }
+    }
+}
+
+/// The external statement of a recorded multi-field stencil block: the grid rows it covers,
+/// every field's neighbours, and where the inputs' adjoints live. Its outputs are consecutive
+/// identifiers, output by output, one per point of its rows.
+@usableFromInline
+package final class _MultiFieldStencilStatement: _ExternalStatement {
+    let grid: StencilGrid
+    let rows: Range<Int>
+    let offsets: [GridOffset]
+    /// The field each entry of `offsets` reads.
+    let fields: [Int]
+    let fieldBases: [Int]
+    let outputCount: Int
+    let inputs: _StencilInputs
+    let parameterIdentifiers: [UInt32]
+
+    @usableFromInline
+    package init(
+        grid: StencilGrid, rows: Range<Int>, layout: _MultiFieldLayout, outputCount: Int, inputs: _StencilInputs,
+        parameterIdentifiers: [UInt32]
+    ) {
+        self.grid = grid
+        self.rows = rows
+        offsets = layout.offsets
+        fields = layout.fields
+        fieldBases = layout.fieldBases
+        self.outputCount = outputCount
+        self.inputs = inputs
+        self.parameterIdentifiers = parameterIdentifiers
+    }
+
+    var pointCount: Int { rows.count * grid.columns }
+    var lanes: Int { offsets.count + parameterIdentifiers.count }
+
+    @usableFromInline package var partialCount: Int { pointCount * outputCount * lanes }
+
+    /// Shared input lists are counted by the block that covers row 0.
+    @usableFromInline package var byteCount: Int {
+        96 + offsets.count * 32 + parameterIdentifiers.count * 4 + (rows.lowerBound == 0 ? inputs.byteCount : 0)
+    }
+
+    /// Rows from the last to the first; in each, points in order, and at each point every
+    /// input's contribution summed over the outputs (in order) before it is added to the
+    /// input's adjoint — one read-modify-write per input instead of one per output — and the
+    /// parameter contributions summed per row: the same additions in the same order whether
+    /// the grid was recorded as one block or split into several, so the gradient stays
+    /// bitwise equal.
+    /// Copies a point's `outputCount` output adjoints (`stride` apart) into `pointAdjoints`,
+    /// and says whether the point may be skipped: every adjoint 0 and every one of its
+    /// partials finite (the tape's rule, `Tape._skipsZeroAdjoint`; an infinite or NaN partial
+    /// makes `0 × partial` NaN, which must reach the inputs).
+    @inline(__always)
+    static func loadAdjoints(
+        _ outputCount: Int, _ first: UnsafeMutablePointer<Double>, stride: Int, into pointAdjoints: UnsafeMutablePointer<Double>,
+        skippable partials: UnsafePointer<Double>, count: Int
+    ) -> Bool {
+        var allZero = true
+        for o in 0..<outputCount {
+            let a = first[o &* stride]
+            pointAdjoints[o] = a
+            if a != 0 { allZero = false }
+        }
+        return allZero && Tape._skipsZeroAdjoint(partials, count: count)
+    }
+
+    /// `Σₒ partial(o) × adjoint(o)` over the outputs in order, for the lane at `partial` of
+    /// output 0 (output o's is `o × lanes` further). A zero adjoint adds ±0 for a finite
+    /// partial, which changes no bit of the sum's effect: adjoints are never −0.
+    @inline(__always)
+    static func contribution(
+        _ partial: UnsafePointer<Double>, lanes: Int, _ outputCount: Int, _ pointAdjoints: UnsafePointer<Double>
+    ) -> Double {
+        // One and two outputs spelled out (the same operations in the same order as the loop):
+        // the loop's test per lane was a tenth of the sweep.
+        switch outputCount {
+        case 1: return partial[0] * pointAdjoints[0]
+        case 2: return partial[0] * pointAdjoints[0] + partial[lanes] * pointAdjoints[1]
+        default: break
+        }
+        var sum = partial[0] * pointAdjoints[0]
+        var o = 1
+        while o < outputCount {
+            sum += partial[o &* lanes] * pointAdjoints[o]
+            o &+= 1
+        }
+        return sum
+    }
+
+    @usableFromInline
+    package func reverse(firstOutput: UInt32, partials: UnsafePointer<Double>, adjoints: UnsafeMutablePointer<Double>) {
+        let entryCount = offsets.count
+        let parameterCount = parameterIdentifiers.count
+        let lanes = entryCount + parameterCount
+        let outputCount = self.outputCount
+        let partialsPerPoint = outputCount * lanes
+        let firstPoint = rows.lowerBound * grid.columns
+        let blockPoints = pointCount
+        // Output o's identifier at grid point p: outputBase + o·blockPoints + p.
+        let outputBase = Int(firstOutput) &- firstPoint
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: max(parameterCount, 1) + outputCount) { scratch in
+          withUnsafeTemporaryAllocation(of: Int.self, capacity: max(entryCount, 1)) { rowShifts in
+            let parameterAdjoints = UnsafeMutableBufferPointer(rebasing: scratch[0..<max(parameterCount, 1)])
+            let sums = parameterAdjoints.baseAddress!
+            let pointAdjoints = sums + max(parameterCount, 1)
+            let shifts = rowShifts.baseAddress!
+            for r in rows.reversed() {
+                parameterAdjoints.initialize(repeating: 0)
+                if let ids = inputs.explicitIdentifiers {
+                    ids.withUnsafeBufferPointer { ids in
+                        let ids = ids.baseAddress!
+                        grid._forEachPoint(offsets, fieldBases: fieldBases, rows: r..<(r + 1)) { point, shift, neighbour in
+                            let pointPartials = partials + (point &- firstPoint) &* partialsPerPoint
+                            if Self.loadAdjoints(
+                                outputCount, adjoints + (outputBase &+ point), stride: blockPoints, into: pointAdjoints,
+                                skippable: pointPartials, count: partialsPerPoint)
+                            { return }
+                            for k in 0..<entryCount {
+                                adjoints[Int(ids[shift &+ neighbour[k]])] += Self.contribution(
+                                    pointPartials + k, lanes: lanes, outputCount, pointAdjoints)
+                            }
+                            for j in 0..<parameterCount {
+                                sums[j] += Self.contribution(pointPartials + (entryCount &+ j), lanes: lanes, outputCount, pointAdjoints)
+                            }
+                        }
+                    }
+                } else {
+                    // Each field row's inputs are consecutive identifiers: their adjoints are a
+                    // shifted copy of that row.
+                    for k in 0..<entryCount {
+                        var neighbourRow = r + offsets[k].row
+                        if neighbourRow < 0 { neighbourRow += grid.rows } else if neighbourRow >= grid.rows { neighbourRow -= grid.rows }
+                        shifts[k] = inputs.offset(ofRow: fields[k] &* grid.rows &+ neighbourRow)
+                    }
+                    grid._forEachPoint(offsets, fieldBases: fieldBases, rows: r..<(r + 1)) { point, shift, neighbour in
+                        let pointPartials = partials + (point &- firstPoint) &* partialsPerPoint
+                        if Self.loadAdjoints(
+                            outputCount, adjoints + (outputBase &+ point), stride: blockPoints, into: pointAdjoints,
+                            skippable: pointPartials, count: partialsPerPoint)
+                        { return }
+                        let target = adjoints + shift
+                        for k in 0..<entryCount {
+                            target[neighbour[k] &+ shifts[k]] += Self.contribution(
+                                pointPartials + k, lanes: lanes, outputCount, pointAdjoints)
+                        }
+                        for j in 0..<parameterCount {
+                            sums[j] += Self.contribution(pointPartials + (entryCount &+ j), lanes: lanes, outputCount, pointAdjoints)
+                        }
+                    }
+                }
+                for j in 0..<parameterCount {
+                    adjoints[Int(parameterIdentifiers[j])] += sums[j]
+                }
+            }
+          }
+        }
+    }
+}
