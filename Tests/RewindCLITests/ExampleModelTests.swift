@@ -113,4 +113,34 @@ struct ExampleModelTests {
         let first = try #require(members.first?["gradient"] as? [String: Any])
         #expect(first["initialState"] as? [Double] == reference["initialState"] as? [Double])
     }
+
+    /// The wave equation's multi-field stencil against its elementwise recording (every
+    /// operation a statement), and every strategy against store-all, bit for bit.
+    @Test func waveEquationFastPathEqualsElementaryAndEveryStrategy() throws {
+        func gradient(_ extra: String...) throws -> [Double] {
+            let result = try runExecutable(
+                "rewind-examples", ["gradient", "wave2d", "--size", "12", "--steps", "60", "--json"] + extra)
+            #expect(result.status == 0, "\(result.stderr)")
+            let gradient = try #require(result.json?["gradient"] as? [String: Any])
+            let state = try #require(gradient["initialState"] as? [Double])
+            let parameters = try #require(gradient["parameters"] as? [String: Double])
+            return state + [parameters["c2"] ?? .nan]
+        }
+        let storeAll = try gradient("--strategy", "store-all")
+        #expect(storeAll.count == 2 * 12 * 12 + 1)
+        let elementary = try gradient("--strategy", "store-all", "--elementary")
+        let scale = storeAll.map(\.magnitude).max() ?? 1
+        for i in storeAll.indices {
+            #expect(abs(storeAll[i] - elementary[i]) <= 1e-12 * scale, "component \(i): \(storeAll[i]) vs \(elementary[i])")
+        }
+        #expect(try gradient("--strategy", "revolve", "--snapshots", "3") == storeAll)
+        #expect(try gradient("--strategy", "online", "--snapshots", "3") == storeAll)
+        #expect(try gradient("--memory-budget", "256KiB") == storeAll)
+    }
+
+    @Test func waveEquationCheckPasses() throws {
+        let result = try rewindExamples("check", "wave2d", "--size", "8", "--steps", "40", "--json")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.json?["passed"] as? Bool == true)
+    }
 }
