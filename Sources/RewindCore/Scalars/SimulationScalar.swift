@@ -130,6 +130,12 @@ where Magnitude == Self {
     /// that stores only the kernel's partials (the neighbours follow from the grid).
     static func applyStencil<K: StencilKernel>(
         _ kernel: K, on grid: StencilGrid, to input: [Self], parameters: LocalValues<Self>, into output: inout [Self])
+
+    /// Sums a pair interaction over all ordered pairs of bodies, `output[i·outputs + k] =
+    /// Σ_{j≠i} f_k(body i, body j)` with j ascending; `Tracked` records one external statement
+    /// that stores only the kernel's partials (the pair enumeration implies the bodies).
+    static func sumInteractions<K: PairInteraction>(
+        _ kernel: K, bodies: [Self], parameters: LocalValues<Self>, into output: inout [Self])
 }
 
 extension SimulationScalar {

@@ -75,3 +75,16 @@ extension SIMD8: TangentDirections where Scalar == Double {
         (a * b).replacing(with: 0, where: b .== 0)
     }
 }
+
+extension SIMD16: TangentDirections where Scalar == Double {
+    /// 16 directions, one per lane.
+    @inlinable public static var laneCount: Int { 16 }
+    /// 1 in `lane`, 0 in the others.
+    @inlinable public static func unit(_ lane: Int) -> Self { var u = Self.zero; u[lane] = 1; return u }
+    /// The derivative along direction `lane`.
+    @inlinable public subscript(lane lane: Int) -> Double { self[lane] }
+    /// `a · b`, with 0 in the lanes where `b` is 0.
+    @inlinable public static func _strongZeroProduct(_ a: Double, _ b: Self) -> Self {
+        (a * b).replacing(with: 0, where: b .== 0)
+    }
+}
