@@ -70,41 +70,38 @@ extension Tracked {
         let seededParameters = LocalValues<Dual<D>>(count: parameterCount) {
             Dual(parameters[$0].value, tangent: D.unit(2 &* width &+ $0))
         }
-        withUnsafeTemporaryAllocation(of: D.self, capacity: 2 &* width) { units in
-            for lane in 0..<(2 &* width) { units[lane] = D.unit(lane) }
-            var first = 0
-            while first < n {
-                let targets = first..<Swift.min(n, first &+ bodiesPerBlock)
-                let statement = _InteractionStatement(
-                    bodyCount: n, width: width, outputs: outputs, targets: targets, inputs: inputs,
-                    parameterIdentifiers: parameterIdentifiers)
-                _ = tape._pushExternal(statement) { partials in
-                    bodies.withUnsafeBufferPointer { b in
-                        output.withUnsafeMutableBufferPointer { out in
-                            _fillInteractionPartials(
-                                kernel, b.baseAddress!, n: n, targets: targets, parameters: seededParameters,
-                                units: UnsafePointer(units.baseAddress!), partials: partials, out: out.baseAddress!)
-                        }
+        var first = 0
+        while first < n {
+            let targets = first..<Swift.min(n, first &+ bodiesPerBlock)
+            let statement = _InteractionStatement(
+                bodyCount: n, width: width, outputs: outputs, targets: targets, inputs: inputs,
+                parameterIdentifiers: parameterIdentifiers)
+            _ = tape._pushExternal(statement) { partials in
+                bodies.withUnsafeBufferPointer { b in
+                    output.withUnsafeMutableBufferPointer { out in
+                        _fillInteractionPartials(
+                            kernel, b.baseAddress!, n: n, targets: targets, parameters: seededParameters,
+                            partials: partials, out: out.baseAddress!)
                     }
                 }
-                output.withUnsafeMutableBufferPointer { out in
-                    let start = out.baseAddress! + targets.lowerBound &* outputs
-                    recorder.pointee.pushLeaves(
-                        count: targets.count &* outputs, value: { start[$0].value }, store: { start[$0] = $1 })
-                }
-                first = targets.upperBound
             }
+            output.withUnsafeMutableBufferPointer { out in
+                let start = out.baseAddress! + targets.lowerBound &* outputs
+                recorder.pointee.pushLeaves(
+                    count: targets.count &* outputs, value: { start[$0].value }, store: { start[$0] = $1 })
+            }
+            first = targets.upperBound
         }
     }
 
-    /// Evaluates the kernel for every pair (i, j), i in `targets`, with `Dual` lanes seeded by
-    /// `units` (the target's components, then the source's) and the parameters' lanes after
-    /// them; writes each target's sums (as constants, to be replaced by leaves) to `out` and
+    /// Evaluates the kernel for every pair (i, j), i in `targets`, with `Dual` lanes seeded
+    /// with the target's components, then the source's, then the parameters (seeded by the
+    /// caller); writes each target's sums (as constants, to be replaced by leaves) to `out` and
     /// its partials in `_InteractionStatement`'s layout.
     @inlinable @inline(__always)
     static func _fillInteractionPartials<K: PairInteraction, D: TangentDirections>(
         _ kernel: K, _ b: UnsafePointer<Tracked>, n: Int, targets: Range<Int>, parameters: LocalValues<Dual<D>>,
-        units: UnsafePointer<D>, partials: UnsafeMutablePointer<Double>, out: UnsafeMutablePointer<Tracked>
+        partials: UnsafeMutablePointer<Double>, out: UnsafeMutablePointer<Tracked>
     ) {
         let width = kernel.width
         let outputs = kernel.outputCount
@@ -112,14 +109,15 @@ extension Tracked {
         let selfStride = width &+ parameterCount
         let perBody = _InteractionStatement.partialsPerBody(
             bodyCount: n, width: width, outputs: outputs, parameters: parameterCount)
-        let sourceUnits = units + width
         for i in targets {
             let row = partials + (i &- targets.lowerBound) &* perBody
-            let target = LocalValues<Dual<D>>(count: width) { Dual(b[i &* width &+ $0].value, tangent: units[$0]) }
+            // Seeds from `D.unit` with lanes the specialiser knows (width is the kernel's constant):
+            // the tangents of the first differences fold to constants.
+            let target = LocalValues<Dual<D>>(count: width) { Dual(b[i &* width &+ $0].value, tangent: D.unit($0)) }
             var sum = LocalValues<Dual<D>>(count: outputs) { _ in Dual(0) }
             var pair = row + outputs &* selfStride
             for j in 0..<n where j != i {
-                let source = LocalValues<Dual<D>>(count: width) { Dual(b[j &* width &+ $0].value, tangent: sourceUnits[$0]) }
+                let source = LocalValues<Dual<D>>(count: width) { Dual(b[j &* width &+ $0].value, tangent: D.unit(width &+ $0)) }
                 let f = kernel(target, source, parameters)
                 for k in 0..<outputs {
                     let fk = f[k]
@@ -227,17 +225,37 @@ package final class _InteractionStatement: _ExternalStatement {
                         let target = c < width ? bodyIndex[i &* width &+ c] : parameterIndex[c &- width]
                         adjoints[target] += sum
                     }
-                    var pair = row + outputs &* selfStride
-                    for j in 0..<n where j != i {
-                        for c in 0..<width {
-                            var sum = 0.0
-                            for k in 0..<outputs { sum += pair[k &* width &+ c] * a[k] }
-                            adjoints[bodyIndex[j &* width &+ c]] += sum
-                        }
-                        pair += outputs &* width
+                    let pairs = UnsafePointer(row + outputs &* selfStride)
+                    let a = UnsafePointer(a.baseAddress!)
+                    // The common shapes as literals, so that the inner loops unroll.
+                    switch (width, outputs) {
+                    case (1, 1): Self.addSourceContributions(i, n, 1, 1, pairs, a, bodyIndex, adjoints)
+                    case (2, 2): Self.addSourceContributions(i, n, 2, 2, pairs, a, bodyIndex, adjoints)
+                    case (3, 3): Self.addSourceContributions(i, n, 3, 3, pairs, a, bodyIndex, adjoints)
+                    case (4, 3): Self.addSourceContributions(i, n, 4, 3, pairs, a, bodyIndex, adjoints)
+                    case (4, 4): Self.addSourceContributions(i, n, 4, 4, pairs, a, bodyIndex, adjoints)
+                    default: Self.addSourceContributions(i, n, width, outputs, pairs, a, bodyIndex, adjoints)
                     }
                 }
             }
+        }
+    }
+
+    /// Adds target i's pair contributions to the source bodies' adjoints, j ascending: for each
+    /// source component, Σₖ partial·āₖ over the outputs, then one addition into its adjoint.
+    @inline(__always)
+    static func addSourceContributions(
+        _ i: Int, _ n: Int, _ width: Int, _ outputs: Int, _ pairs: UnsafePointer<Double>, _ a: UnsafePointer<Double>,
+        _ bodyIndex: UnsafePointer<Int>, _ adjoints: UnsafeMutablePointer<Double>
+    ) {
+        var pair = pairs
+        for j in 0..<n where j != i {
+            for c in 0..<width {
+                var sum = 0.0
+                for k in 0..<outputs { sum += pair[k &* width &+ c] * a[k] }
+                adjoints[bodyIndex[j &* width &+ c]] += sum
+            }
+            pair += outputs &* width
         }
     }
 }

@@ -43,6 +43,36 @@ private struct WeightedLennardJones3D: PairInteraction {
     }
 }
 
+/// Softened Coulomb in 2-D with charges: bodies (x, y, q), parameter ε²; the (3, 2) shape takes
+/// the sweep's general loop.
+private struct SoftCoulomb2D: PairInteraction {
+    var width: Int { 3 }
+    var outputCount: Int { 2 }
+    func callAsFunction<T: SimulationScalar>(
+        _ target: LocalValues<T>, _ source: LocalValues<T>, _ p: LocalValues<T>
+    ) -> LocalValues<T> {
+        let dx = target[0] - source[0]
+        let dy = target[1] - source[1]
+        let r2 = dx * dx + dy * dy + p[0]
+        let s = target[2] * source[2] / (r2 * T.sqrt(r2))
+        return LocalValues(count: 2) { $0 == 0 ? s * dx : s * dy }
+    }
+}
+
+/// Eight components a body and two parameters: 18 lanes, more than the widest `Dual`, so the
+/// elementary recording.
+private struct EightComponents: PairInteraction {
+    var width: Int { 8 }
+    var outputCount: Int { 1 }
+    func callAsFunction<T: SimulationScalar>(
+        _ target: LocalValues<T>, _ source: LocalValues<T>, _ p: LocalValues<T>
+    ) -> LocalValues<T> {
+        var sum: T = 0
+        for c in 0..<8 { sum = sum + T.sin(target[c] - p[0] * source[c]) }
+        return LocalValues(count: 1) { _ in sum * p[1] }
+    }
+}
+
 /// A kernel whose partial is infinite when two bodies share a coordinate: ∛Δx.
 private struct RootDistance: PairInteraction {
     var width: Int { 1 }
@@ -161,6 +191,23 @@ struct PairInteractionTests {
         let slow = pairGradient(WeightedLennardJones3D(), bodies: bodies, parameters: [0.3, 0.9], elementary: true)
         #expect(fast.values.map(\.bitPattern) == slow.values.map(\.bitPattern))
         expectPairsClose(fast.gradient, slow.gradient, relative: 1e-12)
+    }
+
+    @Test(arguments: [2, 5])
+    func threeComponentsTwoOutputsMatchElementary(bodies n: Int) {
+        let bodies = circle(n, components: 4).enumerated().filter { $0.offset % 4 != 2 }.map(\.element)
+        let fast = pairGradient(SoftCoulomb2D(), bodies: bodies, parameters: [0.05], elementary: false)
+        let slow = pairGradient(SoftCoulomb2D(), bodies: bodies, parameters: [0.05], elementary: true)
+        #expect(fast.values.map(\.bitPattern) == slow.values.map(\.bitPattern))
+        expectPairsClose(fast.gradient, slow.gradient, relative: 1e-12)
+    }
+
+    @Test func moreThanSixteenLanesFallBackToTheElementaryRecording() {
+        let bodies = (0..<24).map { 0.1 * Double($0) }
+        let fast = pairGradient(EightComponents(), bodies: bodies, parameters: [0.5, 2], elementary: false)
+        let slow = pairGradient(EightComponents(), bodies: bodies, parameters: [0.5, 2], elementary: true)
+        #expect(fast.gradient.map(\.bitPattern) == slow.gradient.map(\.bitPattern))
+        #expect(fast.statements == slow.statements)
     }
 
     @Test func constantsAmongBodiesAndParametersAndScatteredIdentifiers() {
