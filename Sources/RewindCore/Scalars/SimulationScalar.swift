@@ -6,10 +6,11 @@ import Glibc
 /// A real-number type that simulation code is written against once, to run unchanged on
 /// `Double` (the fast primal), `Tracked` (reverse mode) and `Dual` (tangent mode).
 ///
-/// Beyond swift-numerics' `RealFunctions` and `AlgebraicField`, it has two hooks through
-/// which generic code hands whole local computations to the scalar type: `evaluate(_:_:)`
-/// for a small function of a few inputs and `applyStencil(_:on:to:parameters:into:)` for a
-/// point-update over a grid. On `Double` and `Dual` they simply evaluate; on `Tracked` they
+/// Beyond swift-numerics' `RealFunctions` and `AlgebraicField`, it has hooks through which
+/// generic code hands whole local computations to the scalar type: `evaluate(_:_:)` for a
+/// small function of a few inputs, `applyStencil(_:on:to:parameters:into:)` for a
+/// point-update over a grid and `sumInteractions(_:bodies:parameters:into:)` for an all-pairs
+/// sum. On `Double` and `Dual` they simply evaluate; on `Tracked` they
 /// *preaccumulate*: the local Jacobian is computed with a vector tangent and recorded as one
 /// statement per output instead of one per arithmetic operation.
 ///
