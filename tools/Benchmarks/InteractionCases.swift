@@ -2,9 +2,11 @@
 // `SimulationScalar` — 2-D Plummer-softened gravity, symplectic Euler, state = positions then
 // velocities — differentiated through `TimeStepping.gradient` inside a memory budget, with the
 // force sum recorded operation by operation (`sumInteractionsElementary`) and preaccumulated
-// (`sumInteractions`). The ratio is gradient seconds ÷ the same generic step's Double primal.
+// (`sumInteractions`), the latter also with the positions declared as differences
+// (`differenceComponents`, 4 lanes instead of 6). The ratio is gradient seconds ÷ the same
+// generic step's Double primal.
 //
-//   swift run -c release rewind-benchmark interactions                  # both, a Markdown table
+//   swift run -c release rewind-benchmark interactions                  # every case, a Markdown table
 //   swift run -c release rewind-benchmark interactions-32x1e5-fast      # one case, one JSON line
 //   REWIND_PAIRS_STEPS=20000 swift run -c release rewind-benchmark interactions   # fewer steps
 import Foundation
@@ -26,10 +28,24 @@ struct BenchmarkSoftGravity: PairInteraction {
     }
 }
 
+/// The same kernel declaring that x and y enter only as differences: 4 lanes instead of 6.
+struct BenchmarkSoftGravityDifferences: PairInteraction {
+    var width: Int { 2 }
+    var outputCount: Int { 2 }
+    var differenceComponents: Int { 2 }
+    @inline(__always)
+    func callAsFunction<T: SimulationScalar>(
+        _ target: LocalValues<T>, _ source: LocalValues<T>, _ p: LocalValues<T>
+    ) -> LocalValues<T> {
+        BenchmarkSoftGravity()(target, source, p)
+    }
+}
+
 /// n bodies, symplectic Euler with dt = 1e-3; objective Σ x² + ½ Σ v².
 struct BenchmarkNBody: TimeSteppingProblem {
     var n: Int
     var elementary: Bool
+    var differences = false
     var stateCount: Int { 4 * n }
     var parameterCount: Int { 2 }
 
@@ -41,6 +57,8 @@ struct BenchmarkNBody: TimeSteppingProblem {
         let parameters = LocalValues<S>(count: 2) { p[$0] }
         if elementary {
             S.sumInteractionsElementary(BenchmarkSoftGravity(), bodies: positions, parameters: parameters, into: &acceleration)
+        } else if differences {
+            S.sumInteractions(BenchmarkSoftGravityDifferences(), bodies: positions, parameters: parameters, into: &acceleration)
         } else {
             S.sumInteractions(BenchmarkSoftGravity(), bodies: positions, parameters: parameters, into: &acceleration)
         }
@@ -95,8 +113,10 @@ func cpuNow() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 
-func measureInteractions(bodies n: Int, steps: Int, elementary: Bool, name: String, repetitions: Int = 3) -> InteractionCaseResult {
-    let problem = BenchmarkNBody(n: n, elementary: elementary)
+func measureInteractions(
+    bodies n: Int, steps: Int, elementary: Bool, differences: Bool = false, name: String, repetitions: Int = 3
+) -> InteractionCaseResult {
+    let problem = BenchmarkNBody(n: n, elementary: elementary, differences: differences)
     let x0 = problem.initialState()
     let p = [0.05, 0.01]
     let options = TimeSteppingOptions(strategy: .auto, memoryBudget: .mebibytes(4))
@@ -139,6 +159,11 @@ let interactionCases: [(String, () -> InteractionCaseResult)] = [
     }),
     ("interactions-32x1e5-fast", {
         measureInteractions(bodies: 32, steps: interactionSteps, elementary: false, name: "interactions-32x1e5-fast")
+    }),
+    ("interactions-32x1e5-fast-differences", {
+        measureInteractions(
+            bodies: 32, steps: interactionSteps, elementary: false, differences: true,
+            name: "interactions-32x1e5-fast-differences")
     }),
 ]
 

@@ -33,6 +33,27 @@ public protocol PairInteraction {
     /// Values the kernel returns per pair, 1 through `LocalValues.capacity` (8): the stride
     /// of the output array.
     var outputCount: Int { get }
+    /// How many leading components the kernel reads only through differences
+    /// `source[c] − target[c]` (0 by default): positions, for a force that depends on where
+    /// two bodies are relative to each other and not on where they are.
+    ///
+    /// A declaration, not a guess: for these components the derivative with respect to the
+    /// target is minus that with respect to the source, so `Tracked` does not carry the target's
+    /// lanes — `2·width − differenceComponents + parameters` lanes instead of
+    /// `2·width + parameters` (4 instead of 6 for 2-D gravity with two parameters, which
+    /// then fit a `SIMD4`). It checks the declaration at the first pair of every call and traps
+    /// if the derivatives disagree. Declare only components that enter nothing else (a
+    /// mass or charge component cannot be one).
+    ///
+    /// ```swift
+    /// struct SoftGravity: PairInteraction {
+    ///     var width: Int { 2 }
+    ///     var outputCount: Int { 2 }
+    ///     var differenceComponents: Int { 2 }   // x and y enter only as source − target
+    ///     // ...
+    /// }
+    /// ```
+    var differenceComponents: Int { get }
     /// The contribution of `source` to `target`.
     ///
     /// Written once, generically: Rewind calls it with `Double` for the forward sweeps and with
@@ -52,6 +73,21 @@ public protocol PairInteraction {
 }
 
 extension PairInteraction {
+    /// None: every component may enter the kernel on its own.
+    ///
+    /// ```swift
+    /// SoftGravity().differenceComponents   // 0 unless the kernel declares otherwise
+    /// ```
+    public var differenceComponents: Int { 0 }
+
+    /// `differenceComponents`, checked to lie in `0...width`.
+    @inlinable
+    var _differenceComponents: Int {
+        let m = differenceComponents
+        precondition(m >= 0 && m <= width, "differenceComponents must be in 0...width (got \(m) for width \(width))")
+        return m
+    }
+
     /// Bodies in an array of `components` values; traps unless the shapes agree.
     @inlinable
     func _bodyCount(components: Int, outputs: Int) -> Int {

@@ -27,7 +27,7 @@ extension Tracked {
     public static func sumInteractions<K: PairInteraction>(
         _ kernel: K, bodies: [Tracked], parameters: LocalValues<Tracked>, into output: inout [Tracked]
     ) {
-        let lanes = 2 * kernel.width + parameters.count
+        let lanes = 2 * kernel.width - kernel._differenceComponents + parameters.count
         switch lanes {
         case 0...2: _recordInteractions(kernel, bodies, parameters, &output, SIMD2<Double>.self)
         case 3...4: _recordInteractions(kernel, bodies, parameters, &output, SIMD4<Double>.self)
@@ -67,8 +67,10 @@ extension Tracked {
         // One block of target bodies per external statement: all of them, unless the tape
         // spills and a block must fit its chunk.
         let bodiesPerBlock = tape._spillBlockLimit.map { max(1, $0 / perBody) } ?? n
+        let differences = kernel._differenceComponents
+        if differences > 0 { _checkDifferenceComponents(kernel, bodies, parameters) }
         let seededParameters = LocalValues<Dual<D>>(count: parameterCount) {
-            Dual(parameters[$0].value, tangent: D.unit(2 &* width &+ $0))
+            Dual(parameters[$0].value, tangent: D.unit(2 &* width &- differences &+ $0))
         }
         var first = 0
         while first < n {
@@ -109,20 +111,27 @@ extension Tracked {
         let selfStride = width &+ parameterCount
         let perBody = _InteractionStatement.partialsPerBody(
             bodyCount: n, width: width, outputs: outputs, parameters: parameterCount)
+        // Lanes: the source's components 0..<width, then the target's past its difference
+        // components (whose derivatives are minus the source's), then the parameters.
+        let differences = kernel._differenceComponents
         for i in targets {
             let row = partials + (i &- targets.lowerBound) &* perBody
             // Seeds from `D.unit` with lanes the specialiser knows (width is the kernel's constant):
             // the tangents of the first differences fold to constants.
-            let target = LocalValues<Dual<D>>(count: width) { Dual(b[i &* width &+ $0].value, tangent: D.unit($0)) }
+            let target = LocalValues<Dual<D>>(count: width) {
+                $0 < differences
+                    ? Dual(b[i &* width &+ $0].value)
+                    : Dual(b[i &* width &+ $0].value, tangent: D.unit(width &+ $0 &- differences))
+            }
             var sum = LocalValues<Dual<D>>(count: outputs) { _ in Dual(0) }
             var pair = row + outputs &* selfStride
             for j in 0..<n where j != i {
-                let source = LocalValues<Dual<D>>(count: width) { Dual(b[j &* width &+ $0].value, tangent: D.unit(width &+ $0)) }
+                let source = LocalValues<Dual<D>>(count: width) { Dual(b[j &* width &+ $0].value, tangent: D.unit($0)) }
                 let f = kernel(target, source, parameters)
                 for k in 0..<outputs {
                     let fk = f[k]
                     sum[k] = sum[k] + fk
-                    for c in 0..<width { pair[k &* width &+ c] = fk.tangent[lane: width &+ c] }
+                    for c in 0..<width { pair[k &* width &+ c] = fk.tangent[lane: c] }
                 }
                 pair += outputs &* width
             }
@@ -130,8 +139,44 @@ extension Tracked {
                 let s = sum[k]
                 out[i &* outputs &+ k] = Tracked(s.value)
                 let selfRow = row + k &* selfStride
-                for c in 0..<width { selfRow[c] = s.tangent[lane: c] }
-                for p in 0..<parameterCount { selfRow[width &+ p] = s.tangent[lane: 2 &* width &+ p] }
+                // A difference component's derivative is minus the source's, summed over j:
+                // the negated sum of the pairs' source derivatives (negation is exact).
+                for c in 0..<width {
+                    selfRow[c] = c < differences ? -s.tangent[lane: c] : s.tangent[lane: width &+ c &- differences]
+                }
+                for p in 0..<parameterCount {
+                    selfRow[width &+ p] = s.tangent[lane: 2 &* width &- differences &+ p]
+                }
+            }
+        }
+    }
+
+    /// Traps unless the kernel's derivatives with respect to the target's difference components
+    /// are minus those with respect to the source's, at the first pair of this call (one extra
+    /// evaluation with all `2·width + parameters` lanes; skipped past 16 lanes). A kernel that
+    /// declares a component it reads on its own would otherwise get a wrong gradient silently.
+    @inlinable
+    static func _checkDifferenceComponents<K: PairInteraction>(
+        _ kernel: K, _ bodies: [Tracked], _ parameters: LocalValues<Tracked>
+    ) {
+        typealias Lanes = SIMD16<Double>
+        let width = kernel.width
+        guard 2 * width + parameters.count <= Lanes.laneCount else { return }
+        let target = LocalValues<Dual<Lanes>>(count: width) { Dual(bodies[$0].value, tangent: .unit($0)) }
+        let source = LocalValues<Dual<Lanes>>(count: width) { Dual(bodies[width + $0].value, tangent: .unit(width + $0)) }
+        let seeded = LocalValues<Dual<Lanes>>(count: parameters.count) {
+            Dual(parameters[$0].value, tangent: .unit(2 * width + $0))
+        }
+        let f = kernel(target, source, seeded)
+        for k in 0..<kernel.outputCount {
+            for c in 0..<kernel._differenceComponents {
+                let t = f[k].tangent[c]
+                let s = f[k].tangent[width + c]
+                let agree = t == -s || (t.isNaN && s.isNaN) || (t + s).magnitude <= 1e-12 * Swift.max(t.magnitude, s.magnitude)
+                precondition(
+                    agree,
+                    "\(K.self) declares differenceComponents = \(kernel._differenceComponents), but output \(k)'s "
+                        + "derivative in target component \(c) is \(t), not minus that in source component \(c) (\(s))")
             }
         }
     }

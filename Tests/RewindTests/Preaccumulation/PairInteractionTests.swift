@@ -22,6 +22,43 @@ struct SoftGravity2D: PairInteraction {
     }
 }
 
+/// `SoftGravity2D` declaring that x and y enter only as differences: 4 lanes instead of 6.
+struct SoftGravity2DDifferences: PairInteraction {
+    var width: Int { 2 }
+    var outputCount: Int { 2 }
+    var differenceComponents: Int { 2 }
+    func callAsFunction<T: SimulationScalar>(
+        _ target: LocalValues<T>, _ source: LocalValues<T>, _ p: LocalValues<T>
+    ) -> LocalValues<T> {
+        SoftGravity2D()(target, source, p)
+    }
+}
+
+/// `SoftCoulomb2D` (bodies x, y, q) with its positions declared as differences; the charge
+/// keeps its target lane.
+private struct SoftCoulomb2DDifferences: PairInteraction {
+    var width: Int { 3 }
+    var outputCount: Int { 2 }
+    var differenceComponents: Int { 2 }
+    func callAsFunction<T: SimulationScalar>(
+        _ target: LocalValues<T>, _ source: LocalValues<T>, _ p: LocalValues<T>
+    ) -> LocalValues<T> {
+        SoftCoulomb2D()(target, source, p)
+    }
+}
+
+/// A wrong declaration: the charge (component 2) is read on its own.
+private struct SoftCoulomb2DWrongDeclaration: PairInteraction {
+    var width: Int { 3 }
+    var outputCount: Int { 2 }
+    var differenceComponents: Int { 3 }
+    func callAsFunction<T: SimulationScalar>(
+        _ target: LocalValues<T>, _ source: LocalValues<T>, _ p: LocalValues<T>
+    ) -> LocalValues<T> {
+        SoftCoulomb2D()(target, source, p)
+    }
+}
+
 /// Lennard-Jones in 3-D with a per-body strength: bodies (x, y, z, q), parameters (σ², ε);
 /// 2·4 + 2 = 10 lanes, so the sixteen-lane path. Also returns the pair energy as a 4th output.
 private struct WeightedLennardJones3D: PairInteraction {
@@ -202,6 +239,35 @@ struct PairInteractionTests {
         expectPairsClose(fast.gradient, slow.gradient, relative: 1e-12)
     }
 
+    @Test(arguments: [2, 3, 8])
+    func differenceComponentsMatchElementaryAndTheUndeclaredKernel(bodies n: Int) {
+        let bodies = circle(n)
+        let declared = pairGradient(SoftGravity2DDifferences(), bodies: bodies, parameters: [0.7, 0.05], elementary: false)
+        let undeclared = pairGradient(SoftGravity2D(), bodies: bodies, parameters: [0.7, 0.05], elementary: false)
+        let slow = pairGradient(SoftGravity2D(), bodies: bodies, parameters: [0.7, 0.05], elementary: true)
+        #expect(declared.values.map(\.bitPattern) == slow.values.map(\.bitPattern))
+        expectPairsClose(declared.gradient, slow.gradient, relative: 1e-12)
+        expectPairsClose(declared.gradient, undeclared.gradient, relative: 1e-13)
+
+        let charged = circle(n, components: 4).enumerated().filter { $0.offset % 4 != 2 }.map(\.element)
+        let chargedDeclared = pairGradient(SoftCoulomb2DDifferences(), bodies: charged, parameters: [0.05], elementary: false)
+        let chargedSlow = pairGradient(SoftCoulomb2D(), bodies: charged, parameters: [0.05], elementary: true)
+        #expect(chargedDeclared.values.map(\.bitPattern) == chargedSlow.values.map(\.bitPattern))
+        expectPairsClose(chargedDeclared.gradient, chargedSlow.gradient, relative: 1e-12)
+    }
+
+    @Test func aWrongDifferenceDeclarationTraps() async {
+        await #expect(processExitsWith: .failure) {
+            let bodies = [0.0, 0.0, 1.0, 1.0, 0.5, 2.0]
+            _ = RecordedFunction(at: bodies) { x in
+                var out = [Tracked](repeating: Tracked(0), count: 4)
+                Tracked.sumInteractions(
+                    SoftCoulomb2DWrongDeclaration(), bodies: x, parameters: LocalValues([Tracked(0.05)]), into: &out)
+                return out
+            }
+        }
+    }
+
     @Test func moreThanSixteenLanesFallBackToTheElementaryRecording() {
         let bodies = (0..<24).map { 0.1 * Double($0) }
         let fast = pairGradient(EightComponents(), bodies: bodies, parameters: [0.5, 2], elementary: false)
@@ -307,6 +373,8 @@ struct PairInteractionTests {
 struct SoftGravityNBody: TimeSteppingProblem {
     var n: Int
     var elementary = false
+    /// Use `SoftGravity2DDifferences` (positions declared as differences).
+    var differences = false
     var dt = 0.01
     var stateCount: Int { 4 * n }
     var parameterCount: Int { 2 }
@@ -318,6 +386,8 @@ struct SoftGravityNBody: TimeSteppingProblem {
         let parameters = LocalValues<S>(count: 2) { p[$0] }
         if elementary {
             S.sumInteractionsElementary(SoftGravity2D(), bodies: positions, parameters: parameters, into: &acceleration)
+        } else if differences {
+            S.sumInteractions(SoftGravity2DDifferences(), bodies: positions, parameters: parameters, into: &acceleration)
         } else {
             S.sumInteractions(SoftGravity2D(), bodies: positions, parameters: parameters, into: &acceleration)
         }
@@ -358,6 +428,15 @@ struct PairInteractionTimeSteppingTests {
             #expect(result.objective.bitPattern == reference.objective.bitPattern, "\(strategy)")
             #expect(result.initialStateGradient.map(\.bitPattern) == reference.initialStateGradient.map(\.bitPattern), "\(strategy)")
             #expect(result.parameterGradient.map(\.bitPattern) == reference.parameterGradient.map(\.bitPattern), "\(strategy)")
+        }
+        var declared = problem
+        declared.differences = true
+        for strategy in [CheckpointStrategy.storeAll, .revolve(snapshots: 3), .online(snapshots: 3)] {
+            let result = try TimeStepping.gradient(
+                of: declared, initialState: x0, parameters: p, steps: steps, options: TimeSteppingOptions(strategy: strategy))
+            #expect(result.objective.bitPattern == reference.objective.bitPattern)
+            expectPairsClose(result.initialStateGradient, reference.initialStateGradient, relative: 1e-12)
+            expectPairsClose(result.parameterGradient, reference.parameterGradient, relative: 1e-12)
         }
         var elementaryProblem = problem
         elementaryProblem.elementary = true
