@@ -4,14 +4,14 @@
 /// sums with respect to itself and the parameters (accumulated over j in the forward pass),
 /// and per pair (i, j) the kernel's derivatives with respect to body j; no identifiers, since
 /// the pair enumeration says which body each partial belongs to. A 2-D gravity step of 32
-/// bodies is 32·31·2·2 + 32·2·4 = 4224 partials (33 KiB) instead of ~30 000 statements.
+/// bodies is 32·31·2·2 + 32·2·4 = 4224 partials (33 KiB) instead of ~13 000 statements.
 extension Tracked {
     /// Sums `kernel` over all ordered pairs and records the whole sum as one external
     /// statement (a few, when a spilling tape needs blocks that fit its chunks).
     ///
     /// The values are those of `Double.sumInteractions` bit for bit (same operations, same
-    /// order). With more than 16 lanes (`2·width + parameters.count`) it falls back to
-    /// `sumInteractionsElementary`.
+    /// order). With more than 16 lanes (`2·width − differenceComponents + parameters.count`)
+    /// it falls back to `sumInteractionsElementary`.
     ///
     /// ```swift
     /// var force = [Tracked](repeating: Tracked(0), count: 2 * n)

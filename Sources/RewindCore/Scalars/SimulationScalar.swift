@@ -137,6 +137,12 @@ where Magnitude == Self {
     /// that stores only the kernel's partials (the pair enumeration implies the bodies).
     static func sumInteractions<K: PairInteraction>(
         _ kernel: K, bodies: [Self], parameters: LocalValues<Self>, into output: inout [Self])
+
+    /// Sums a pair interaction over a neighbour list, `output[i·outputs + k] = Σ_j f_k(body i,
+    /// body j)` over body i's listed sources in list order; `Tracked` records it like the
+    /// all-pairs sum.
+    static func sumInteractions<K: PairInteraction>(
+        _ kernel: K, bodies: [Self], neighbours: NeighbourList, parameters: LocalValues<Self>, into output: inout [Self])
 }
 
 extension SimulationScalar {
