@@ -12,13 +12,25 @@
 /// ```
 public struct NeighbourList: Hashable, Sendable {
     /// Where each body's sources start in `sources`; `bodyCount + 1` entries.
+    ///
+    /// ```swift
+    /// NeighbourList([[1], [0, 2], [1]]).offsets   // [0, 1, 3, 4]
+    /// ```
     public let offsets: [Int]
     /// Every body's sources, body after body.
+    ///
+    /// ```swift
+    /// NeighbourList([[1], [0, 2], [1]]).sources   // [1, 0, 2, 1]
+    /// ```
     public let sources: [Int]
 
     /// A list in compressed sparse rows.
     ///
     /// - Precondition: the invariants above.
+    ///
+    /// ```swift
+    /// let list = NeighbourList(offsets: [0, 1, 3, 4], sources: [1, 0, 2, 1])
+    /// ```
     public init(offsets: [Int], sources: [Int]) {
         precondition(offsets.first == 0 && offsets.last == sources.count, "offsets run from 0 to sources.count")
         let n = offsets.count - 1
@@ -47,9 +59,17 @@ public struct NeighbourList: Hashable, Sendable {
     }
 
     /// Bodies the list covers.
+    ///
+    /// ```swift
+    /// NeighbourList([[1], [0]]).bodyCount   // 2
+    /// ```
     public var bodyCount: Int { offsets.count - 1 }
 
     /// The sources of body `i`, in summation order.
+    ///
+    /// ```swift
+    /// NeighbourList([[2, 1], [], [0]]).sources(of: 0)   // [2, 1]
+    /// ```
     public func sources(of i: Int) -> ArraySlice<Int> { sources[offsets[i]..<offsets[i + 1]] }
 }
 

@@ -29,9 +29,17 @@
 /// ```
 public protocol PairInteraction {
     /// Components per body, 1 through `LocalValues.capacity` (8): the stride of the bodies array.
+    ///
+    /// ```swift
+    /// var width: Int { 3 }   // x, y and a charge
+    /// ```
     var width: Int { get }
     /// Values the kernel returns per pair, 1 through `LocalValues.capacity` (8): the stride
     /// of the output array.
+    ///
+    /// ```swift
+    /// var outputCount: Int { 2 }   // the force's x and y
+    /// ```
     var outputCount: Int { get }
     /// How many leading components the kernel reads only through differences
     /// `source[c] − target[c]` (0 by default): positions, for a force that depends on where
@@ -67,6 +75,11 @@ public protocol PairInteraction {
     ///   - source: The `width` components of the body that exerts it (body j).
     ///   - parameters: Parameters shared by every pair (differentiated too, when tracked).
     /// - Returns: `outputCount` values, added into body i's outputs.
+    ///
+    /// ```swift
+    /// let f = SoftGravity()(LocalValues([0.0, 0.0]), LocalValues([1.0, 0.0]), LocalValues([1.0, 0.0]))
+    /// f[0]   // 1: body j pulls body i towards +x
+    /// ```
     func callAsFunction<T: SimulationScalar>(
         _ target: LocalValues<T>, _ source: LocalValues<T>, _ parameters: LocalValues<T>
     ) -> LocalValues<T>

@@ -135,12 +135,20 @@ where Magnitude == Self {
     /// Sums a pair interaction over all ordered pairs of bodies, `output[i·outputs + k] =
     /// Σ_{j≠i} f_k(body i, body j)` with j ascending; `Tracked` records one external statement
     /// that stores only the kernel's partials (the pair enumeration implies the bodies).
+    ///
+    /// ```swift
+    /// S.sumInteractions(SoftGravity(), bodies: positions, parameters: LocalValues([gm, eps2]), into: &acceleration)
+    /// ```
     static func sumInteractions<K: PairInteraction>(
         _ kernel: K, bodies: [Self], parameters: LocalValues<Self>, into output: inout [Self])
 
     /// Sums a pair interaction over a neighbour list, `output[i·outputs + k] = Σ_j f_k(body i,
     /// body j)` over body i's listed sources in list order; `Tracked` records it like the
     /// all-pairs sum.
+    ///
+    /// ```swift
+    /// S.sumInteractions(SoftGravity(), bodies: positions, neighbours: list, parameters: p, into: &acceleration)
+    /// ```
     static func sumInteractions<K: PairInteraction>(
         _ kernel: K, bodies: [Self], neighbours: NeighbourList, parameters: LocalValues<Self>, into output: inout [Self])
 }
