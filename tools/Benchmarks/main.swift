@@ -7,6 +7,7 @@
 //   swift run -c release rewind-benchmark parallel   # only the parallel table (ParallelCases.swift)
 //   swift run -c release rewind-benchmark spill      # only the spill compression table (SpillCases.swift)
 //   swift run -c release rewind-benchmark multifield # only the multi-field stencil table (MultiFieldCases.swift)
+//   swift run -c release rewind-benchmark interactions  # only the all-pairs table (InteractionCases.swift)
 import CMallocCounter
 import Foundation
 import Rewind
@@ -239,13 +240,18 @@ if let name = arguments.first, name == "parallel" {
     printMultiFieldTable()
 } else if let name = arguments.first, let body = multiFieldCases.first(where: { $0.0 == name })?.1 {
     print(String(decoding: try JSONEncoder().encode(body()), as: UTF8.self))
+} else if let name = arguments.first, name == "interactions" {
+    // Only the all-pairs interaction cases (InteractionCases.swift).
+    printInteractionTable()
+} else if let name = arguments.first, let body = interactionCases.first(where: { $0.0 == name })?.1 {
+    print(String(decoding: try JSONEncoder().encode(body()), as: UTF8.self))
 } else if let name = arguments.first, let body = spillCases.first(where: { $0.0 == name })?.1 {
     print(String(decoding: try JSONEncoder().encode(body()), as: UTF8.self))
 } else if let name = arguments.first, let body = parallelCases.first(where: { $0.0 == name })?.1 {
     print(String(decoding: try JSONEncoder().encode(body()), as: UTF8.self))
 } else if let name = arguments.first {
     guard let body = cases.first(where: { $0.0 == name })?.1 else {
-        FileHandle.standardError.write("unknown case \(name); cases: \((cases.map(\.0) + parallelCases.map(\.0) + ["spill"] + spillCases.map(\.0) + ["multifield"] + multiFieldCases.map(\.0)).joined(separator: ", "))\n".data(using: .utf8)!)
+        FileHandle.standardError.write("unknown case \(name); cases: \((cases.map(\.0) + parallelCases.map(\.0) + ["spill"] + spillCases.map(\.0) + ["multifield"] + multiFieldCases.map(\.0) + ["interactions"] + interactionCases.map(\.0)).joined(separator: ", "))\n".data(using: .utf8)!)
         exit(64)
     }
     print(String(decoding: try JSONEncoder().encode(body()), as: UTF8.self))

@@ -172,7 +172,7 @@ extension Dual: RealFunctions {
     @inlinable public static func atan(_ x: Dual) -> Dual { _chain(x, ElementaryRules.atan(x.value)) }
     /// The square root; the tangent is multiplied by 1/(2√x) (+∞ at 0;
     /// `SimulationScalar.sqrt(_:derivativeAtZero:)` has the alternatives).
-    @inlinable public static func sqrt(_ x: Dual) -> Dual { _chain(x, ElementaryRules.sqrt(x.value)) }
+    @inlinable @inline(__always) public static func sqrt(_ x: Dual) -> Dual { _chain(x, ElementaryRules.sqrt(x.value)) }
     /// The cube root; the tangent is multiplied by 1/(3∛x²).
     @inlinable public static func cbrt(_ x: Dual) -> Dual { _chain(x, ElementaryRules.cbrt(x.value)) }
     /// The real n-th root x^(1/n); the tangent is multiplied by r^(1−n)/n with r the root, exact at

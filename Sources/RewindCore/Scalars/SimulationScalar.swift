@@ -6,10 +6,11 @@ import Glibc
 /// A real-number type that simulation code is written against once, to run unchanged on
 /// `Double` (the fast primal), `Tracked` (reverse mode) and `Dual` (tangent mode).
 ///
-/// Beyond swift-numerics' `RealFunctions` and `AlgebraicField`, it has two hooks through
-/// which generic code hands whole local computations to the scalar type: `evaluate(_:_:)`
-/// for a small function of a few inputs and `applyStencil(_:on:to:parameters:into:)` for a
-/// point-update over a grid. On `Double` and `Dual` they simply evaluate; on `Tracked` they
+/// Beyond swift-numerics' `RealFunctions` and `AlgebraicField`, it has hooks through which
+/// generic code hands whole local computations to the scalar type: `evaluate(_:_:)` for a
+/// small function of a few inputs, `applyStencil(_:on:to:parameters:into:)` for a
+/// point-update over a grid and `sumInteractions(_:bodies:parameters:into:)` for an all-pairs
+/// sum. On `Double` and `Dual` they simply evaluate; on `Tracked` they
 /// *preaccumulate*: the local Jacobian is computed with a vector tangent and recorded as one
 /// statement per output instead of one per arithmetic operation.
 ///
@@ -141,6 +142,26 @@ where Magnitude == Self {
     /// ```
     static func applyStencil<K: MultiFieldStencilKernel>(
         _ kernel: K, on grid: StencilGrid, to input: [Self], parameters: LocalValues<Self>, into output: inout [Self])
+
+    /// Sums a pair interaction over all ordered pairs of bodies, `output[i·outputs + k] =
+    /// Σ_{j≠i} f_k(body i, body j)` with j ascending; `Tracked` records one external statement
+    /// that stores only the kernel's partials (the pair enumeration implies the bodies).
+    ///
+    /// ```swift
+    /// S.sumInteractions(SoftGravity(), bodies: positions, parameters: LocalValues([gm, eps2]), into: &acceleration)
+    /// ```
+    static func sumInteractions<K: PairInteraction>(
+        _ kernel: K, bodies: [Self], parameters: LocalValues<Self>, into output: inout [Self])
+
+    /// Sums a pair interaction over a neighbour list, `output[i·outputs + k] = Σ_j f_k(body i,
+    /// body j)` over body i's listed sources in list order; `Tracked` records it like the
+    /// all-pairs sum.
+    ///
+    /// ```swift
+    /// S.sumInteractions(SoftGravity(), bodies: positions, neighbours: list, parameters: p, into: &acceleration)
+    /// ```
+    static func sumInteractions<K: PairInteraction>(
+        _ kernel: K, bodies: [Self], neighbours: NeighbourList, parameters: LocalValues<Self>, into output: inout [Self])
 }
 
 extension SimulationScalar {
