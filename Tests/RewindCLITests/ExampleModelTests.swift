@@ -59,7 +59,7 @@ struct ExampleModelTests {
     @Test func unknownModelListsTheExecutablesOwnModels() throws {
         let result = try rewindExamples("gradient", "lorenz")
         #expect(result.status == 64)
-        #expect(result.stderr == "Error: unknown model 'lorenz'; the models are lotka-volterra\n", "\(result.stderr)")
+        #expect(result.stderr == "Error: unknown model 'lorenz'; the models are lotka-volterra, wave2d, particles\n", "\(result.stderr)")
     }
 
     @Test func sizeIsRefusedForAFixedSizeModel() throws {
@@ -78,7 +78,7 @@ struct ExampleModelTests {
         let result = try rewindExamples("models", "--json")
         #expect(result.status == 0)
         let list = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
-        #expect(list.map { $0["name"] as? String } == ["lotka-volterra"])
+        #expect(list.map { $0["name"] as? String } == ["lotka-volterra", "wave2d", "particles"])
         #expect(list.first?["defaultSize"] == nil)
         #expect(list.first?["parameterOrder"] as? [String] == ["alpha", "beta", "delta", "gamma"])
     }
@@ -140,6 +140,36 @@ struct ExampleModelTests {
 
     @Test func waveEquationCheckPasses() throws {
         let result = try rewindExamples("check", "wave2d", "--size", "8", "--steps", "40", "--json")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.json?["passed"] as? Bool == true)
+    }
+
+    /// The particles' pair interaction against its elementwise recording (the self-derivatives
+    /// are summed before the sweep multiplies them, so the last bits may differ), and every
+    /// strategy against store-all, bit for bit.
+    @Test func particlesFastPathEqualsElementaryAndEveryStrategy() throws {
+        func gradient(_ extra: String...) throws -> [Double] {
+            let result = try runExecutable(
+                "rewind-examples", ["gradient", "particles", "--size", "6", "--steps", "80", "--json"] + extra)
+            #expect(result.status == 0, "\(result.stderr)")
+            let gradient = try #require(result.json?["gradient"] as? [String: Any])
+            let state = try #require(gradient["initialState"] as? [Double])
+            let parameters = try #require(gradient["parameters"] as? [String: Double])
+            return state + [parameters["gm"] ?? .nan, parameters["eps2"] ?? .nan]
+        }
+        let storeAll = try gradient("--strategy", "store-all")
+        #expect(storeAll.count == 4 * 6 + 2)
+        let elementary = try gradient("--strategy", "store-all", "--elementary")
+        let scale = storeAll.map(\.magnitude).max() ?? 1
+        for i in storeAll.indices {
+            #expect(abs(storeAll[i] - elementary[i]) <= 1e-12 * scale, "component \(i): \(storeAll[i]) vs \(elementary[i])")
+        }
+        #expect(try gradient("--strategy", "revolve", "--snapshots", "3") == storeAll)
+        #expect(try gradient("--strategy", "online", "--snapshots", "3") == storeAll)
+    }
+
+    @Test func particlesCheckPasses() throws {
+        let result = try rewindExamples("check", "particles", "--size", "5", "--steps", "50", "--json")
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.json?["passed"] as? Bool == true)
     }

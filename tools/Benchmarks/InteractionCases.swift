@@ -107,12 +107,6 @@ struct InteractionCaseResult: Codable {
     var cpuRatio: Double { gradientCPUSeconds / primalCPUSeconds }
 }
 
-func cpuNow() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-}
-
 func measureInteractions(
     bodies n: Int, steps: Int, elementary: Bool, differences: Bool = false, name: String, repetitions: Int = 3
 ) -> InteractionCaseResult {

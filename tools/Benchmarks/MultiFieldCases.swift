@@ -114,13 +114,6 @@ struct MultiFieldResult: Codable {
     var ratio: Double { gradientSeconds / primalSeconds }
 }
 
-/// CPU seconds used by this process so far.
-func cpuNow() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-}
-
 /// How the kernel is recorded: preaccumulated with the default lanes (12 for these kernels),
 /// in passes of 16 or of 8 lanes, or elementary.
 enum MultiFieldPath: String { case lanes12, pass16, pass8, elementary }
