@@ -1,0 +1,144 @@
+// The MPI tests: run under mpirun, every rank checks its part and the job exits non-zero when
+// any rank found a failure (tools/test runs `-np 2` and `-np 4`).
+//
+//   mpirun --allow-run-as-root --oversubscribe -np 4 .build/debug/rewind-mpi-tests
+//   mpirun ... rewind-mpi-tests --abort-on-rank 1    (a rank that ends the job: non-zero, no hang)
+import Rewind
+import RewindModels
+import RewindMPI
+import RewindMPIModels
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let world = MPICommunicator.world
+let arguments = CommandLine.arguments
+if let flag = arguments.firstIndex(of: "--abort-on-rank"), flag + 1 < arguments.count, let failing = Int(arguments[flag + 1]) {
+    // A rank that fails outside any collective step ends the whole job with its message.
+    if world.rank == failing % world.size { world.abort("failing on purpose (--abort-on-rank)") }
+    world.barrier()
+    MPICommunicator.finalize()
+    exit(0)
+}
+
+var failures = 0
+func expect(_ condition: Bool, _ what: @autoclosure () -> String) {
+    if !condition {
+        failures += 1
+        print("rank \(world.rank) of \(world.size): FAIL \(what())")
+    }
+}
+func say(_ text: String) {
+    if world.rank == 0 { print(text) }
+}
+
+/// The distributed gradient's relative distance from the single process's, as docs/mpi.md
+/// states it: the largest difference over the largest magnitude.
+let tolerance = 1e-13
+func relativeDistance(_ a: [Double], _ b: [Double]) -> Double {
+    let scale = b.map(abs).max() ?? 0
+    let difference = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+    return scale == 0 ? difference : difference / scale
+}
+
+let spillParent = "/tmp/rewind-mpi-tests-\(getpid())"
+mkdir(spillParent, 0o700)
+
+/// Checks one configuration against the single-process `Burgers` and returns the rank's result.
+func checkBurgers(n: Int, steps: Int, strategy: CheckpointStrategy, stepsPerBlock: Int? = nil, spill: Bool = false)
+    throws -> GradientResult
+{
+    let single = Burgers(n: n)
+    let reference = try TimeStepping.gradient(
+        of: single, initialState: single.initialState(), parameters: [0.01], steps: steps,
+        options: TimeSteppingOptions(strategy: .storeAll))
+    let model = DistributedBurgers(n: n, communicator: world)
+    var options = TimeSteppingOptions(strategy: strategy, memoryBudget: .mebibytes(64))
+    options.stepsPerBlock = stepsPerBlock
+    if spill { options.spillDirectory = spillParent }
+    let result = try DistributedTimeStepping.gradient(
+        of: model, initialState: model.initialState(), parameters: [0.01], steps: steps, options: options,
+        communicator: world)
+    let label = "burgers n=\(n) steps=\(steps) \(strategy)\(stepsPerBlock.map { " blocks of \($0)" } ?? "")"
+    expect(result.objective == reference.objective, "\(label): objective \(result.objective) != \(reference.objective)")
+    let stateDistance = relativeDistance(result.initialStateGradient, Array(reference.initialStateGradient[model.range]))
+    let parameterDistance = relativeDistance(result.parameterGradient, reference.parameterGradient)
+    expect(stateDistance <= tolerance, "\(label): dJ/du0 relative distance \(stateDistance)")
+    expect(parameterDistance <= tolerance, "\(label): dJ/dnu relative distance \(parameterDistance)")
+    let worst = world.maximum([stateDistance, parameterDistance])
+    let report = result.report
+    let plan = [Double(report.forwardSteps), Double(report.snapshotsInMemory), Double(report.snapshotsOnDisk), Double(report.stepsPerBlock)]
+    expect(world.maximum(plan) == world.maximum(plan.map { -$0 }).map { -$0 }, "\(label): the ranks ran different plans")
+    say(
+        "  \(label): J bitwise, dJ/du0 within \(worst[0]), dJ/dnu within \(worst[1]); \(report.strategy), "
+            + "\(report.snapshotsInMemory)+\(report.snapshotsOnDisk) snapshots, blocks of \(report.stepsPerBlock), "
+            + "\(report.forwardSteps) advances")
+    return result
+}
+
+let clock = ContinuousClock()
+let started = clock.now
+say("rewind-mpi-tests on \(world.size) rank(s)")
+do {
+    // Every strategy gives the same bits on one decomposition, and stays within the tolerance
+    // of the single process.
+    for (n, steps) in [(64, 40), (67, 25)] {
+        let storeAll = try checkBurgers(n: n, steps: steps, strategy: .storeAll)
+        let others = [
+            try checkBurgers(n: n, steps: steps, strategy: .revolve(snapshots: 3)),
+            try checkBurgers(n: n, steps: steps, strategy: .revolve(snapshots: 2), stepsPerBlock: 4),
+            try checkBurgers(n: n, steps: steps, strategy: .online(snapshots: 3)),
+            try checkBurgers(n: n, steps: steps, strategy: .spill, spill: true),
+            try checkBurgers(n: n, steps: steps, strategy: .twoLevel(memorySnapshots: 2, diskSnapshots: 2), spill: true),
+            try checkBurgers(n: n, steps: steps, strategy: .auto),
+        ]
+        for other in others {
+            expect(other.initialStateGradient == storeAll.initialStateGradient, "n=\(n): a strategy's dJ/du0 differs from store-all's")
+            expect(other.parameterGradient == storeAll.parameterGradient, "n=\(n): a strategy's dJ/dnu differs from store-all's")
+        }
+    }
+} catch {
+    // A failure here is the test's: end the job rather than leave peers in a collective step.
+    world.abort("unexpected error: \(error)")
+}
+
+// Failures: a rank with a bad input, and a rank with a budget too small, stop every rank with a
+// message, and the ranks can run again afterwards (no message left unmatched).
+do {
+    let model = DistributedBurgers(n: 64, communicator: world)
+    let failing = world.size - 1
+    var state = model.initialState()
+    if world.rank == failing { state.removeLast() }
+    do {
+        _ = try DistributedTimeStepping.gradient(
+            of: model, initialState: state, parameters: [0.01], steps: 10, communicator: world)
+        expect(false, "a bad input on rank \(failing) did not fail")
+    } catch let error as TimeSteppingError {
+        expect(world.rank == failing, "rank \(world.rank) threw its own error for rank \(failing)'s input: \(error)")
+    } catch let error as MPIError {
+        expect(world.rank != failing, "rank \(failing) threw \(error) instead of its own error")
+        expect(error.description.contains("initial state"), "the message does not name the input: \(error)")
+    }
+    say("  a bad input on rank \(failing): every rank stopped with the message")
+
+    var options = TimeSteppingOptions(memoryBudget: .mebibytes(64))
+    if world.rank == failing { options.memoryBudget = MemoryBudget(bytes: 1024) }
+    do {
+        _ = try DistributedTimeStepping.gradient(
+            of: model, initialState: model.initialState(), parameters: [0.01], steps: 10, options: options,
+            communicator: world)
+        expect(false, "a budget of 1 KiB on rank \(failing) did not fail")
+    } catch let error as TimeSteppingError {
+        expect(error.description.lowercased().contains("budget"), "the refusal does not name the budget: \(error)")
+    }
+    say("  a budget of 1 KiB on rank \(failing): every rank refused it (the plan is made for the smallest budget)")
+    _ = try checkBurgers(n: 64, steps: 10, strategy: .revolve(snapshots: 2))
+} catch {
+    world.abort("unexpected error: \(error)")
+}
+
+rmdir(spillParent)
+let totalFailures = Int(world.orderedSum([Double(failures)])[0])
+say("rewind-mpi-tests on \(world.size) rank(s): \(totalFailures == 0 ? "passed" : "\(totalFailures) failure(s)") in \(started.duration(to: clock.now))")
+MPICommunicator.finalize()
+exit(totalFailures == 0 ? 0 : 1)
