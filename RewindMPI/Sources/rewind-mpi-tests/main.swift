@@ -34,7 +34,7 @@ func say(_ text: String) {
 
 /// The distributed gradient's relative distance from the single process's, as docs/mpi.md
 /// states it: the largest difference over the largest magnitude.
-let tolerance = 1e-13
+let tolerance = 1e-14
 func relativeDistance(_ a: [Double], _ b: [Double]) -> Double {
     let scale = b.map(abs).max() ?? 0
     let difference = zip(a, b).map { abs($0 - $1) }.max() ?? 0
