@@ -102,6 +102,35 @@ do {
     world.abort("unexpected error: \(error)")
 }
 
+// The exchange itself: forward it copies the neighbours' edges into the ghosts; its adjoint
+// (through a recorded `f = Σᵣ Σⱼ wⱼ·extendedⱼ`) is the transpose, every ghost's weight added to
+// the cell it copies, on its owner. Small integers: every sum is exact, so `==`.
+for width in [1, 2, 3] {
+    let halo = HaloExchange(communicator: world, width: width)
+    let n = 5
+    func owned(_ rank: Int) -> [Double] { (0..<n).map { Double(rank * 10 + $0) } }
+    func weight(_ rank: Int, _ j: Int) -> Double { Double(1 + rank * 100 + j) }
+    let (left, right) = (world.left, world.right)
+    let extended = halo.extended(owned(world.rank))
+    expect(
+        extended == owned(left).suffix(width) + owned(world.rank) + owned(right).prefix(width),
+        "width \(width): the extended part is \(extended)")
+    let g = Rewind.gradient(at: owned(world.rank)) { x in
+        let e = halo.extended(x)
+        var local = Tracked(0)
+        for j in e.indices { local = local + weight(world.rank, j) * e[j] }
+        return world.sum(local)
+    }
+    let expected = (0..<n).map { k -> Double in
+        var sum = weight(world.rank, width + k)
+        if k >= n - width { sum += weight(right, k - (n - width)) }
+        if k < width { sum += weight(left, width + n + k) }
+        return sum
+    }
+    expect(g == expected, "width \(width): the exchange's adjoint \(g) is not its transpose \(expected)")
+}
+say("  halo exchanges of width 1, 2, 3: ghosts are the neighbours' edges, the adjoint is the transpose")
+
 // Failures: a rank with a bad input, and a rank with a budget too small, stop every rank with a
 // message, and the ranks can run again afterwards (no message left unmatched).
 do {
