@@ -16,6 +16,7 @@ import RewindModels
 public struct DistributedBurgers: TimeSteppingProblem {
     /// Points of the whole grid.
     public let n: Int
+    /// The grid spacing of `Burgers(n:)`.
     public let dx: Double
     /// The time step of `Burgers(n:)`.
     public let dt: Double
@@ -61,14 +62,7 @@ public struct DistributedBurgers: TimeSteppingProblem {
 
     @inlinable
     public func objective<S: SimulationScalar>(finalState: [S], runningCostSum: S, parameters: [S]) -> S {
-        let scale = 0.5 * dx
-        let communicator = halo.communicator
-        var sum = 0.0
-        for u in finalState { sum = sum + u.primal * u.primal }
-        let local = S.applying(value: scale * sum, partials: finalState.map { 2 * scale * $0.primal }, to: finalState)
-        // The serial sum of every rank's squares, so that J is bitwise the single process's.
-        let total = communicator.isSampling ? scale * sum : scale * communicator.serialSum(finalState.map { $0.primal * $0.primal })
-        return communicator.sum(local, value: total)
+        distributedScaledSumOfSquares(finalState, scale: 0.5 * dx, communicator: halo.communicator)
     }
 
     /// `Burgers`' point-update, the same expression in the same order (the tests compare the
