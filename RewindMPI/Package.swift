@@ -18,8 +18,12 @@ let package = Package(
     products: [
         .library(name: "RewindMPI", targets: ["RewindMPI"]),
         .library(name: "RewindMPIModels", targets: ["RewindMPIModels"]),
+        .executable(name: "rewind-mpi", targets: ["rewind-mpi"]),
     ],
-    dependencies: [.package(path: "..")],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
     targets: [
         // MARK: - Engine
         // Open MPI through pkg-config; shim.h turns the handles that are macros
@@ -31,6 +35,16 @@ let package = Package(
         ),
         .target(name: "RewindMPI", dependencies: ["CMPI", rewind]),
         .target(name: "RewindMPIModels", dependencies: ["RewindMPI", rewind, models]),
+
+        // MARK: - Command line
+        // `mpirun -np 4 rewind-mpi gradient heat2d --size 2048 --steps 100 --memory-budget 64MiB --json`
+        .executableTarget(
+            name: "rewind-mpi",
+            dependencies: [
+                "RewindMPI", "RewindMPIModels", rewind, models,
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
 
         // MARK: - Tests
         // Run under mpirun (tools/test): `mpirun --allow-run-as-root --oversubscribe -np 4 rewind-mpi-tests`.
