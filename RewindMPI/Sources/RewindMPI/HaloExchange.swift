@@ -68,6 +68,8 @@ public struct HaloExchange {
                 } else {
                     communicator.sendReceive(rightEdge, to: communicator.right, into: leftGhosts, from: communicator.left, tag: 1)
                     communicator.sendReceive(leftEdge, to: communicator.left, into: rightGhosts, from: communicator.right, tag: 2)
+                    communicator.haloTraffic.forwardBytes += 2 * w * MemoryLayout<Double>.stride
+                    communicator.haloTraffic.forwardExchanges += 1
                 }
             }
         }
@@ -101,6 +103,8 @@ public struct HaloExchange {
                     // right neighbour's left ghosts, whose adjoints come back from the right.
                     communicator.sendReceive(leftGhosts, to: communicator.left, into: fromRight, from: communicator.right, tag: 3)
                     communicator.sendReceive(rightGhosts, to: communicator.right, into: fromLeft, from: communicator.left, tag: 4)
+                    communicator.haloTraffic.reverseBytes += 2 * w * MemoryLayout<Double>.stride
+                    communicator.haloTraffic.reverseExchanges += 1
                 }
                 for k in 0..<w {
                     inputAdjoints[n - w + k] += fromRight[k]

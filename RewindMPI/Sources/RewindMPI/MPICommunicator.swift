@@ -25,6 +25,9 @@ public final class MPICommunicator: TimeSteppingGroup {
     /// Whether communication is kept on this rank (inside `sampling(_:)`): a halo exchange
     /// then wraps around the rank's own part, a sum is the rank's own value.
     public private(set) var isSampling = false
+    /// The halo traffic this rank has sent so far (`HaloExchange`), forward and in reverse
+    /// sweeps; the sample's exchanges send nothing and count nothing.
+    public var haloTraffic = HaloTraffic()
 
     /// All the job's ranks (`MPI_COMM_WORLD`), MPI initialized on first use.
     public static let world: MPICommunicator = {
@@ -215,6 +218,19 @@ public final class MPICommunicator: TimeSteppingGroup {
         // catches a communicator set to return errors instead.
         if code != rewind_mpi_success() { abort("\(function) failed with MPI error \(code)") }
     }
+}
+
+/// Bytes and messages a rank's halo exchanges sent.
+public struct HaloTraffic: Hashable, Sendable {
+    /// Bytes of values sent by forward exchanges (recorded steps and advances alike).
+    public var forwardBytes = 0
+    /// Bytes of adjoints sent by the exchanges' reverse sweeps.
+    public var reverseBytes = 0
+    /// Forward exchanges (each two `MPI_Sendrecv`s).
+    public var forwardExchanges = 0
+    /// Reverse exchanges (each two `MPI_Sendrecv`s).
+    public var reverseExchanges = 0
+    public init() {}
 }
 
 /// A failure of a distributed run, as the ranks that did not fail see it.

@@ -69,6 +69,9 @@ struct DistributedGradientCommand: ParsableCommand {
     @Option(help: "Where each rank may put its snapshots and spilled tapes (a private subdirectory per rank and run).")
     var spillDirectory: String?
 
+    @Flag(help: "Also time a primal run of the same steps on Double (with its halo exchanges), for scaling studies.")
+    var timePrimal = false
+
     @Flag(help: "Print one JSON object on stdout (rank 0) and nothing else.")
     var json = false
 
@@ -134,6 +137,7 @@ struct DistributedGradientCommand: ParsableCommand {
         static let figureNames = [
             "cells", "peakResidentBytes", "peakTapeBytes", "seconds", "runSeconds", "recordSeconds", "reverseSeconds",
             "advanceSeconds", "forwardSteps", "snapshotsInMemory", "snapshotsOnDisk", "spilledBytes",
+            "haloBytesForward", "haloBytesReverse", "haloExchangesForward", "haloExchangesReverse", "primalSeconds",
         ]
 
         func print(json: Bool, world: MPICommunicator) throws {
@@ -145,6 +149,7 @@ struct DistributedGradientCommand: ParsableCommand {
                 let ranks = rankFigures.enumerated().map { rank, figures -> [String: Any] in
                     var entry: [String: Any] = ["rank": rank]
                     for (name, value) in zip(Self.figureNames, figures) {
+                        if name == "primalSeconds" && value < 0 { continue }
                         entry[name] = name.hasSuffix("Seconds") || name == "seconds" ? value : Int(value)
                     }
                     return entry
@@ -168,11 +173,13 @@ struct DistributedGradientCommand: ParsableCommand {
             let shown = initialStateGradient.prefix(6).map { "\($0)" }.joined(separator: ", ")
             Swift.print("dJ/du0 = [\(shown)\(initialStateGradient.count > 6 ? ", ..." : "")] (\(initialStateGradient.count) values)")
             Swift.print("plan: \(result.report.plan)")
-            Swift.print("rank  cells  peak RSS  peak tape  seconds  advances  snapshots")
+            Swift.print("rank  cells  peak RSS  peak tape  seconds  advances  snapshots  halo sent forward / reverse")
             for (rank, f) in rankFigures.enumerated() {
                 Swift.print(
                     "\(rank)  \(Int(f[0]))  \(MemoryBudget.format(Int(f[1])))  \(MemoryBudget.format(Int(f[2])))  "
-                        + "\(String(format: "%.3f", f[3]))  \(Int(f[8]))  \(Int(f[9]))+\(Int(f[10]))")
+                        + "\(String(format: "%.3f", f[3]))  \(Int(f[8]))  \(Int(f[9]))+\(Int(f[10]))  "
+                        + "\(MemoryBudget.format(Int(f[12]))) / \(MemoryBudget.format(Int(f[13])))"
+                        + (f[16] >= 0 ? "  primal \(String(format: "%.3f", f[16])) s" : ""))
             }
         }
     }
@@ -191,22 +198,41 @@ struct DistributedGradientCommand: ParsableCommand {
                 of: problem, initialState: initialState, parameters: parameters, steps: steps, options: options,
                 communicator: world)
         }
+        /// Seconds of a primal run on `Double` between two barriers (−1 without `--time-primal`).
+        func timedPrimal<P: TimeSteppingProblem>(_ problem: P, _ initialState: [Double]) -> Double {
+            guard timePrimal else { return -1 }
+            world.barrier()
+            let clock = ContinuousClock()
+            let start = clock.now
+            let primal = problem.primal(initialState: initialState, parameters: parameters, steps: steps)
+            withExtendedLifetime(primal) {}
+            world.barrier()
+            let elapsed = start.duration(to: clock.now).components
+            return Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+        }
         let result: GradientResult
+        var traffic = HaloTraffic()
+        let primalSeconds: Double
         if model == "burgers" {
             guard size >= world.size else { throw ValidationError("burgers on \(world.size) ranks needs --size \(world.size) or more") }
             let problem = DistributedBurgers(n: size, communicator: world)
             result = try run(problem, problem.initialState())
+            traffic = world.haloTraffic
+            primalSeconds = timedPrimal(problem, problem.initialState())
         } else {
             guard size >= world.size else { throw ValidationError("heat2d on \(world.size) ranks needs --size \(world.size) or more") }
             let problem = DistributedHeat2D(m: size, communicator: world)
             result = try run(problem, problem.initialState())
+            traffic = world.haloTraffic
+            primalSeconds = timedPrimal(problem, problem.initialState())
         }
         let report = result.report
         let figures = world.gather([
             Double(result.initialStateGradient.count), Double(report.peakResidentBytes), Double(report.peakTapeBytes),
             report.seconds, report.runSeconds, report.recordSeconds, report.reverseSeconds, report.advanceSeconds,
             Double(report.forwardSteps), Double(report.snapshotsInMemory), Double(report.snapshotsOnDisk),
-            Double(report.spilledBytes),
+            Double(report.spilledBytes), Double(traffic.forwardBytes), Double(traffic.reverseBytes),
+            Double(traffic.forwardExchanges), Double(traffic.reverseExchanges), primalSeconds,
         ])
         let count = Outcome.figureNames.count
         return Outcome(
