@@ -26,6 +26,7 @@ public enum DistributedTimeStepping {
     ///   `MPIError.rankFailed`). A failure later in the run (a spill error on one rank)
     ///   reaches only its rank: end the job then (`MPICommunicator.abort`), as
     ///   `rewind-mpi-tests` does.
+    @inlinable  // so that the engine is specialised for the caller's problem (unspecialised, ~30× slower)
     public static func gradient<P: TimeSteppingProblem>(
         of problem: P, initialState: [Double], parameters: [Double], steps: Int,
         options: TimeSteppingOptions = TimeSteppingOptions(), communicator: MPICommunicator
