@@ -36,6 +36,7 @@ extension TimeStepping {
         until stop: (_ state: [Double], _ step: Int) -> Bool, maximumSteps: Int,
         options: TimeSteppingOptions = TimeSteppingOptions(strategy: .online(snapshots: nil))
     ) throws -> GradientResult {
+        precondition(options.group == nil, "gradient(until:) plans without the ranks' agreement: it takes no TimeSteppingGroup")
         try validate(problem, initialState: initialState, parameters: parameters, steps: maximumSteps)
         let started = monotonicSeconds()
         let workspace = options.workspace ?? TimeSteppingWorkspace()

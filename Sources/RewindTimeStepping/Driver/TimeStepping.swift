@@ -34,6 +34,8 @@ public enum TimeStepping {
         of problem: P, initialState: [Double], parameters: [Double], steps: Int,
         options: TimeSteppingOptions = TimeSteppingOptions()
     ) throws -> GradientResult {
+        // A distributed run's ranks plan with the smallest of their budgets.
+        let options = options.agreedBudget()
         let run = try PlannedRun.gradient(
             problem, initialState: initialState, parameters: parameters, steps: steps, options: options)
         var result = try run.executeGradient(

@@ -30,6 +30,11 @@ public struct TimeSteppingOptions {
     /// Refuse (`TimeSteppingError.predictedTooLong`) a plan predicted, from the timed sample,
     /// to take longer than this many seconds; nil accepts any.
     public var maximumPredictedSeconds: Double?
+    /// The ranks of a distributed run that this process is one of (`RewindMPI` makes one):
+    /// every rank then plans from the same sample and the smallest budget, and runs the same
+    /// plan (`TimeSteppingGroup`). Nil for a run on one process. Only `TimeStepping.gradient`
+    /// takes one: `gradient(until:)`, `jacobian` and `gradients` (ensembles) trap when it is set.
+    public var group: TimeSteppingGroup?
     /// The system calls behind every spill file of the run: the seam the fault-injection tests
     /// use (`SpillFaultMatrixTests`); always `.system` outside them.
     @usableFromInline package var _spillIO: SpillIO = .system

@@ -40,19 +40,30 @@ package struct PlannedRun {
     package static func gradient<P: TimeSteppingProblem>(
         _ problem: P, initialState: [Double], parameters: [Double], steps: Int, options: TimeSteppingOptions
     ) throws -> PlannedRun {
-        try TimeStepping.validate(
-            problem, initialState: initialState, parameters: parameters, steps: steps,
-            allowingNonFiniteParameters: options.checksFinite)
-        if let block = options.stepsPerBlock, block < 1 { throw TimeSteppingError.invalidStepsPerBlock(block) }
-        let started = monotonicSeconds()
-        if let parent = options.spillDirectory {
-            // Refuse an unusable spill directory before running, not when the first spill comes.
-            try SpillDirectory(parent: parent, prefix: "rewind-probe").remove()
+        // On a distributed run every rank checks its inputs, then all agree: a failure on one
+        // rank stops every rank here, before the first collective step (`TimeSteppingGroup`).
+        var failure: Error?
+        var started = 0.0
+        do {
+            try TimeStepping.validate(
+                problem, initialState: initialState, parameters: parameters, steps: steps,
+                allowingNonFiniteParameters: options.checksFinite)
+            if let block = options.stepsPerBlock, block < 1 { throw TimeSteppingError.invalidStepsPerBlock(block) }
+            started = monotonicSeconds()
+            if let parent = options.spillDirectory {
+                // Refuse an unusable spill directory before running, not when the first spill comes.
+                try SpillDirectory(parent: parent, prefix: "rewind-probe").remove()
+            }
+        } catch {
+            failure = error
         }
+        if let group = options.group { try group.agree(failure: failure) } else if let failure { throw failure }
         // A floor that needs no sample: the states and leaves of one recorded step. Where that
         // floor is large and the budget below it, refuse before allocating a sample step that
         // would itself blow the budget; small problems are sampled, which gives the exact minimum.
-        let floor = RunPlanner.stateArrayBytes(stateCount: problem.stateCount)
+        // (A distributed run plans for its largest part; the budget is already the smallest.)
+        let stateCount = options.group.map { Int($0.maximum([Double(problem.stateCount)])[0]) } ?? problem.stateCount
+        let floor = RunPlanner.stateArrayBytes(stateCount: stateCount)
         if options.memoryBudget.bytes < floor && floor > RunPlanner.largeStateBytes {
             throw TimeSteppingError.budgetTooSmall(
                 budget: options.memoryBudget.bytes, minimum: floor,
@@ -60,21 +71,46 @@ package struct PlannedRun {
         }
         let workspace = options.workspace ?? TimeSteppingWorkspace()
         workspace.tape.checksFinite = false
-        var sample = try RunSample.measure(
-            problem, initialState: initialState, parameters: parameters, steps: steps, options: options,
-            workspace: workspace, floor: floor)
+        // The sample repeats the step as often as its clock says: on a distributed run its
+        // communication stays on each rank (`sampling`), and the ranks then agree on one sample.
+        func measure() throws -> RunSample {
+            try RunSample.measure(
+                problem, initialState: initialState, parameters: parameters, steps: steps, options: options,
+                workspace: workspace, floor: floor)
+        }
+        var sample: RunSample
+        if let group = options.group {
+            // A spill error in one rank's sample stops every rank, as a bad input does.
+            var measured: RunSample?
+            do { measured = try group.sampling(measure) } catch { failure = error }
+            try group.agree(failure: failure)
+            sample = measured!.agreed(in: group)
+        } else {
+            sample = try measure()
+        }
+        // Disk snapshots and spilled tapes only where every rank has a spill directory.
+        let diskAllowed = options.group.map { $0.maximum([options.spillDirectory == nil ? 1 : 0])[0] == 0 }
+            ?? (options.spillDirectory != nil)
         func makePlan() throws -> RunPlan {
             try RunPlanner.plan(
                 strategy: options.strategy, budget: options.memoryBudget, steps: steps,
-                stateCount: problem.stateCount, sample: sample, diskAllowed: options.spillDirectory != nil,
+                stateCount: stateCount, sample: sample, diskAllowed: diskAllowed,
                 stepsPerBlock: options.stepsPerBlock, maximumSeconds: options.maximumPredictedSeconds)
         }
         var plan = try makePlan()
         if plan.stepsPerBlock > 1 {
             // Charge the block's memory as measured, not as estimated.
-            sample.measureBlockMemory(
-                problem, steps: plan.stepsPerBlock, initialState: initialState, parameters: parameters,
-                tape: workspace.tape, adjoints: workspace.adjoints)
+            func measureBlock() {
+                sample.measureBlockMemory(
+                    problem, steps: plan.stepsPerBlock, initialState: initialState, parameters: parameters,
+                    tape: workspace.tape, adjoints: workspace.adjoints)
+            }
+            if let group = options.group {
+                group.sampling(measureBlock)
+                sample = sample.agreed(in: group)
+            } else {
+                measureBlock()
+            }
             plan = try makePlan()
         }
         return PlannedRun(workspace: workspace, sample: sample, plan: plan, started: started)

@@ -60,6 +60,7 @@ extension TimeStepping {
         threads: Int = 1
     ) throws -> [GradientResult] {
         precondition(threads >= 1, "an ensemble needs at least 1 thread (got \(threads))")
+        precondition(options.group == nil, "an ensemble's members run concurrently: they take no TimeSteppingGroup")
         guard !members.isEmpty else { throw ParallelError.emptyEnsemble }
         let workers = min(threads, members.count)
         var memberOptions = options

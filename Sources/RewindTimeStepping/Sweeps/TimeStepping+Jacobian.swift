@@ -59,6 +59,7 @@ extension TimeStepping {
         of problem: P, initialState: [Double], parameters: [Double], steps: Int, rows: [Int]? = nil,
         options: TimeSteppingOptions = TimeSteppingOptions(), parallel: ParallelOptions = ParallelOptions()
     ) throws -> JacobianResult {
+        precondition(options.group == nil, "jacobian plans without the ranks' agreement: it takes no TimeSteppingGroup")
         try validate(problem, initialState: initialState, parameters: parameters, steps: steps)
         let n = problem.stateCount
         let p = problem.parameterCount
