@@ -282,7 +282,7 @@ package enum RunPlanner {
             plan.stepWorkingSetBytes = resident + spillBufferChunks * chunkBytes
             let computing = Double(steps) * sample.tapedSecondsPerStep(stepsPerBlock: steps)
             let recording = computing * sample.recordingShareOfTaped
-            let bytes = Double(steps) * Double(sample.stepTapeUsedBytes)
+            let bytes = Double(steps) * (sample.spilledBytesPerStep ?? Double(sample.stepTapeUsedBytes))
             // Writes overlap the recording and reads the sweep, never each other: each phase
             // takes the longer of its work and its I/O. (One `max` over the whole run predicted
             // spilled runs 2.8× low where the sweep waited for reads, issue 13.)

@@ -38,6 +38,10 @@ package struct RunSample {
     /// The share of a taped step's time spent recording it (the rest sweeps it), measured
     /// with the spilling sample: writes overlap the recording, reads the sweep.
     @usableFromInline package var recordingShareOfTaped = 0.5
+    /// Raw bytes a step's tape spills, measured by the spilling sample (nil without one):
+    /// implicit arguments store no identifiers, so the arena's 12 bytes a partial
+    /// (`stepTapeUsedBytes`) overstated a stencil's I/O by half.
+    @usableFromInline package var spilledBytesPerStep: Double?
     /// Both directions of spilling, per raw tape byte.
     @usableFromInline package var spillSecondsPerByte: Double { spillWriteSecondsPerByte + spillReadSecondsPerByte }
     @usableFromInline package var reservedBeforeRunBytes = 0
@@ -239,7 +243,7 @@ package struct RunSample {
     @inlinable
     mutating func measureSpilling<P: TimeSteppingProblem>(
         _ problem: P, initialState: [Double], parameters: [Double], steps: Int, tape: Tape, adjoints: AdjointVector,
-        budget: Int, directory: SpillDirectory
+        budget: Int, newDirectory: () throws -> SpillDirectory
     ) throws {
         let bytesPerStatement = 1 + TapeConfiguration.default.argumentsPerStatement * 12
         let rawBytes = min(1 << 20, budget / 4)
@@ -255,13 +259,25 @@ package struct RunSample {
         }.median
         tape.reset()
         recordingShareOfTaped = min(1, recording / max(tapedSecondsPerStep, .leastNormalMagnitude))
-        tape.enableSpilling(to: try SpillStore(directory: directory), statementsPerChunk: chunkStatements)
-        defer { tape.disableSpilling() }
-        _ = try RecordedSteps.record(
-            problem, on: tape, state: initialState, parameters: parameters, steps: sampledSteps, runningSum: 0,
-            endsRun: false
-        ).reversedFromScratch(on: tape, adjoints: adjoints)
-        recordSpillCost(tape.spillStatistics)
+        // Twice, each on a store of its own, and the second timed: the first pays for the I/O
+        // threads, the files' first blocks and the codec's tables once, which a sample of a
+        // mebibyte charged to every byte (spilled runs were predicted 2–5× too long).
+        for round in 0..<2 {
+            let directory = try newDirectory()
+            defer { try? directory.remove() }
+            tape.enableSpilling(to: try SpillStore(directory: directory), statementsPerChunk: chunkStatements)
+            defer { tape.disableSpilling() }
+            _ = try RecordedSteps.record(
+                problem, on: tape, state: initialState, parameters: parameters, steps: sampledSteps, runningSum: 0,
+                endsRun: false
+            ).reversedFromScratch(on: tape, adjoints: adjoints)
+            if round == 1 {
+                recordSpillCost(tape.spillStatistics)
+                if let written = tape.spillStatistics?.rawBytesWritten, written > 0 {
+                    spilledBytesPerStep = Double(written) / Double(sampledSteps)
+                }
+            }
+        }
     }
 
     /// After a sample recorded while spilling (so that a step too big for the budget never
@@ -312,9 +328,12 @@ extension RunSample {
                 problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
                 adjoints: workspace.adjoints, blockBudget: budget)
         }
-        let directory = try SpillDirectory(parent: options.spillDirectory, prefix: "rewind-sample", io: options._spillIO)
-        defer { try? directory.remove() }
+        func newDirectory() throws -> SpillDirectory {
+            try SpillDirectory(parent: options.spillDirectory, prefix: "rewind-sample", io: options._spillIO)
+        }
         if floor > RunPlanner.largeStateBytes && floor > budget / 8 {
+            let directory = try newDirectory()
+            defer { try? directory.remove() }
             tape.enableSpilling(
                 to: try SpillStore(directory: directory),
                 statementsPerChunk: RunPlanner.sampleSpillChunkStatements(budget: budget, floor: floor))
@@ -340,7 +359,7 @@ extension RunSample {
         }
         try sample.measureSpilling(
             problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
-            adjoints: workspace.adjoints, budget: budget, directory: directory)
+            adjoints: workspace.adjoints, budget: budget, newDirectory: newDirectory)
         return sample
     }
 }
