@@ -171,15 +171,18 @@ extension Tracked {
                             for o in 0..<outputCount {
                                 let row = pointPartials + (o &* lanes &+ firstLane)
                                 let tangent = y[o].tangent
-                                if count == width {
+                                // A whole vector where it fits, and also where its idle
+                                // lanes land on the next row (one pass: rows are written in
+                                // address order, and a vector is less than two rows wide), which
+                                // is written after; lane by lane only for the block's last row.
+                                // (A copy of `count` lanes was a `memmove` call per row: 16 % of
+                                // a 7-lane wave-equation run.)
+                                if count == width
+                                    || (passes == 1 && (point &- firstPoint &+ 1 < blockPoints || o &+ 1 < outputCount))
+                                {
                                     UnsafeMutableRawPointer(row).storeBytes(of: tangent, as: D.self)
                                 } else {
-                                    // The first `count` lanes: D is a SIMD vector of Doubles,
-                                    // its lanes consecutive in memory.
-                                    withUnsafeBytes(of: tangent) {
-                                        UnsafeMutableRawPointer(row).copyMemory(
-                                            from: $0.baseAddress!, byteCount: count &* MemoryLayout<Double>.stride)
-                                    }
+                                    for j in 0..<count { row[j] = tangent[lane: j] }
                                 }
                             }
                         }
