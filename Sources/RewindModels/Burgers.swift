@@ -66,19 +66,27 @@ public struct Burgers: Model {
         scaledSumOfSquares(finalState, scale: (0.5 * dx))
     }
 
-    /// `u_i - c·(F_{i+1/2} - F_{i-1/2}) + d·(u_{i+1} - 2u_i + u_{i-1})`, as PROBLEMS.md writes it.
-    @usableFromInline
-    struct PointUpdate: StencilKernel {
+    /// `u_i - c·(F_{i+1/2} - F_{i-1/2}) + d·(u_{i+1} - 2u_i + u_{i-1})`, as PROBLEMS.md writes it;
+    /// public so that a domain-decomposed Burgers (`RewindMPI`) runs the same expression in the
+    /// same order on its part of the grid.
+    ///
+    /// ```swift
+    /// S.applyStencil(Burgers.PointUpdate(dx: dx, dt: dt), on: .periodic(n), to: u, parameters: d, into: &next)
+    /// ```
+    public struct PointUpdate: StencilKernel {
         @usableFromInline let dx: Double
         @usableFromInline let dt: Double
-        @inlinable init(dx: Double, dt: Double) {
+        /// The update for grid spacing `dx` and time step `dt`.
+        @inlinable public init(dx: Double, dt: Double) {
             self.dx = dx
             self.dt = dt
         }
-        @usableFromInline var neighbours: [GridOffset] { [GridOffset(-1), GridOffset(0), GridOffset(1)] }
+        /// `u[i-1]`, `u[i]`, `u[i+1]`.
+        public var neighbours: [GridOffset] { [GridOffset(-1), GridOffset(0), GridOffset(1)] }
 
+        /// The new `u[i]`; `p[0]` is `d = dt·nu/dx²`.
         @inlinable @inline(__always)
-        func callAsFunction<T: SimulationScalar>(_ u: StencilNeighbourhood<T>, _ p: LocalValues<T>) -> T {
+        public func callAsFunction<T: SimulationScalar>(_ u: StencilNeighbourhood<T>, _ p: LocalValues<T>) -> T {
             let (um, ui, up) = (u[0], u[1], u[2])
             let alpha = Burgers.alpha
             let c = dt / dx

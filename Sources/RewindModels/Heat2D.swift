@@ -66,22 +66,30 @@ public struct Heat2D: Model {
         scaledSumOfSquares(finalState, scale: (0.5 * h * h))
     }
 
-    /// `u + r·(((u[i+1,j] + u[i-1,j]) + (u[i,j+1] + u[i,j-1])) - 4u)` with `r = dt·k/h²`.
-    @usableFromInline
-    struct PointUpdate: StencilKernel {
+    /// `u + r·(((u[i+1,j] + u[i-1,j]) + (u[i,j+1] + u[i,j-1])) - 4u)` with `r = dt·k/h²`;
+    /// public so that a domain-decomposed heat2d (`RewindMPI`) runs the same expression in the
+    /// same order on its strip.
+    ///
+    /// ```swift
+    /// S.applyStencil(Heat2D.PointUpdate(h: h, dt: dt), on: grid, to: u, parameters: r, into: &next)
+    /// ```
+    public struct PointUpdate: StencilKernel {
         @usableFromInline let h: Double
         @usableFromInline let dt: Double
-        @inlinable init(h: Double, dt: Double) {
+        /// The update for grid spacing `h` and time step `dt`.
+        @inlinable public init(h: Double, dt: Double) {
             self.h = h
             self.dt = dt
         }
-        @usableFromInline var neighbours: [GridOffset] {
+        /// South, north, east, west and the point itself.
+        public var neighbours: [GridOffset] {
             [GridOffset(row: 1, column: 0), GridOffset(row: -1, column: 0),
              GridOffset(row: 0, column: 1), GridOffset(row: 0, column: -1), GridOffset(row: 0, column: 0)]
         }
 
+        /// The new value at the point; `p[0]` is `r = dt·k/h²`.
         @inlinable @inline(__always)
-        func callAsFunction<T: SimulationScalar>(_ u: StencilNeighbourhood<T>, _ p: LocalValues<T>) -> T {
+        public func callAsFunction<T: SimulationScalar>(_ u: StencilNeighbourhood<T>, _ p: LocalValues<T>) -> T {
             let r = p[0]
             let lap = ((u[0] + u[1]) + (u[2] + u[3])) - 4.0 * u[4]
             return u[4] + r * lap

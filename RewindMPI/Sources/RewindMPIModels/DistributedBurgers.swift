@@ -56,36 +56,12 @@ public struct DistributedBurgers: TimeSteppingProblem {
         var updated = extended
         // Periodic over the extended part: the two edge outputs wrap onto the far ghosts and
         // are dropped; every kept point reads only its true neighbours.
-        S.applyStencil(PointUpdate(dx: dx, dt: dt), on: .periodic(extended.count), to: extended, parameters: nu, into: &updated)
+        S.applyStencil(Burgers.PointUpdate(dx: dx, dt: dt), on: .periodic(extended.count), to: extended, parameters: nu, into: &updated)
         for i in 0..<state.count { next[i] = updated[i + 1] }
     }
 
     @inlinable
     public func objective<S: SimulationScalar>(finalState: [S], runningCostSum: S, parameters: [S]) -> S {
         distributedScaledSumOfSquares(finalState, scale: 0.5 * dx, communicator: halo.communicator)
-    }
-
-    /// `Burgers`' point-update, the same expression in the same order (the tests compare the
-    /// gradients with the single process's).
-    @usableFromInline
-    struct PointUpdate: StencilKernel {
-        @usableFromInline let dx: Double
-        @usableFromInline let dt: Double
-        @inlinable init(dx: Double, dt: Double) {
-            self.dx = dx
-            self.dt = dt
-        }
-        @usableFromInline var neighbours: [GridOffset] { [GridOffset(-1), GridOffset(0), GridOffset(1)] }
-
-        @inlinable @inline(__always)
-        func callAsFunction<T: SimulationScalar>(_ u: StencilNeighbourhood<T>, _ p: LocalValues<T>) -> T {
-            let (um, ui, up) = (u[0], u[1], u[2])
-            let alpha = Burgers.alpha
-            let c = dt / dx
-            let d = p[0]
-            let fPlus = 0.25 * (ui * ui + up * up) - 0.5 * alpha * (up - ui)
-            let fMinus = 0.25 * (um * um + ui * ui) - 0.5 * alpha * (ui - um)
-            return ui - c * (fPlus - fMinus) + d * (up - 2.0 * ui + um)
-        }
     }
 }

@@ -60,7 +60,7 @@ public struct DistributedHeat2D: TimeSteppingProblem {
         // Periodic over the extended strip: the two ghost rows' outputs wrap onto each other
         // and are dropped; every kept row reads only its true neighbours.
         S.applyStencil(
-            PointUpdate(h: h, dt: dt), on: .periodic(rows: rows.count + 2, columns: m), to: extended, parameters: k,
+            Heat2D.PointUpdate(h: h, dt: dt), on: .periodic(rows: rows.count + 2, columns: m), to: extended, parameters: k,
             into: &updated)
         for i in 0..<state.count { next[i] = updated[m + i] }
     }
@@ -68,27 +68,5 @@ public struct DistributedHeat2D: TimeSteppingProblem {
     @inlinable
     public func objective<S: SimulationScalar>(finalState: [S], runningCostSum: S, parameters: [S]) -> S {
         distributedScaledSumOfSquares(finalState, scale: 0.5 * h * h, communicator: halo.communicator)
-    }
-
-    /// `Heat2D`'s point-update, the same expression in the same order.
-    @usableFromInline
-    struct PointUpdate: StencilKernel {
-        @usableFromInline let h: Double
-        @usableFromInline let dt: Double
-        @inlinable init(h: Double, dt: Double) {
-            self.h = h
-            self.dt = dt
-        }
-        @usableFromInline var neighbours: [GridOffset] {
-            [GridOffset(row: 1, column: 0), GridOffset(row: -1, column: 0),
-             GridOffset(row: 0, column: 1), GridOffset(row: 0, column: -1), GridOffset(row: 0, column: 0)]
-        }
-
-        @inlinable @inline(__always)
-        func callAsFunction<T: SimulationScalar>(_ u: StencilNeighbourhood<T>, _ p: LocalValues<T>) -> T {
-            let r = p[0]
-            let lap = ((u[0] + u[1]) + (u[2] + u[3])) - 4.0 * u[4]
-            return u[4] + r * lap
-        }
     }
 }
