@@ -41,11 +41,13 @@ struct LotkaVolterra: Model {
 
     /// `(x, y, alpha, beta, delta, gamma) ↦ s + h6·(((k1 + 2k2) + 2k3) + k4)`.
     struct RK4Step: LocalFunction {
+        @inline(__always)
         func f<T: SimulationScalar>(_ x: T, _ y: T, _ p: (T, T, T, T)) -> (T, T) {
             let (alpha, beta, delta, gamma) = p
             return (alpha * x - beta * x * y, delta * x * y - gamma * y)
         }
 
+        @inline(__always)
         func callAsFunction<T: SimulationScalar>(_ v: LocalValues<T>) -> LocalValues<T> {
             let dt = LotkaVolterra.dt
             let h2 = 0.5 * dt

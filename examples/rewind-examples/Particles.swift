@@ -78,6 +78,7 @@ struct Particles: Model {
         /// (4 lanes instead of 6; checked at the first pair of every call).
         var differenceComponents: Int { 2 }
 
+        @inline(__always)
         func callAsFunction<T: SimulationScalar>(
             _ target: LocalValues<T>, _ source: LocalValues<T>, _ p: LocalValues<T>
         ) -> LocalValues<T> {

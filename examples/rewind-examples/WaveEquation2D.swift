@@ -72,6 +72,7 @@ struct WaveEquation2D: Model {
         }
         var outputCount: Int { 2 }
 
+        @inline(__always)
         func callAsFunction<T: SimulationScalar>(_ x: MultiFieldNeighbourhood<T>, _ p: LocalValues<T>) -> LocalValues<T> {
             let u = x.field(0)
             let laplacian = ((u[0] + u[1]) + (u[2] + u[3])) - 4.0 * u[4]
