@@ -11,6 +11,7 @@ import PackageDescription
 let root = URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent().lastPathComponent
 let rewind = Target.Dependency.product(name: "Rewind", package: root)
 let models = Target.Dependency.product(name: "RewindModels", package: root)
+let commandLine = Target.Dependency.product(name: "RewindCommandLine", package: root)
 
 let package = Package(
     name: "RewindMPI",
@@ -41,7 +42,7 @@ let package = Package(
         .executableTarget(
             name: "rewind-mpi",
             dependencies: [
-                "RewindMPI", "RewindMPIModels", rewind, models,
+                "RewindMPI", "RewindMPIModels", rewind, models, commandLine,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -11,7 +11,14 @@ import Glibc
 /// take the signals from every program that links it); the library offers the one thing a
 /// handler needs, `SpillDirectory.removeLiveDirectories()`, which is async-signal-safe. Leftovers
 /// of what no handler sees (SIGKILL, a crash) are removed by the next run's stale sweep.
-enum SignalHandling {
+///
+/// Public for programs that run the engine without `RewindCommand` (`rewind-mpi`, whose ranks
+/// mpirun ends with SIGTERM when one of them fails):
+///
+/// ```swift
+/// SignalHandling.install()   // once, at the start of main
+/// ```
+public enum SignalHandling {
     /// Signals whose default action ends the process and that a handler can catch without the
     /// process being broken (crashes are left to the stale-directory sweep).
     static let signals: [Int32] = [
@@ -25,12 +32,12 @@ enum SignalHandling {
     /// The signal being handled, or 0. A command that meets an error while this is set should
     /// let the signal end the process: the error most likely comes from the directories the
     /// handler just removed.
-    nonisolated(unsafe) static var terminatingSignal: Int32 = 0
+    nonisolated(unsafe) public internal(set) static var terminatingSignal: Int32 = 0
 
     /// Installs the handler for `signals` where the disposition is still the default (an ignored
     /// signal, as under nohup, and a handler someone else installed are respected), and over the
     /// Swift backtracer for SIGQUIT. Called once, at the start of `main`.
-    static func install() {
+    public static func install() {
         // Touched here so that the handler finds it initialised (no lazy initialisation, which
         // is not async-signal-safe, can happen in signal context).
         terminatingSignal = 0

@@ -62,9 +62,14 @@ public final class MPICommunicator: TimeSteppingGroup {
     /// Prints `message` on standard error, prefixed with the rank, and ends every rank of the
     /// job with `code` (`MPI_Abort`): the exit for a failure that the other ranks cannot learn
     /// of in a collective call.
+    ///
+    /// This rank's spill directories are removed first: `MPI_Abort` ends the process without
+    /// unwinding, so nothing else would. (The other ranks, ended by mpirun with SIGTERM, remove
+    /// theirs in the program's signal handler.)
     public func abort(_ message: String, code: Int32 = 1) -> Never {
         fputs("rewind-mpi: rank \(rank): \(message)\n", stderr)
         fflush(stderr)
+        SpillDirectory.removeLiveDirectories()
         MPI_Abort(handle, code)
         exit(code)
     }

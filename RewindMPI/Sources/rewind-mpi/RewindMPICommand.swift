@@ -8,6 +8,7 @@ import ArgumentParser
 import Foundation
 import Rewind
 import RewindModels
+import RewindCommandLine
 import RewindMPI
 import RewindMPIModels
 
@@ -66,7 +67,10 @@ struct DistributedGradientCommand: ParsableCommand {
     @Option(help: "Snapshots per rank for revolve, online and two-level (in memory).")
     var snapshots: Int?
 
-    @Option(help: "Where each rank may put its snapshots and spilled tapes (a private subdirectory per rank and run).")
+    // `--spill-dir`, as `rewind` spells it.
+    @Option(
+        name: .customLong("spill-dir"),
+        help: "Where each rank may put its snapshots and spilled tapes (a private subdirectory per rank and run).")
     var spillDirectory: String?
 
     @Flag(help: "Also time a primal run of the same steps on Double (with its halo exchanges), for scaling studies.")
@@ -88,6 +92,9 @@ struct DistributedGradientCommand: ParsableCommand {
     func run() throws {
         let world = MPICommunicator.world
         defer { MPICommunicator.finalize() }
+        // After MPI's own initialisation (whose handlers are kept): a rank that mpirun ends with
+        // SIGTERM, because another failed, removes its spill directories before it goes.
+        SignalHandling.install()
         let outcome: Outcome
         do {
             outcome = try differentiate(on: world)
