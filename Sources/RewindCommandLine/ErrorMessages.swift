@@ -5,10 +5,15 @@ import Rewind
 ///
 /// The engine describes a remedy in terms of `TimeSteppingOptions` (a library caller passes
 /// options, not flags); every flag an engine error mentions is named here, and only here.
-enum ErrorMessages {
+/// Public for programs with the same flags that run the engine themselves (`rewind-mpi`):
+///
+/// ```swift
+/// let line = ErrorMessages.message(for: error) ?? "\(error)"
+/// ```
+public enum ErrorMessages {
     /// The message for an engine error that carries a remedy; nil for any other error, whose
     /// own description is already the CLI's.
-    static func message(for error: Error) -> String? {
+    public static func message(for error: Error) -> String? {
         switch error {
         case let error as TimeSteppingError: return sentence(error.summary, error.remedy.map(advice))
         case let error as SpillError: return sentence(error.summary, error.remedy.map(advice))

@@ -118,14 +118,16 @@ struct DistributedGradientCommand: ParsableCommand {
         try outcome.print(json: json, world: world)
     }
 
-    /// Prints an error every rank has (rank 0 prints it) and exits with status 1.
+    /// Prints an error every rank has (rank 0 prints it, in the flags' words as `rewind` does)
+    /// and exits with status 1.
     func fail(_ error: Error, world: MPICommunicator) -> Never {
         if world.rank == 0 {
+            let message = ErrorMessages.message(for: error) ?? "\(error)"
             if json {
-                let object = ["error": "\(error)"]
+                let object = ["error": message]
                 if let data = try? JSONEncoder().encode(object) { Swift.print(String(decoding: data, as: UTF8.self)) }
             }
-            FileHandle.standardError.write("Error: \(error)\n".data(using: .utf8)!)
+            FileHandle.standardError.write("Error: \(message)\n".data(using: .utf8)!)
         }
         MPICommunicator.finalize()
         Foundation.exit(1)
