@@ -109,6 +109,29 @@ private struct ThreeFields: MultiFieldStencilKernel {
     }
 }
 
+/// A wave-equation step with fewer lanes than its vector: u at five points, v at `vPoints`
+/// points, `parameters` parameters — 7 lanes (in a `SIMD8`) or 10 (in the 12-lane type), so each
+/// row of partials is stored as a whole vector whose idle lanes land on the next row, and the
+/// block's last row lane by lane.
+private struct NarrowWave: MultiFieldStencilKernel {
+    var vPoints: Int
+    var neighbours: [[GridOffset]] {
+        [GrayScottKernel.fivePoint, Array(GrayScottKernel.fivePoint.suffix(vPoints))]
+    }
+    var outputCount: Int { 2 }
+    func callAsFunction<T: SimulationScalar>(_ x: MultiFieldNeighbourhood<T>, _ p: LocalValues<T>) -> LocalValues<T> {
+        let u = x.field(0)
+        let v = x.field(1)
+        var vSum = v[0]
+        for j in 1..<vPoints { vSum = vSum + 0.1 * v[j] }
+        var c = p[0]
+        for k in 1..<p.count { c = c * p[k] }
+        let laplacian = ((u[0] + u[1]) + (u[2] + u[3])) - 4.0 * u[4]
+        let vNext = vSum + 0.25 * c * laplacian
+        return LocalValues(count: 2) { $0 == 0 ? u[4] + 0.25 * vNext : vNext }
+    }
+}
+
 /// `sqrt` of field 0 (infinite partial at 0) into output 0 and field 1 into output 1.
 private struct SquareRootKernel: MultiFieldStencilKernel {
     var neighbours: [[GridOffset]] { [[GridOffset(0)], [GridOffset(-1), GridOffset(0)]] }
@@ -317,6 +340,29 @@ struct MultiFieldStencilTests {
         // Row blocks: a block per few rows, so more than one marker per step.
         #expect((tape._spillBlockLimit ?? .max) < grid.pointCount * 2 * 12)
         #expect(tape.spillError == nil)
+    }
+
+    /// 7 and 10 lanes: the rows of partials are narrower than the vector that stores them.
+    /// In memory against the elementary recording, and on spilled tapes cut into row blocks
+    /// (each block's last row stored lane by lane) bit for bit against memory.
+    @Test(arguments: [(1, 1), (4, 1), (4, 2)])
+    func rowsNarrowerThanTheirVectorAreStoredExactly(shape: (vPoints: Int, parameters: Int)) throws {
+        let kernel = NarrowWave(vPoints: shape.vPoints)
+        let grid = StencilGrid.periodic(rows: 4, columns: 5)
+        let x = grayScottState(rows: 4, columns: 5) + [0.9, 1.1].prefix(shape.parameters)
+        let weights = (0..<(2 * grid.pointCount)).map { (k: Int) -> Double in 1 + 0.1 * Double(k % 5) }
+        let (fast, slow, _) = gradients(kernel, grid: grid, steps: 3, at: x, weights: weights)
+        expectClose(fast, slow, relative: 1e-12, absolute: 1e-14, "preaccumulated against elementary")
+        for capacity in [1, 2, 3, 7, 64] {
+            let directory = try SpillDirectory()
+            defer { try? directory.remove() }
+            let spilled = gradients(kernel, grid: grid, steps: 3, at: x, weights: weights) {
+                let tape = Tape(configuration: .init(initialStatementCapacity: capacity, maximumStatementCapacity: capacity))
+                try! tape.enableSpilling(to: directory, statementsPerChunk: capacity)
+                return tape
+            }.fast
+            #expect(spilled.map(\.bitPattern) == fast.map(\.bitPattern), "chunks of \(capacity)")
+        }
     }
 
     @Test func oneDimensionalSpilledTapeGivesTheSameBits() throws {
