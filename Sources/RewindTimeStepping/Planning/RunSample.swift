@@ -243,7 +243,7 @@ package struct RunSample {
     @inlinable
     mutating func measureSpilling<P: TimeSteppingProblem>(
         _ problem: P, initialState: [Double], parameters: [Double], steps: Int, tape: Tape, adjoints: AdjointVector,
-        budget: Int, newDirectory: () throws -> SpillDirectory
+        budget: Int, directory: SpillDirectory
     ) throws {
         let bytesPerStatement = 1 + TapeConfiguration.default.argumentsPerStatement * 12
         let rawBytes = min(1 << 20, budget / 4)
@@ -259,24 +259,15 @@ package struct RunSample {
         }.median
         tape.reset()
         recordingShareOfTaped = min(1, recording / max(tapedSecondsPerStep, .leastNormalMagnitude))
-        // Twice, each on a store of its own, and the second timed: the first pays for the I/O
-        // threads, the files' first blocks and the codec's tables once, which a sample of a
-        // mebibyte charged to every byte (spilled runs were predicted 2–5× too long).
-        for round in 0..<2 {
-            let directory = try newDirectory()
-            defer { try? directory.remove() }
-            tape.enableSpilling(to: try SpillStore(directory: directory), statementsPerChunk: chunkStatements)
-            defer { tape.disableSpilling() }
-            _ = try RecordedSteps.record(
-                problem, on: tape, state: initialState, parameters: parameters, steps: sampledSteps, runningSum: 0,
-                endsRun: false
-            ).reversedFromScratch(on: tape, adjoints: adjoints)
-            if round == 1 {
-                recordSpillCost(tape.spillStatistics)
-                if let written = tape.spillStatistics?.rawBytesWritten, written > 0 {
-                    spilledBytesPerStep = Double(written) / Double(sampledSteps)
-                }
-            }
+        tape.enableSpilling(to: try SpillStore(directory: directory), statementsPerChunk: chunkStatements)
+        defer { tape.disableSpilling() }
+        _ = try RecordedSteps.record(
+            problem, on: tape, state: initialState, parameters: parameters, steps: sampledSteps, runningSum: 0,
+            endsRun: false
+        ).reversedFromScratch(on: tape, adjoints: adjoints)
+        recordSpillCost(tape.spillStatistics)
+        if let written = tape.spillStatistics?.rawBytesWritten, written > 0 {
+            spilledBytesPerStep = Double(written) / Double(sampledSteps)
         }
     }
 
@@ -328,12 +319,9 @@ extension RunSample {
                 problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
                 adjoints: workspace.adjoints, blockBudget: budget)
         }
-        func newDirectory() throws -> SpillDirectory {
-            try SpillDirectory(parent: options.spillDirectory, prefix: "rewind-sample", io: options._spillIO)
-        }
+        let directory = try SpillDirectory(parent: options.spillDirectory, prefix: "rewind-sample", io: options._spillIO)
+        defer { try? directory.remove() }
         if floor > RunPlanner.largeStateBytes && floor > budget / 8 {
-            let directory = try newDirectory()
-            defer { try? directory.remove() }
             tape.enableSpilling(
                 to: try SpillStore(directory: directory),
                 statementsPerChunk: RunPlanner.sampleSpillChunkStatements(budget: budget, floor: floor))
@@ -359,7 +347,7 @@ extension RunSample {
         }
         try sample.measureSpilling(
             problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
-            adjoints: workspace.adjoints, budget: budget, newDirectory: newDirectory)
+            adjoints: workspace.adjoints, budget: budget, directory: directory)
         return sample
     }
 }

@@ -21,13 +21,13 @@ public enum ProcessMemory {
     /// whole, and given back when the run frees it, timed on `bytes` of newly mapped memory.
     /// Memory a run touches for the first time costs this much per page on top of the work:
     /// on this project's machines 2–3 µs a page, so a store-all tape of 300 MiB pays about
-    /// 0.2 s before it records anything.
+    /// 0.2 s before it records anything (`tools/fresh-page-cost`).
     ///
     /// Why the whole page and the unmapping: a tape writes every byte of its pages and a run
     /// returns them at its end. Touching one byte a page and leaving the unmapping untimed
-    /// measured 1.2 µs here, half of what a 1.9 GiB store-all run paid per page (`perf`: 60 %
-    /// of that run in `clear_page_erms` and page-table work), so the planner took store-all
-    /// for twice as fast as it was (docs/PERFORMANCE.md, "Fresh pages").
+    /// measured about half of what a 1.9 GiB store-all run paid per page (`perf`: 60 % of that
+    /// run in `clear_page_erms` and page-table work), so the planner took store-all for twice
+    /// as fast as it was (docs/PERFORMANCE.md, "Predictions, fresh pages and `auto`").
     public static func secondsPerFreshPage(timing bytes: Int = 1 << 20) -> Double {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let group = 16 * page
