@@ -66,8 +66,10 @@ struct PlannerCostModelTests {
             Wide(), initialState: [Double](repeating: 1, count: 40_000), parameters: [0.5], steps: 100, tape: Tape(),
             adjoints: AdjointVector(), blockBudget: 64 << 20)
         #expect(sample.primalSecondsPerStep > 0)
-        // The median round against the fastest: never below it.
-        #expect(sample.advanceSecondsPerStep >= sample.primalSecondsPerStep)
+        // The planner's figure for an advance is the primal's own timing (its median round),
+        // not the executor's loop, which is not timed for large states: never zero.
+        #expect(sample.advanceSecondsPerStep > 0)
+        #expect(sample.advanceSecondsPerStep < 1)
     }
 
     @Test func snapshotsStopWhereTheirFreshPagesCostMoreThanTheAdvancesTheySave() throws {
