@@ -100,7 +100,9 @@ static double heat_grad(int m, long N, const double *u0, double k, double h, dou
   double rb = 0.0;
   for (long n = N - 1; n >= 0; n--) {
     const double *u = traj + (size_t)n * n2;
-    /* v = u + r*L u with L symmetric (periodic 5-point): ub = w + r*L w, rb += w . (L u) */
+    /* v = u + r*L u with L symmetric (periodic 5-point): ub = w + r*L w, rb += w . (L u)
+       (the step's dot product summed in row-major order, then added to rb) */
+    double acc = 0.0;
     for (int i = 0; i < m; i++) {
       const double *uc = u + (size_t)i * m;
       const double *un = u + (size_t)(i == m - 1 ? 0 : i + 1) * m;
@@ -109,7 +111,6 @@ static double heat_grad(int m, long N, const double *u0, double k, double h, dou
       const double *wn = w + (size_t)(i == m - 1 ? 0 : i + 1) * m;
       const double *ws = w + (size_t)(i == 0 ? m - 1 : i - 1) * m;
       double *bc = wb + (size_t)i * m;
-      double acc = 0.0;
       bc[0] = wc[0] + r * LAP(wc, wn, ws, 0, 1, m - 1);
       acc += wc[0] * LAP(uc, un, us, 0, 1, m - 1);
       for (int j = 1; j < m - 1; j++) {
@@ -118,8 +119,8 @@ static double heat_grad(int m, long N, const double *u0, double k, double h, dou
       }
       bc[m - 1] = wc[m - 1] + r * LAP(wc, wn, ws, m - 1, 0, m - 2);
       acc += wc[m - 1] * LAP(uc, un, us, m - 1, 0, m - 2);
-      rb += acc;
     }
+    rb += acc;
     memcpy(w, wb, n2 * sizeof(double));
   }
   if (N == 0) memcpy(g, w, n2 * sizeof(double));
