@@ -22,7 +22,8 @@ extension Tracked {
         switch lanes {
         case 0...2: _recordStencil(kernel, grid, input, parameters, &output, SIMD2<Double>.self)
         case 3...4: _recordStencil(kernel, grid, input, parameters, &output, SIMD4<Double>.self)
-        case 5...8: _recordStencil(kernel, grid, input, parameters, &output, SIMD8<Double>.self)
+        case 5...6: _recordStencil(kernel, grid, input, parameters, &output, _Lanes6.self)
+        case 7...8: _recordStencil(kernel, grid, input, parameters, &output, SIMD8<Double>.self)
         default:
             // Too wide for the lanes we carry: record elementary statements instead.
             applyStencilPointwise(kernel, on: grid, to: input, parameters: parameters, into: &output)
@@ -53,6 +54,12 @@ extension Tracked {
         let tape = recorder.pointee.tape.takeUnretainedValue()
         let parameterIdentifiers = (0..<parameters.count).map { parameters[$0].identifier }
         let inputs = _StencilInputs(input, columns: grid.columns)
+        if tape.stencilStorage == .inputs {
+            _recordStencilInputs(
+                kernel, grid, input, parameters, &output, D.self, tape: tape, recorder: recorder, inputs: inputs,
+                parameterIdentifiers: parameterIdentifiers)
+            return
+        }
         let seededParameters = LocalValues<Dual<D>>(count: parameters.count) {
             Dual(parameters[$0].value, tangent: D.unit(neighbourCount + $0))
         }
@@ -62,50 +69,49 @@ extension Tracked {
         // Scratch on the stack: a small grid records a stencil every step, and heap arrays here
         // were most of its mallocs (burgers on 256 points: 9 a step).
         let width = max(neighbourCount, 1)
-        withUnsafeTemporaryAllocation(of: D.self, capacity: width) { units in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: width) { indices in
-                withUnsafeTemporaryAllocation(of: Dual<D>.self, capacity: width) { seeded in
-                    for j in 0..<width {
-                        units[j] = D.unit(j)
-                        indices[j] = j
-                        seeded[j] = Dual(0)
-                    }
-                    var firstRow = 0
-                    while firstRow < grid.rows {
-                        let rows = firstRow..<min(grid.rows, firstRow + rowsPerBlock)
-                        _recordStencilBlock(
-                            kernel, grid, rows: rows, input: input, output: &output, tape: tape, recorder: recorder,
-                            statement: _StencilStatement(
-                                grid: grid, rows: rows, offsets: offsets, inputs: inputs,
-                                parameterIdentifiers: parameterIdentifiers),
-                            offsets: offsets, parameters: seededParameters, units: UnsafeBufferPointer(units),
-                            indices: UnsafeBufferPointer(indices), seeded: seeded.baseAddress!)
-                        firstRow = rows.upperBound
-                    }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: width) { indices in
+            withUnsafeTemporaryAllocation(of: Dual<D>.self, capacity: width) { seeded in
+                // The seeds' tangents never change: each point only writes their values.
+                for j in 0..<width {
+                    indices[j] = j
+                    seeded[j] = Dual(0, tangent: j < neighbourCount ? D.unit(j) : .zero)
+                }
+                var firstRow = 0
+                while firstRow < grid.rows {
+                    let rows = firstRow..<min(grid.rows, firstRow + rowsPerBlock)
+                    _recordStencilBlock(
+                        kernel, grid, rows: rows, input: input, output: &output, tape: tape, recorder: recorder,
+                        statement: _StencilStatement(
+                            grid: grid, rows: rows, offsets: offsets, inputs: inputs,
+                            parameterIdentifiers: parameterIdentifiers),
+                        offsets: offsets, parameters: seededParameters,
+                        indices: UnsafeBufferPointer(indices), seeded: seeded.baseAddress!)
+                    firstRow = rows.upperBound
                 }
             }
         }
     }
 
     /// Records the rows `rows` of a stencil as one external statement: the kernel evaluated on
-    /// `Dual`s seeded with unit tangents (`units`), each point's tangent lanes stored as its
+    /// `Dual`s seeded with unit tangents (`seeded`, whose values it sets), each point's tangent lanes stored as its
     /// row of partials, then the block's outputs as leaves.
     @inlinable @inline(__always)
     static func _recordStencilBlock<K: StencilKernel, D: TangentDirections>(
         _ kernel: K, _ grid: StencilGrid, rows: Range<Int>, input: [Tracked], output: inout [Tracked], tape: Tape,
         recorder: UnsafeMutablePointer<_Recorder>, statement: _StencilStatement, offsets: [GridOffset],
         parameters: LocalValues<Dual<D>>,
-        units: UnsafeBufferPointer<D>, indices: UnsafeBufferPointer<Int>, seeded: UnsafeMutablePointer<Dual<D>>
+        indices: UnsafeBufferPointer<Int>, seeded: UnsafeMutablePointer<Dual<D>>
     ) {
         let neighbourCount = offsets.count
         let lanes = neighbourCount + parameters.count
         let firstPoint = rows.lowerBound * grid.columns
-        _ = tape._pushExternal(statement) { partials in
+        // Every partial is written below, so the tape need not zero them first.
+        _ = tape._pushExternal(statement, fillsEveryPartial: true) { partials in
             input.withUnsafeBufferPointer { u in
                 output.withUnsafeMutableBufferPointer { out in
                     grid.forEachPoint(offsets, rows: rows) { point, shift, neighbour in
                         for j in 0..<neighbourCount {
-                            seeded[j] = Dual(u[shift &+ neighbour[j]].value, tangent: units[j])
+                            seeded[j].value = u[shift &+ neighbour[j]].value
                         }
                         let y = kernel(
                             StencilNeighbourhood(values: UnsafePointer(seeded), indices: indices.baseAddress!), parameters)
@@ -205,7 +211,7 @@ package final class _StencilInputs {
 /// neighbours, and where the inputs' adjoints live. Its outputs are consecutive identifiers,
 /// one per point of its rows.
 @usableFromInline
-package final class _StencilStatement: _ExternalStatement {
+package class _StencilStatement: _ExternalStatement {
     let grid: StencilGrid
     let rows: Range<Int>
     let offsets: [GridOffset]
@@ -225,6 +231,15 @@ package final class _StencilStatement: _ExternalStatement {
 
     @usableFromInline package var partialCount: Int { pointCount * (offsets.count + parameterIdentifiers.count) }
 
+    /// Calls `body` with a function that gives the partials of the block's grid row `r`
+    /// (`columns × lanes`, point by point), from this statement's `stored` data. Here they are
+    /// stored; a statement that keeps the kernel's inputs computes them (`_StencilInputsStatement`).
+    func withRowPartials(stored: UnsafePointer<Double>, _ body: ((Int) -> UnsafePointer<Double>) -> Void) {
+        let rowLength = grid.columns &* (offsets.count + parameterIdentifiers.count)
+        let first = rows.lowerBound
+        body { r in stored + (r &- first) &* rowLength }
+    }
+
     /// Shared input lists are counted by the block that covers row 0.
     @usableFromInline package var byteCount: Int {
         64 + offsets.count * 16 + parameterIdentifiers.count * 4 + (rows.lowerBound == 0 ? inputs.byteCount : 0)
@@ -235,51 +250,31 @@ package final class _StencilStatement: _ExternalStatement {
         let neighbourCount = offsets.count
         let parameterCount = parameterIdentifiers.count
         let lanes = neighbourCount + parameterCount
-        let firstPoint = rows.lowerBound * grid.columns
-        // Output identifier of grid point p: firstOutput + (p − firstPoint).
-        let outputBase = Int(firstOutput) &- firstPoint
-        if grid.rows == 1 && inputs.isContiguous && offsets.allSatisfy({ $0.row == 0 }) {
-            reverseOneRow(outputBase: outputBase, partials: partials, adjoints: adjoints)
+        // Output identifier of grid point p: firstOutput + (p − the block's first point).
+        let outputBase = Int(firstOutput) &- rows.lowerBound * grid.columns
+        if inputs.explicitIdentifiers == nil {
+            reverseGathering(outputBase: outputBase, partials: partials, adjoints: adjoints)
             return
         }
         // Rows from the last to the first, each row's parameter contributions summed on their
         // own: the same additions in the same order whether the grid was recorded as one block
         // or split into several (as a spilling tape does), so the gradient stays bitwise equal.
         withUnsafeTemporaryAllocation(of: Double.self, capacity: max(parameterCount, 1)) { parameterAdjoints in
-          withUnsafeTemporaryAllocation(of: Int.self, capacity: max(neighbourCount, 1)) { neighbourOffsets in
+          withRowPartials(stored: partials) { rowPartials in
             let parameterSums = parameterAdjoints.baseAddress!
             for r in rows.reversed() {
                 parameterAdjoints.initialize(repeating: 0)
-                if let ids = inputs.explicitIdentifiers {
-                    ids.withUnsafeBufferPointer { ids in
-                        grid.forEachPoint(offsets, rows: r..<(r + 1)) { point, shift, neighbour in
-                            let a = adjoints[outputBase &+ point]
-                            let row = partials + (point &- firstPoint) &* lanes
-                            // The tape's rule: skip a zero adjoint only where no partial is
-                            // infinite or NaN (Tape._skipsZeroAdjoint).
-                            if a == 0 && Tape._skipsZeroAdjoint(row, count: lanes) { return }
-                            for j in 0..<neighbourCount {
-                                adjoints[Int(ids[shift &+ neighbour[j]])] += row[j] * a
-                            }
-                            for j in 0..<parameterCount { parameterSums[j] += row[neighbourCount &+ j] * a }
-                        }
-                    }
-                } else {
-                    // Each neighbour row's inputs are consecutive identifiers: their adjoints
-                    // are a shifted copy of that row.
-                    for j in 0..<neighbourCount {
-                        var neighbourRow = r + offsets[j].row
-                        if neighbourRow < 0 { neighbourRow += grid.rows } else if neighbourRow >= grid.rows { neighbourRow -= grid.rows }
-                        neighbourOffsets[j] = inputs.offset(ofRow: neighbourRow)
-                    }
-                    let shifts = neighbourOffsets.baseAddress!
+                let rowStart = r &* grid.columns
+                let thisRow = rowPartials(r)
+                inputs.explicitIdentifiers!.withUnsafeBufferPointer { ids in
                     grid.forEachPoint(offsets, rows: r..<(r + 1)) { point, shift, neighbour in
                         let a = adjoints[outputBase &+ point]
-                        let row = partials + (point &- firstPoint) &* lanes
+                        let row = thisRow + (point &- rowStart) &* lanes
+                        // The tape's rule: skip a zero adjoint only where no partial is
+                        // infinite or NaN (Tape._skipsZeroAdjoint).
                         if a == 0 && Tape._skipsZeroAdjoint(row, count: lanes) { return }
-                        let target = adjoints + shift
                         for j in 0..<neighbourCount {
-                            target[neighbour[j] &+ shifts[j]] += row[j] * a
+                            adjoints[Int(ids[shift &+ neighbour[j]])] += row[j] * a
                         }
                         for j in 0..<parameterCount { parameterSums[j] += row[neighbourCount &+ j] * a }
                     }
@@ -292,66 +287,116 @@ package final class _StencilStatement: _ExternalStatement {
         }
     }
 
-    /// The one-dimensional sweep in gather form: each input sums the contributions of the
-    /// outputs that read it, then adds them once, instead of every output scattering into
-    /// three inputs. Fewer read-modify-writes of the adjoint vector; a block covering a single
-    /// row is never split, so every strategy still adds the same numbers in the same order.
+    /// The sweep in gather form, for inputs whose identifiers are consecutive within each grid
+    /// row: each input sums the contributions of the outputs that read it, then adds them once,
+    /// instead of every output scattering into each of its neighbours. Fewer read-modify-writes
+    /// of the adjoint vector, and loops the compiler keeps in registers.
+    ///
+    /// The additions follow the rows, not the blocks: output rows from the last to the first;
+    /// for each, the neighbours that share a row offset (the left, centre and right of a
+    /// five-point stencil; every neighbour of a 1-D one) are summed per input and added once to
+    /// that input row; then the row's parameter contributions, in four running sums combined at
+    /// the end. A spilling tape that splits the grid into row blocks therefore adds the same
+    /// numbers in the same order as one whole-grid block, and every strategy gives the same bits.
     /// Every contribution is the plain product `partial × adjoint`, as in the tape's sweep: a
     /// zero adjoint adds ±0 for a finite partial (no bit changes) and NaN for an infinite one.
-    func reverseOneRow(outputBase: Int, partials: UnsafePointer<Double>, adjoints: UnsafeMutablePointer<Double>) {
+    func reverseGathering(outputBase: Int, partials: UnsafePointer<Double>, adjoints: UnsafeMutablePointer<Double>) {
         let n = grid.columns
         let neighbourCount = offsets.count
         let parameterCount = parameterIdentifiers.count
         let lanes = neighbourCount + parameterCount
-        let outputAdjoints = UnsafePointer(adjoints + outputBase)
-        let inputAdjoints = adjoints + Int(inputs.firstInput)
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: max(neighbourCount, 1)) { shifts in
-            for j in 0..<neighbourCount { shifts[j] = offsets[j].column }
-            var reachLeft = 0
-            var reachRight = 0
-            for j in 0..<neighbourCount {
-                reachLeft = max(reachLeft, shifts[j])
-                reachRight = max(reachRight, -shifts[j])
-            }
-            // Input i is read by output o = i − shift_j as its neighbour j.
-            @inline(__always) func gather(_ i: Int, wrapping: Bool) {
-                var sum = 0.0
-                for j in 0..<neighbourCount {
-                    var o = i &- shifts[j]
-                    if wrapping {
-                        if o < 0 { o += n } else if o >= n { o -= n }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * max(neighbourCount, 1)) { scratch in
+          withRowPartials(stored: partials) { partialsOfRow in
+            let members = scratch.baseAddress!
+            let shifts = members + neighbourCount
+            for r in rows.reversed() {
+                let outputAdjoints = UnsafePointer(adjoints + (outputBase &+ r &* n))
+                let rowPartials = partialsOfRow(r)
+                var grouped: UInt32 = 0
+                for first in 0..<neighbourCount where grouped & (1 << first) == 0 {
+                    let rowOffset = offsets[first].row
+                    var count = 0
+                    var consecutive = true
+                    for j in first..<neighbourCount where offsets[j].row == rowOffset {
+                        members[count] = j
+                        shifts[count] = offsets[j].column
+                        consecutive = consecutive && j == first + count
+                        count += 1
+                        grouped |= 1 << j
                     }
-                    let a = outputAdjoints[o]
-                    sum += partials[o &* lanes &+ j] * a
+                    var inputRow = r + rowOffset
+                    if inputRow < 0 { inputRow += grid.rows } else if inputRow >= grid.rows { inputRow -= grid.rows }
+                    let inputAdjoints = adjoints + (inputs.offset(ofRow: inputRow) &+ inputRow &* n)
+                    if consecutive {
+                        // The usual case (every neighbour of a 1-D stencil; the centre row of a
+                        // 2-D one): the group's partials are adjacent, no index to look up.
+                        _StencilStatement.gatherRow(
+                            into: inputAdjoints, columns: n, outputAdjoints: outputAdjoints,
+                            partials: rowPartials + first, lanes: lanes, member: { $0 }, shifts: shifts, count: count)
+                    } else {
+                        _StencilStatement.gatherRow(
+                            into: inputAdjoints, columns: n, outputAdjoints: outputAdjoints,
+                            partials: rowPartials, lanes: lanes, member: { members[$0] }, shifts: shifts, count: count)
+                    }
                 }
-                inputAdjoints[i] += sum
+                for k in 0..<parameterCount {
+                    adjoints[Int(parameterIdentifiers[k])] += _StencilStatement.dot(
+                        rowPartials + (neighbourCount &+ k), stride: lanes, outputAdjoints, count: n)
+                }
             }
-            let interior = min(reachLeft, n)..<max(min(reachLeft, n), n - reachRight)
-            for i in 0..<interior.lowerBound { gather(i, wrapping: true) }
-            for i in interior { gather(i, wrapping: false) }
-            for i in interior.upperBound..<n { gather(i, wrapping: true) }
+          }
         }
-        for k in 0..<parameterCount {
-            // Four running sums, combined at the end: one sum would be a chain of dependent
-            // additions (half of this sweep's time in `perf`). The grouping is fixed, so the
-            // result is the same in every strategy.
-            var sums = SIMD4<Double>()
-            let column = partials + (neighbourCount &+ k)
-            var o = 0
-            while o &+ 4 <= n {
-                let a = SIMD4(outputAdjoints[o], outputAdjoints[o &+ 1], outputAdjoints[o &+ 2], outputAdjoints[o &+ 3])
-                let p = SIMD4(
-                    column[o &* lanes], column[(o &+ 1) &* lanes], column[(o &+ 2) &* lanes], column[(o &+ 3) &* lanes])
-                sums += p * a
-                o &+= 4
-            }
-            var sum = (sums[0] + sums[1]) + (sums[2] + sums[3])
-            while o < n {
-                let a = outputAdjoints[o]
-                sum += column[o &* lanes] * a
-                o &+= 1
-            }
-            adjoints[Int(parameterIdentifiers[k])] += sum
+    }
+
+    /// Adds to each input `i` of a row `Σ partials[o·lanes + member(k)] × adjoint[o]` over the
+    /// group's neighbours `k`, where `o = i − shifts[k]` (wrapped) is the output that reads `i`.
+    @inline(__always)
+    static func gatherRow(
+        into inputAdjoints: UnsafeMutablePointer<Double>, columns n: Int, outputAdjoints: UnsafePointer<Double>,
+        partials: UnsafePointer<Double>, lanes: Int, member: (Int) -> Int, shifts: UnsafePointer<Int>, count: Int
+    ) {
+        var reachLeft = 0
+        var reachRight = 0
+        for k in 0..<count {
+            reachLeft = max(reachLeft, shifts[k])
+            reachRight = max(reachRight, -shifts[k])
         }
+        @inline(__always) func gather(_ i: Int, wrapping: Bool) {
+            var sum = 0.0
+            for k in 0..<count {
+                var o = i &- shifts[k]
+                if wrapping {
+                    if o < 0 { o += n } else if o >= n { o -= n }
+                }
+                sum += partials[o &* lanes &+ member(k)] * outputAdjoints[o]
+            }
+            inputAdjoints[i] += sum
+        }
+        let interior = min(reachLeft, n)..<max(min(reachLeft, n), n - reachRight)
+        for i in 0..<interior.lowerBound { gather(i, wrapping: true) }
+        for i in interior { gather(i, wrapping: false) }
+        for i in interior.upperBound..<n { gather(i, wrapping: true) }
+    }
+
+    /// `Σ column[o·stride] × adjoints[o]` in four running sums combined at the end: one sum would
+    /// be a chain of dependent additions (half of the 1-D sweep's time in `perf`). The grouping
+    /// is fixed, so the result is the same in every strategy.
+    @inline(__always)
+    static func dot(_ column: UnsafePointer<Double>, stride: Int, _ adjoints: UnsafePointer<Double>, count n: Int) -> Double {
+        var sums = SIMD4<Double>()
+        var o = 0
+        while o &+ 4 <= n {
+            let a = SIMD4(adjoints[o], adjoints[o &+ 1], adjoints[o &+ 2], adjoints[o &+ 3])
+            let p = SIMD4(
+                column[o &* stride], column[(o &+ 1) &* stride], column[(o &+ 2) &* stride], column[(o &+ 3) &* stride])
+            sums += p * a
+            o &+= 4
+        }
+        var sum = (sums[0] + sums[1]) + (sums[2] + sums[3])
+        while o < n {
+            sum += column[o &* stride] * adjoints[o]
+            o &+= 1
+        }
+        return sum
     }
 }

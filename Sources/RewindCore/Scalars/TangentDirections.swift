@@ -141,3 +141,37 @@ package struct _Lanes12: TangentDirections {
         Self(SIMD8._strongZeroProduct(a, b.low), SIMD4._strongZeroProduct(a, b.high))
     }
 }
+
+/// Six directions as a `SIMD4` and a `SIMD2` side by side (lanes consecutive in memory): the
+/// lanes of a five-point 2-D stencil with one parameter (heat2d) without the two idle lanes of
+/// a `SIMD8`, a quarter less tangent arithmetic where vectors are two lanes wide.
+@frozen @usableFromInline
+package struct _Lanes6: TangentDirections {
+    @usableFromInline package var low: SIMD4<Double>
+    @usableFromInline package var high: SIMD2<Double>
+
+    @inlinable @inline(__always)
+    package init(_ low: SIMD4<Double>, _ high: SIMD2<Double>) {
+        self.low = low
+        self.high = high
+    }
+
+    @inlinable package static var laneCount: Int { 6 }
+    @inlinable package static var zero: Self { Self(.zero, .zero) }
+    @inlinable package static func unit(_ lane: Int) -> Self {
+        lane < 4 ? Self(.unit(lane), .zero) : Self(.zero, .unit(lane - 4))
+    }
+    @inlinable package subscript(lane lane: Int) -> Double { lane < 4 ? low[lane] : high[lane - 4] }
+    @inlinable @inline(__always)
+    package static func + (a: Self, b: Self) -> Self { Self(a.low + b.low, a.high + b.high) }
+    @inlinable @inline(__always)
+    package static func - (a: Self, b: Self) -> Self { Self(a.low - b.low, a.high - b.high) }
+    @inlinable @inline(__always)
+    package static prefix func - (a: Self) -> Self { Self(-a.low, -a.high) }
+    @inlinable @inline(__always)
+    package static func * (a: Double, b: Self) -> Self { Self(a * b.low, a * b.high) }
+    @inlinable
+    package static func _strongZeroProduct(_ a: Double, _ b: Self) -> Self {
+        Self(SIMD4._strongZeroProduct(a, b.low), SIMD2._strongZeroProduct(a, b.high))
+    }
+}

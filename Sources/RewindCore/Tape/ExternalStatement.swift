@@ -25,9 +25,12 @@ extension Tape {
     /// Appends the marker of an external statement whose data are `partialCount` partials
     /// written by `fill`, and returns the identifier of its first output. The caller then
     /// pushes the output leaves.
+    ///
+    /// The partials start at zero unless `fillsEveryPartial` says that `fill` writes each one
+    /// (a stencil's megabytes of partials a step need not be zeroed first).
     @usableFromInline
     package func _pushExternal(
-        _ statement: _ExternalStatement, fill: (UnsafeMutablePointer<Double>) -> Void
+        _ statement: _ExternalStatement, fillsEveryPartial: Bool = false, fill: (UnsafeMutablePointer<Double>) -> Void
     ) -> UInt32 {
         let partialCount = max(statement.partialCount, 1)
         let index = UInt32(externals.count)
@@ -37,7 +40,9 @@ extension Tape {
         r.pointee.argumentCounts[r.pointee.statementCount] = _StatementCode.external
         r.pointee.identifiers[r.pointee.identifierCount] = index
         let partials = r.pointee.partials + r.pointee.partialCount
-        partials.initialize(repeating: 0, count: partialCount)
+        if !fillsEveryPartial || statement.partialCount == 0 {
+            partials.initialize(repeating: 0, count: partialCount)
+        }
         fill(partials)
         r.pointee.identifierCount &+= 1
         r.pointee.partialCount &+= partialCount

@@ -42,6 +42,9 @@ public final class Tape {
     let _diagnostics = _TapeDiagnostics()
     /// How the arena sizes its chunks (fixed at creation; spilling sets its own chunk size).
     public package(set) var configuration: TapeConfiguration
+    /// What the tape keeps of a recorded stencil: its partials (the default) or the values it
+    /// read, from which each sweep computes the partials again (`StencilStorage`).
+    public var stencilStorage: StencilStorage = .partials
     var _sink: (any TapeChunkSink)?
     /// Where the sweep reads spilled chunks back into (one buffer, reused).
     var _spillReadBuffer: _TapeChunk?

@@ -40,6 +40,7 @@ extension TimeStepping {
         try validate(problem, initialState: initialState, parameters: parameters, steps: maximumSteps)
         let started = monotonicSeconds()
         let workspace = options.workspace ?? TimeSteppingWorkspace()
+        workspace.recordsForOneSweep()
         let sample = RunSample.measure(
             problem, initialState: initialState, parameters: parameters, steps: maximumSteps, tape: workspace.tape,
             adjoints: workspace.adjoints, blockBudget: options.memoryBudget.bytes)

@@ -71,6 +71,7 @@ package struct PlannedRun {
         }
         let workspace = options.workspace ?? TimeSteppingWorkspace()
         workspace.tape.checksFinite = false
+        workspace.recordsForOneSweep()
         // The sample repeats the step as often as its clock says: on a distributed run its
         // communication stays on each rank (`sampling`), and the ranks then agree on one sample.
         func measure() throws -> RunSample {

@@ -1,0 +1,61 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A buffer per thread that sweeps reuse for a row of recomputed stencil partials.
+///
+/// A row of a large 1-D grid is big (4096 points × 4 lanes is 128 KiB): allocated and freed at
+/// every statement of every sweep, it went to `mmap` and `munmap` each time, and its page faults
+/// cost more than evaluating the kernel. One buffer per thread, grown when a row needs more and
+/// kept until the thread ends, costs the faults once. A nested use on the same thread (none
+/// today) gets a buffer of its own.
+@usableFromInline
+final class _RowScratch {
+    var buffer: UnsafeMutablePointer<Double>?
+    var capacity = 0
+    var inUse = false
+
+    deinit { buffer?.deallocate() }
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        let created = pthread_key_create(&key) { scratch in
+            guard let scratch else { return }
+            Unmanaged<_RowScratch>.fromOpaque(scratch).release()
+        }
+        precondition(created == 0, "no thread-specific key for the sweep's scratch rows")
+        return key
+    }()
+
+    /// This thread's scratch.
+    private static var current: _RowScratch {
+        if let existing = pthread_getspecific(key) {
+            return Unmanaged<_RowScratch>.fromOpaque(existing).takeUnretainedValue()
+        }
+        let scratch = _RowScratch()
+        pthread_setspecific(key, Unmanaged.passRetained(scratch).toOpaque())
+        return scratch
+    }
+
+    /// Calls `body` with room for `count` doubles, valid only during the call.
+    @usableFromInline
+    static func withDoubles(_ count: Int, _ body: (UnsafeMutablePointer<Double>) -> Void) {
+        let scratch = current
+        if scratch.inUse {
+            let fresh = UnsafeMutablePointer<Double>.allocate(capacity: count)
+            defer { fresh.deallocate() }
+            body(fresh)
+            return
+        }
+        if scratch.capacity < count {
+            scratch.buffer?.deallocate()
+            scratch.buffer = .allocate(capacity: count)
+            scratch.capacity = count
+        }
+        scratch.inUse = true
+        defer { scratch.inUse = false }
+        body(scratch.buffer!)
+    }
+}

@@ -1,0 +1,209 @@
+/// Stencils recorded by their inputs (`StencilStorage.inputs`): the tape keeps the values the
+/// kernel read and the parameters' values, one number a point, and each sweep evaluates the
+/// kernel on `Dual`s again, one grid row at a time, into a row of scratch partials that the
+/// statement's ordinary sweep then uses. The `Dual` sees the same values as it would have
+/// while recording, so the partials, and the gradient, are bitwise those of
+/// `StencilStorage.partials`.
+extension Tracked {
+    /// Records `kernel` over `grid` as statements that keep its inputs: the outputs come from
+    /// the kernel on `Double` (the same values a `Dual` would give), the block's input rows
+    /// (with the rows its neighbours reach) and the parameters go to the tape.
+    @inlinable
+    static func _recordStencilInputs<K: StencilKernel, D: TangentDirections>(
+        _ kernel: K, _ grid: StencilGrid, _ input: [Tracked], _ parameters: LocalValues<Tracked>,
+        _ output: inout [Tracked], _: D.Type, tape: Tape, recorder: UnsafeMutablePointer<_Recorder>,
+        inputs: _StencilInputs, parameterIdentifiers: [UInt32]
+    ) {
+        let offsets = kernel.neighbours
+        let parameterValues = LocalValues<Double>(count: parameters.count) { parameters[$0].value }
+        let reach = _StencilWindow.reach(of: offsets)
+        let columns = grid.columns
+        // A spilling tape's block must fit its chunk: its rows and the rows they reach.
+        let rowsPerBlock = tape._spillBlockLimit.map { limit in
+            max(1, (limit - parameters.count) / max(1, columns) - reach.up - reach.down)
+        } ?? grid.rows
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: grid.pointCount) { values in
+            input.withUnsafeBufferPointer { input in
+                for point in 0..<grid.pointCount { values[point] = input[point].value }
+            }
+            let values = UnsafePointer(values.baseAddress!)
+            var firstRow = 0
+            while firstRow < grid.rows {
+                let rows = firstRow..<min(grid.rows, firstRow + rowsPerBlock)
+                let window = _StencilWindow(grid: grid, rows: rows, reach: reach)
+                // Built here, where `K` and `D` are known, so that the sweep runs the specialised
+                // kernel: a generic class's overridden method would run unspecialised.
+                let parameterCount = parameters.count
+                let statement = _StencilInputsStatement(
+                    window: window, grid: grid, rows: rows, offsets: offsets, inputs: inputs,
+                    parameterIdentifiers: parameterIdentifiers
+                ) { stored, body in
+                    _StencilInputsStatement._evaluateRows(
+                        kernel, D.self, window: window, columns: columns, offsets: offsets,
+                        parameterCount: parameterCount, stored: stored, body)
+                }
+                _ = tape._pushExternal(statement, fillsEveryPartial: true) { stored in
+                    for k in 0..<window.rowCount {
+                        (stored + k &* columns).update(from: values + window.gridRow(ofLocal: k) &* columns, count: columns)
+                    }
+                    let storedParameters = stored + window.rowCount &* columns
+                    for j in 0..<parameterValues.count { storedParameters[j] = parameterValues[j] }
+                }
+                output.withUnsafeMutableBufferPointer { out in
+                    grid.forEachPoint(offsets, rows: rows) { point, shift, neighbour in
+                        out[point] = Tracked(
+                            kernel(StencilNeighbourhood(values: values + shift, indices: neighbour), parameterValues))
+                    }
+                    let first = out.baseAddress! + rows.lowerBound * columns
+                    recorder.pointee.pushLeaves(
+                        count: rows.count * columns, value: { first[$0].value }, store: { first[$0] = $1 })
+                }
+                firstRow = rows.upperBound
+            }
+        }
+    }
+}
+
+/// The grid rows a block of a stencil reads: its own rows and those its neighbours reach above
+/// and below, or every row once that covers the grid (then no row is kept twice).
+@usableFromInline
+package struct _StencilWindow {
+    /// The grid row of local row 0, before wrapping (may be negative); 0 for the whole grid.
+    @usableFromInline let firstRow: Int
+    /// Rows kept.
+    @usableFromInline let rowCount: Int
+    @usableFromInline let wholeGrid: Bool
+    @usableFromInline let gridRows: Int
+
+    /// How many rows the offsets reach above (towards row 0) and below.
+    @usableFromInline
+    static func reach(of offsets: [GridOffset]) -> (up: Int, down: Int) {
+        (offsets.map { -$0.row }.max().map { max($0, 0) } ?? 0, offsets.map(\.row).max().map { max($0, 0) } ?? 0)
+    }
+
+    @usableFromInline
+    init(grid: StencilGrid, rows: Range<Int>, reach: (up: Int, down: Int)) {
+        gridRows = grid.rows
+        if rows.count + reach.up + reach.down >= grid.rows {
+            wholeGrid = true
+            firstRow = 0
+            rowCount = grid.rows
+        } else {
+            wholeGrid = false
+            firstRow = rows.lowerBound - reach.up
+            rowCount = rows.count + reach.up + reach.down
+        }
+    }
+
+    /// The grid row kept as local row `k`.
+    @usableFromInline
+    func gridRow(ofLocal k: Int) -> Int {
+        let row = firstRow + k
+        return row < 0 ? row + gridRows : row >= gridRows ? row - gridRows : row
+    }
+
+    /// The local row holding grid row `row + offset` (wrapped periodically).
+    @usableFromInline
+    func localRow(_ row: Int, offset: Int) -> Int {
+        if wholeGrid {
+            let wrapped = row + offset
+            return wrapped < 0 ? wrapped + gridRows : wrapped >= gridRows ? wrapped - gridRows : wrapped
+        }
+        return row + offset - firstRow
+    }
+}
+
+/// A stencil block that keeps its inputs: `rowCount × columns` values of its window, then the
+/// parameters' values. Its sweep computes each row's partials with the kernel on `Dual`s,
+/// exactly as recording with `StencilStorage.partials` would have, and hands them to the
+/// ordinary sweep of `_StencilStatement`.
+@usableFromInline
+final class _StencilInputsStatement: _StencilStatement {
+    /// `withRowPartials` for this block, specialised for its kernel where it was recorded.
+    let evaluate: (UnsafePointer<Double>, ((Int) -> UnsafePointer<Double>) -> Void) -> Void
+    let window: _StencilWindow
+
+    @usableFromInline
+    init(
+        window: _StencilWindow, grid: StencilGrid, rows: Range<Int>, offsets: [GridOffset], inputs: _StencilInputs,
+        parameterIdentifiers: [UInt32],
+        evaluate: @escaping (UnsafePointer<Double>, ((Int) -> UnsafePointer<Double>) -> Void) -> Void
+    ) {
+        self.window = window
+        self.evaluate = evaluate
+        super.init(grid: grid, rows: rows, offsets: offsets, inputs: inputs, parameterIdentifiers: parameterIdentifiers)
+    }
+
+    override var partialCount: Int { window.rowCount * grid.columns + parameterIdentifiers.count }
+
+    override var byteCount: Int { super.byteCount + 64 }
+
+    override func withRowPartials(stored: UnsafePointer<Double>, _ body: ((Int) -> UnsafePointer<Double>) -> Void) {
+        evaluate(stored, body)
+    }
+
+    /// Calls `body` with a function that evaluates `kernel` on `Dual<D>`s over grid row `r` of
+    /// the block from the `stored` window and returns that row's partials, laid out as
+    /// `StencilStorage.partials` stores them (whole vectors where the lanes fill one).
+    @inlinable
+    static func _evaluateRows<K: StencilKernel, D: TangentDirections>(
+        _ kernel: K, _: D.Type, window: _StencilWindow, columns: Int, offsets: [GridOffset], parameterCount: Int,
+        stored: UnsafePointer<Double>, _ body: ((Int) -> UnsafePointer<Double>) -> Void
+    ) {
+        let neighbourCount = offsets.count
+        let lanes = neighbourCount + parameterCount
+        let storedParameters = stored + window.rowCount * columns
+        let parameters = LocalValues<Dual<D>>(count: parameterCount) {
+            Dual(storedParameters[$0], tangent: D.unit(neighbourCount + $0))
+        }
+        var reachLeft = 0
+        var reachRight = 0
+        for offset in offsets {
+            reachLeft = max(reachLeft, -offset.column)
+            reachRight = max(reachRight, offset.column)
+        }
+        let interiorStart = min(reachLeft, columns)
+        let interiorEnd = max(interiorStart, columns - reachRight)
+        let width = max(neighbourCount, 1)
+        _RowScratch.withDoubles(columns * lanes + D.laneCount) { partials in
+          withUnsafeTemporaryAllocation(of: Dual<D>.self, capacity: width) { seeded in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * width) { integers in
+                let indices = integers.baseAddress!
+                let rowStarts = indices + width
+                let shifts = rowStarts + width
+                for j in 0..<width {
+                    indices[j] = j
+                    seeded[j] = Dual(0, tangent: j < neighbourCount ? D.unit(j) : .zero)
+                }
+                for j in 0..<neighbourCount { shifts[j] = offsets[j].column }
+                let seeds = UnsafePointer(seeded.baseAddress!)
+                body { r in
+                    for j in 0..<neighbourCount {
+                        rowStarts[j] = window.localRow(r, offset: offsets[j].row) &* columns
+                    }
+                    @inline(__always) func evaluate(_ c: Int, wrapping: Bool) {
+                        for j in 0..<neighbourCount {
+                            var column = c &+ shifts[j]
+                            if wrapping {
+                                if column < 0 { column += columns } else if column >= columns { column -= columns }
+                            }
+                            seeded[j].value = stored[rowStarts[j] &+ column]
+                        }
+                        let y = kernel(StencilNeighbourhood(values: seeds, indices: indices), parameters)
+                        let row = partials + c &* lanes
+                        if lanes == D.laneCount {
+                            UnsafeMutableRawPointer(row).storeBytes(of: y.tangent, as: D.self)
+                        } else {
+                            for j in 0..<lanes { row[j] = y.tangent[lane: j] }
+                        }
+                    }
+                    for c in 0..<interiorStart { evaluate(c, wrapping: true) }
+                    for c in interiorStart..<interiorEnd { evaluate(c, wrapping: false) }
+                    for c in interiorEnd..<columns { evaluate(c, wrapping: true) }
+                    return UnsafePointer(partials)
+                }
+            }
+          }
+        }
+    }
+}

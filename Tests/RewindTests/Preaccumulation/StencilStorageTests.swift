@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+
+import Rewind
+@testable import RewindCore
+@testable import RewindStorage
+
+/// Three neighbours and two parameters: 5 lanes, stored lane by lane in a 6-lane vector.
+private struct Diffusion: StencilKernel {
+    var neighbours: [GridOffset] { [GridOffset(-1), GridOffset(0), GridOffset(1)] }
+    func callAsFunction<T: SimulationScalar>(_ u: StencilNeighbourhood<T>, _ p: LocalValues<T>) -> T {
+        u[1] + p[0] * (u[0] - 2.0 * u[1] + u[2]) + p[1] * u[1] * u[1]
+    }
+}
+
+/// Burgers' flux form: 3 neighbours and one parameter, 4 lanes filling a `SIMD4`.
+private struct Flux: StencilKernel {
+    var neighbours: [GridOffset] { [GridOffset(-1), GridOffset(0), GridOffset(1)] }
+    func callAsFunction<T: SimulationScalar>(_ u: StencilNeighbourhood<T>, _ p: LocalValues<T>) -> T {
+        let (um, ui, up) = (u[0], u[1], u[2])
+        let fPlus = 0.25 * (ui * ui + up * up) - 0.75 * (up - ui)
+        let fMinus = 0.25 * (um * um + ui * ui) - 0.75 * (ui - um)
+        return ui - 0.1 * (fPlus - fMinus) + p[0] * (up - 2.0 * ui + um)
+    }
+}
+
+/// Heat: five neighbours and one parameter, 6 lanes filling `_Lanes6`.
+private struct Heat: StencilKernel {
+    var neighbours: [GridOffset] {
+        [GridOffset(row: 1, column: 0), GridOffset(row: -1, column: 0), GridOffset(row: 0, column: 1),
+         GridOffset(row: 0, column: -1), GridOffset(row: 0, column: 0)]
+    }
+    func callAsFunction<T: SimulationScalar>(_ u: StencilNeighbourhood<T>, _ p: LocalValues<T>) -> T {
+        u[4] + p[0] * (((u[0] + u[1]) + (u[2] + u[3])) - 4.0 * u[4])
+    }
+}
+
+/// Reaches two rows down and a column to the left: an asymmetric window, 7 lanes in a `SIMD8`.
+private struct Skewed: StencilKernel {
+    var neighbours: [GridOffset] {
+        [GridOffset(row: 2, column: 0), GridOffset(row: -1, column: 0), GridOffset(row: 0, column: -1),
+         GridOffset(row: 0, column: 0), GridOffset(row: 1, column: 1), GridOffset(row: 2, column: -1)]
+    }
+    func callAsFunction<T: SimulationScalar>(_ u: StencilNeighbourhood<T>, _ p: LocalValues<T>) -> T {
+        u[3] + p[0] * ((u[0] - u[1]) + (u[2] - u[3])) + 0.1 * u[4] * u[5] + T.sin(u[3])
+    }
+}
+
+/// The gradient of Σ wᵢ·uᵢ after `steps` stencil steps, with the stencils stored as `storage`,
+/// optionally on a tape that spills chunks of `spillChunk` statements.
+private func gradient<K: StencilKernel>(
+    _ kernel: K, grid: StencilGrid, parameters: [Double], steps: Int, storage: StencilStorage,
+    spillChunk: Int? = nil, scatter: Bool = false, poison: Int? = nil
+) throws -> (gradient: [Double], storedNumbers: Int, values: [Double]) {
+    let tape = Tape()
+    tape.stencilStorage = storage
+    let directory = try SpillDirectory()
+    defer { try? directory.remove() }
+    if let spillChunk { try tape.enableSpilling(to: directory, statementsPerChunk: spillChunk) }
+    let count = grid.pointCount
+    let (inputs, output) = tape.record { () -> ([Tracked], Tracked) in
+        let inputs = (0..<(count + parameters.count)).map { k in
+            tape.registerInput(k < count ? (k == poison ? .nan : Double.cos(0.37 * Double(k))) : parameters[k - count])
+        }
+        // Scattered: the first step reads its points in reverse order (an identifier list).
+        var u = scatter ? Array(inputs[0..<count].reversed()) : Array(inputs[0..<count])
+        let p = LocalValues(count: parameters.count) { inputs[count + $0] }
+        for _ in 0..<steps {
+            var next = u
+            Tracked.applyStencil(kernel, on: grid, to: u, parameters: p, into: &next)
+            u = next
+        }
+        var sum = Tracked(0)
+        for k in 0..<count { sum = sum + u[k] * (1 + 0.01 * Double(k % 7)) }
+        return (inputs, sum)
+    }
+    let adjoints = AdjointVector()
+    tape.reverse(adjoints, seeding: [(output, 1)])
+    #expect(tape.spillError == nil)
+    return (inputs.map { adjoints[$0] }, tape.statistics.partialCount, [output.value])
+}
+
+@Suite("Stencils stored as their inputs")
+struct StencilStorageTests {
+    /// Every kernel shape and lane layout: the same bits as stored partials, far fewer numbers.
+    @Test func inputsGiveTheBitsOfPartials() throws {
+        let cases: [(String, (StencilStorage) throws -> (gradient: [Double], storedNumbers: Int, values: [Double]))] = [
+            ("diffusion 1-D", { try gradient(Diffusion(), grid: .periodic(17), parameters: [0.2, 0.05], steps: 3, storage: $0) }),
+            ("flux 1-D", { try gradient(Flux(), grid: .periodic(9), parameters: [0.01], steps: 4, storage: $0) }),
+            ("heat 2-D", { try gradient(Heat(), grid: .periodic(rows: 6, columns: 7), parameters: [0.1], steps: 3, storage: $0) }),
+            ("skewed 2-D", { try gradient(Skewed(), grid: .periodic(rows: 5, columns: 4), parameters: [0.2], steps: 3, storage: $0) }),
+        ]
+        for (name, run) in cases {
+            let partials = try run(.partials)
+            let inputs = try run(.inputs)
+            #expect(inputs.gradient.map(\.bitPattern) == partials.gradient.map(\.bitPattern), "\(name)")
+            #expect(inputs.values.map(\.bitPattern) == partials.values.map(\.bitPattern), "\(name)")
+            #expect(inputs.storedNumbers * 2 < partials.storedNumbers, "\(name): one number a point, not one a lane")
+        }
+    }
+
+    /// A spilling tape cuts the grid into row blocks, each keeping the rows its neighbours reach
+    /// (windows that wrap around the grid's edges): the bits of one whole-grid block of partials.
+    @Test(arguments: [8, 16, 40, 64])
+    func spilledRowBlocksWithTheirWindowsGiveTheSameBits(chunk: Int) throws {
+        let grid = StencilGrid.periodic(rows: 9, columns: 5)
+        let reference = try gradient(Skewed(), grid: grid, parameters: [0.2], steps: 3, storage: .partials)
+        let spilled = try gradient(Skewed(), grid: grid, parameters: [0.2], steps: 3, storage: .inputs, spillChunk: chunk)
+        #expect(spilled.gradient.map(\.bitPattern) == reference.gradient.map(\.bitPattern))
+        let heatReference = try gradient(Heat(), grid: grid, parameters: [0.1], steps: 2, storage: .partials)
+        let heatSpilled = try gradient(Heat(), grid: grid, parameters: [0.1], steps: 2, storage: .inputs, spillChunk: chunk)
+        #expect(heatSpilled.gradient.map(\.bitPattern) == heatReference.gradient.map(\.bitPattern))
+    }
+
+    /// Inputs that are not consecutive identifiers take the scattering sweep: the same bits too.
+    @Test func scatteredInputsGiveTheSameBits() throws {
+        let partials = try gradient(Heat(), grid: .periodic(rows: 4, columns: 6), parameters: [0.1], steps: 2, storage: .partials, scatter: true)
+        let inputs = try gradient(Heat(), grid: .periodic(rows: 4, columns: 6), parameters: [0.1], steps: 2, storage: .inputs, scatter: true)
+        #expect(inputs.gradient.map(\.bitPattern) == partials.gradient.map(\.bitPattern))
+    }
+
+    /// A NaN in the state reaches the gradient the same way from recomputed partials.
+    @Test func aNaNInputPropagatesAsWithPartials() throws {
+        let partials = try gradient(Flux(), grid: .periodic(8), parameters: [0.01], steps: 2, storage: .partials, poison: 3)
+        let inputs = try gradient(Flux(), grid: .periodic(8), parameters: [0.01], steps: 2, storage: .inputs, poison: 3)
+        #expect(inputs.gradient.contains { $0.isNaN })
+        #expect(inputs.gradient.map(\.bitPattern) == partials.gradient.map(\.bitPattern))
+    }
+}
