@@ -22,11 +22,11 @@ extension Tracked {
         let rowsPerBlock = tape._spillBlockLimit.map { limit in
             max(1, (limit - parameters.count) / max(1, columns) - reach.up - reach.down)
         } ?? grid.rows
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: grid.pointCount) { values in
+        _ThreadScratch.withDoubles(grid.pointCount) { values in
             input.withUnsafeBufferPointer { input in
                 for point in 0..<grid.pointCount { values[point] = input[point].value }
             }
-            let values = UnsafePointer(values.baseAddress!)
+            let values = UnsafePointer(values)
             var firstRow = 0
             while firstRow < grid.rows {
                 let rows = firstRow..<min(grid.rows, firstRow + rowsPerBlock)
@@ -165,7 +165,7 @@ final class _StencilInputsStatement: _StencilStatement {
         let interiorStart = min(reachLeft, columns)
         let interiorEnd = max(interiorStart, columns - reachRight)
         let width = max(neighbourCount, 1)
-        _RowScratch.withDoubles(columns * lanes + D.laneCount) { partials in
+        _ThreadScratch.withDoubles(columns * lanes + D.laneCount) { partials in
           withUnsafeTemporaryAllocation(of: Dual<D>.self, capacity: width) { seeded in
             withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * width) { integers in
                 let indices = integers.baseAddress!

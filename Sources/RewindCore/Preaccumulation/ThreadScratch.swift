@@ -4,15 +4,16 @@ import Glibc
 import Darwin
 #endif
 
-/// A buffer per thread that sweeps reuse for a row of recomputed stencil partials.
+/// A buffer per thread that stencils reuse: a recording's copy of the grid's values, a sweep's
+/// row of recomputed partials.
 ///
-/// A row of a large 1-D grid is big (4096 points × 4 lanes is 128 KiB): allocated and freed at
-/// every statement of every sweep, it went to `mmap` and `munmap` each time, and its page faults
-/// cost more than evaluating the kernel. One buffer per thread, grown when a row needs more and
-/// kept until the thread ends, costs the faults once. A nested use on the same thread (none
-/// today) gets a buffer of its own.
+/// Both are big (a row of a 4096-point 1-D grid × 4 lanes is 128 KiB, a 256² grid's values
+/// 512 KiB): allocated and freed at every step, they went to `mmap` and `munmap` each time, and
+/// the page faults cost more than evaluating the kernel. One buffer per thread, grown when a use
+/// needs more and kept until the thread ends, costs the faults once. A nested use on the same
+/// thread (none today) gets a buffer of its own.
 @usableFromInline
-final class _RowScratch {
+final class _ThreadScratch {
     var buffer: UnsafeMutablePointer<Double>?
     var capacity = 0
     var inUse = false
@@ -23,18 +24,18 @@ final class _RowScratch {
         var key = pthread_key_t()
         let created = pthread_key_create(&key) { scratch in
             guard let scratch else { return }
-            Unmanaged<_RowScratch>.fromOpaque(scratch).release()
+            Unmanaged<_ThreadScratch>.fromOpaque(scratch).release()
         }
         precondition(created == 0, "no thread-specific key for the sweep's scratch rows")
         return key
     }()
 
     /// This thread's scratch.
-    private static var current: _RowScratch {
+    private static var current: _ThreadScratch {
         if let existing = pthread_getspecific(key) {
-            return Unmanaged<_RowScratch>.fromOpaque(existing).takeUnretainedValue()
+            return Unmanaged<_ThreadScratch>.fromOpaque(existing).takeUnretainedValue()
         }
-        let scratch = _RowScratch()
+        let scratch = _ThreadScratch()
         pthread_setspecific(key, Unmanaged.passRetained(scratch).toOpaque())
         return scratch
     }
