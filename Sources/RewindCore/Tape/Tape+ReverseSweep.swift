@@ -112,7 +112,15 @@ extension Tape {
             s &-= 1
             id &-= 1
             let n = Int(counts[s])
-            if n == 0 { continue }
+            if n == 0 {
+                // Leaves come in runs (a stencil's outputs, a step's inputs): past them eight
+                // at a time, one load instead of eight.
+                while s &- 8 >= lower && UnsafeRawPointer(counts + (s &- 8)).loadUnaligned(as: UInt64.self) == 0 {
+                    s &-= 8
+                    id &-= 8
+                }
+                continue
+            }
             if n == Int(_StatementCode.external) {
                 k &-= 1
                 let external = externals[Int(identifiers[k])]
