@@ -45,6 +45,18 @@ public final class Tape {
     /// What the tape keeps of a recorded stencil: its partials (the default) or the values it
     /// read, from which each sweep computes the partials again (`StencilStorage`).
     public var stencilStorage: StencilStorage = .partials
+    /// Whether the arena's next chunk is allocated and its pages touched on another thread while
+    /// the recording fills the current one (`_PrefaultedChunk`): for a long recording that keeps
+    /// every chunk, at the price of one chunk allocated ahead. Turning it off frees that chunk.
+    @usableFromInline package var prefaultsChunks = false {
+        didSet {
+            if !prefaultsChunks, let pending = _prefault {
+                pending.take().deallocate()
+                _prefault = nil
+            }
+        }
+    }
+    var _prefault: _PrefaultedChunk?
     var _sink: (any TapeChunkSink)?
     /// Where the sweep reads spilled chunks back into (one buffer, reused).
     var _spillReadBuffer: _TapeChunk?
@@ -76,6 +88,7 @@ public final class Tape {
 
     deinit {
         _freeCheckStorage()
+        _prefault?.take().deallocate()
         for chunk in chunks { chunk.deallocate() }
         _spillReadBuffer?.deallocate()
         _recorder.deinitialize(count: 1)
@@ -226,18 +239,42 @@ public final class Tape {
             chunks[target].identifierCount = 0
             chunks[target].partialCount = 0
         } else {
-            let chunk = _TapeChunk(statementCapacity: wanted, argumentCapacity: wantedArguments)
+            let chunk = _takePrefaultedChunk(statementCapacity: wanted, argumentCapacity: wantedArguments)
+                ?? _TapeChunk(statementCapacity: wanted, argumentCapacity: wantedArguments)
             if target < chunks.count {
                 chunks[target].deallocate()
                 chunks[target] = chunk
             } else {
                 chunks.append(chunk)
             }
+            if prefaultsChunks && target + 1 >= chunks.count && target > 0 {
+                // Touched as far as the chunk just finished was filled.
+                let finished = chunks[target - 1]
+                let next = configuration.statementCapacity(ofChunk: target + 1)
+                _prefault = _PrefaultedChunk(
+                    statementCapacity: next, argumentCapacity: next * configuration.argumentsPerStatement,
+                    fill: (Double(finished.statementCount) / Double(finished.statementCapacity),
+                           Double(finished.identifierCount) / Double(finished.argumentCapacity),
+                           Double(finished.partialCount) / Double(finished.argumentCapacity)))
+            }
         }
         currentChunk = target
         chunks[target].firstIdentifier = recorder.nextIdentifier
         _load(chunk: target, into: &recorder, nextIdentifier: recorder.nextIdentifier)
         _checkChunkInvariants(target)
+    }
+
+    /// The chunk prepared ahead, if it is the one wanted; one that is not (a statement wider
+    /// than the configured chunk) is freed.
+    private func _takePrefaultedChunk(statementCapacity: Int, argumentCapacity: Int) -> _TapeChunk? {
+        guard let pending = _prefault else { return nil }
+        _prefault = nil
+        let chunk = pending.take()
+        if pending.statementCapacity == statementCapacity && pending.argumentCapacity >= argumentCapacity {
+            return chunk
+        }
+        chunk.deallocate()
+        return nil
     }
 
     /// Spilling: writes the finished chunk and records the next one into the same buffer (or
@@ -320,9 +357,17 @@ public final class Tape {
         return stats
     }
 
-    /// Bytes the arena has reserved; the figure a memory budget counts.
+    /// Bytes of the largest chunk the arena allocates (a wider statement gets one of its own).
+    @usableFromInline package var maximumChunkBytes: Int {
+        configuration.maximumStatementCapacity
+            * (MemoryLayout<UInt8>.stride
+                + configuration.argumentsPerStatement * (MemoryLayout<UInt32>.stride + MemoryLayout<Double>.stride))
+    }
+
+    /// Bytes the arena has reserved (with a chunk prepared ahead); the figure a memory budget counts.
     public var reservedByteCount: Int {
         chunks.reduce(0) { $0 + ($1.ownsMemory ? $1.reservedByteCount : 0) }
+            + (_prefault?.reservedByteCount ?? 0)
             + (_spillReadBuffer?.reservedByteCount ?? 0) + externals.reduce(0) { $0 + $1.byteCount }
     }
 }

@@ -46,6 +46,10 @@ extension PlannedRun {
 
         switch plan.strategy {
         case .storeAll, .auto:
+            // Every chunk is kept, so each is fresh memory: fault the next one in on another
+            // core while this one records, where the budget has room for it.
+            tape.prefaultsChunks = plan.storeAllBytes + tape.maximumChunkBytes <= options.memoryBudget.bytes
+            defer { tape.prefaultsChunks = false }
             return try runStoreAll(.storeAll)
         case .spill:
             return try withSpilledTape(plan.spillChunkStatements ?? (1 << 16)) { try runStoreAll(.storeAllSpilled) }
