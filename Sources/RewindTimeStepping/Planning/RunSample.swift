@@ -111,10 +111,10 @@ package struct RunSample {
         var sumAdjoint = 1.0
         var recorded = RecordedSteps.empty
         /// Seconds per step of recording and sweeping `count` steps on one tape; when `timed`,
-        /// the median of several rounds of about 0.2 ms each, so that neither one cold run nor
-        /// one preemption by another process sets the figure.
+        /// the median of several rounds of at least `roundSeconds` each, so that neither one
+        /// cold run nor one preemption by another process sets the figure.
         func tapedSeconds(steps count: Int, endsRun: Bool, timed: Bool) -> Double {
-            timedRounds(rounds: timed ? 5 : 1, seconds: timed ? 2e-4 : 0) {
+            timedRounds(rounds: timed ? 5 : 1, seconds: timed ? roundSeconds : 0) {
                 // Reusing the arrays, as the executor does for every taped block.
                 recorded.rerecord(
                     problem, on: tape, state: initialState, parameters: parameters, steps: count, runningSum: 0,
@@ -176,7 +176,7 @@ package struct RunSample {
         var next = initialState
         var sum = 0.0
         let batch = min(steps, max(1, 50_000 / max(1, initialState.count * 25)))
-        let primal = timedRounds(rounds: 5, seconds: 2e-4) {
+        let primal = timedRounds(rounds: 5, seconds: roundSeconds) {
             for _ in 0..<batch {
                 problem.step(state, parameters: parameters, into: &next)
                 swap(&state, &next)
@@ -194,13 +194,22 @@ package struct RunSample {
             let executor = CheckpointExecutor(
                 problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
                 adjoints: adjoints, snapshotSlots: 1)
-            sample.advanceSecondsPerStep = timedRounds(rounds: 5, seconds: 2e-4) {
+            sample.advanceSecondsPerStep = timedRounds(rounds: 5, seconds: roundSeconds) {
                 try? executor.advance(to: executor.currentStep + batch)
                 return batch
             }.median
         }
         return sample
     }
+
+    /// The shortest timed round of the sample's taped steps, primal steps and advances.
+    ///
+    /// Why 0.1 ms: the sample is part of every run's time, and of every `rewind` process's
+    /// fixed cost (issue 15: the whole process within 1.5× of the run). Its five rounds of
+    /// four kinds of work took about 4 ms at 0.2 ms a round; the median of five rounds of
+    /// 0.1 ms predicted as well (docs/PERFORMANCE.md, "Whole process and first run").
+    @usableFromInline
+    static let roundSeconds = 1e-4
 
     /// Seconds per unit of work of `body` (which does some and returns how many) over
     /// `rounds` rounds, each repeating `body` until `seconds` have passed (one round when that
