@@ -24,6 +24,9 @@ struct FirstRunCall: Codable {
     var runSeconds: Double
     /// Wall time of the whole call, from before `gradient` to after it returned.
     var callSeconds: Double
+    /// CPU time of the calling thread during the call: on a loaded machine the wall time
+    /// also holds the time the process waited for a core, which this does not.
+    var cpuSeconds: Double
     /// Minor page faults the call took (fresh pages, first touches of the binary's pages).
     var minorFaults: Int
     var plan: String
@@ -31,6 +34,13 @@ struct FirstRunCall: Codable {
 
 struct FirstRunResult: Codable {
     var calls: [FirstRunCall]
+}
+
+/// CPU seconds the calling thread has run.
+private func threadCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 
 /// Minor page faults of this process so far.
@@ -50,15 +60,17 @@ func measureFirstRun(calls: Int = 3) -> FirstRunResult {
     var result = FirstRunResult(calls: [])
     for _ in 0..<calls {
         let faults = minorFaults()
+        let cpuStarted = threadCPUSeconds()
         let started = now()
         let gradient = try! TimeStepping.gradient(
             of: model, initialState: state, parameters: Burgers.defaultParameters, steps: 1000,
             options: TimeSteppingOptions(memoryBudget: .mebibytes(64)))
         let call = now() - started
+        let cpu = threadCPUSeconds() - cpuStarted
         blackHole(gradient.objective)
         result.calls.append(
             FirstRunCall(
-                seconds: gradient.report.seconds, runSeconds: gradient.report.runSeconds, callSeconds: call,
+                seconds: gradient.report.seconds, runSeconds: gradient.report.runSeconds, callSeconds: call, cpuSeconds: cpu,
                 minorFaults: minorFaults() - faults, plan: gradient.report.plan))
     }
     return result
@@ -78,12 +90,15 @@ func printFirstRunTable(processes: Int = 7) {
         let ratio = median(results.map { value($0.calls[0]) / value($0.calls[1]) })
         print("| \(label) | \(show(first)) | \(show(second)) | \(show(third)) | " + String(format: "%.2f", ratio) + " |")
     }
+    let samePlans = results.filter { Set($0.calls.map(\.plan)).count == 1 }.count
     print("burgers 4096×1000 at 64 MiB, \(results.count) fresh processes, medians; plan of the first call: \(results[0].calls[0].plan)")
+    print("processes whose three calls ran the same plan: \(samePlans) of \(results.count)")
     print()
     print("| in-process figure | first call | second | third | first ÷ second |")
     print("|---|---|---|---|---|")
     row("`report.seconds` (sample, plan, run)", \.seconds, format)
     row("`report.runSeconds` (run)", \.runSeconds, format)
     row("the whole call", \.callSeconds, format)
+    row("CPU time of the call", \.cpuSeconds, format)
     row("minor page faults", { Double($0.minorFaults) }, { String(format: "%.0f", $0) })
 }
