@@ -111,10 +111,10 @@ package struct RunSample {
         var sumAdjoint = 1.0
         var recorded = RecordedSteps.empty
         /// Seconds per step of recording and sweeping `count` steps on one tape; when `timed`,
-        /// the median of several rounds of at least `roundSeconds` each, so that neither one
+        /// the median of `rounds` rounds of at least `roundSeconds` each, so that neither one
         /// cold run nor one preemption by another process sets the figure.
-        func tapedSeconds(steps count: Int, endsRun: Bool, timed: Bool) -> Double {
-            timedRounds(rounds: timed ? 5 : 1, seconds: timed ? roundSeconds : 0) {
+        func tapedSeconds(steps count: Int, endsRun: Bool, timed: Bool, rounds: Int = 5) -> Double {
+            timedRounds(rounds: timed ? rounds : 1, seconds: timed ? roundSeconds : 0) {
                 // Reusing the arrays, as the executor does for every taped block.
                 recorded.rerecord(
                     problem, on: tape, state: initialState, parameters: parameters, steps: count, runningSum: 0,
@@ -164,8 +164,14 @@ package struct RunSample {
                 if length >= 2 && !lengths.contains(length) { lengths.append(length) }
             }
             for length in lengths {
-                _ = tapedSeconds(steps: length, endsRun: false, timed: false)
-                sample.blockTimings.append((length, tapedSeconds(steps: length, endsRun: false, timed: true)))
+                let warmUp = tapedSeconds(steps: length, endsRun: false, timed: false)
+                // A block whose one pass is long is already an average over many steps: three
+                // rounds' median still drops one preempted round. Since stencil tapes keep
+                // inputs, Burgers times blocks of 16–256 steps of about 1 ms a pass, and two
+                // rounds fewer save 2–3 ms of every such run (docs/PERFORMANCE.md, issue 15).
+                let rounds = warmUp * Double(length) >= longBlockSeconds ? 3 : 5
+                sample.blockTimings.append(
+                    (length, tapedSeconds(steps: length, endsRun: false, timed: true, rounds: rounds)))
             }
         }
         tape.reset()
@@ -210,6 +216,10 @@ package struct RunSample {
     /// 0.1 ms predicted as well (docs/PERFORMANCE.md, "Whole process and first run").
     @usableFromInline
     static let roundSeconds = 1e-4
+
+    /// One pass of a timed block at least this long is timed in three rounds, not five.
+    @usableFromInline
+    static let longBlockSeconds = 5e-4
 
     /// Seconds per unit of work of `body` (which does some and returns how many) over
     /// `rounds` rounds, each repeating `body` until `seconds` have passed (one round when that
