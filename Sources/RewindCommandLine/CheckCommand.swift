@@ -1,5 +1,8 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import Rewind
 import RewindModels
 
@@ -78,7 +81,7 @@ struct CheckCommand: ParsableCommand {
         print(output.json ? try JSONOutput.encode(checkOutput) : checkOutput.text(for: model))
         if !report.passed {
             for failure in report.failures {
-                FileHandle.standardError.write(Data("check failed: \(failure)\n".utf8))
+                fputs("check failed: \(failure)\n", stderr)
             }
             throw ExitCode.failure
         }

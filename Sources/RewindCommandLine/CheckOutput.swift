@@ -1,4 +1,7 @@
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import Rewind
 import RewindModels
 
@@ -112,7 +115,7 @@ struct CheckOutput: Encodable {
     }
 
     /// A convergence rate to three decimals: 1.9998 and 2.0002 both mean 2, 1.5 does not.
-    private func rate(_ r: Double) -> String { r.isFinite ? String(format: "%.3f", r) : "\(r)" }
+    private func rate(_ r: Double) -> String { r.isFinite ? r.printf("%.3f") : "\(r)" }
 
     private func verdict(_ ok: Bool) -> String { ok ? "  pass" : "  FAIL" }
 

@@ -1,5 +1,8 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import Rewind
 import RewindModels
 
@@ -45,7 +48,7 @@ extension GradientCommand {
                 print("member \(m):")
                 print(member.text(for: model))
             }
-            print("ensemble: \(count) members on \(threads) thread(s) in \(String(format: "%.3f", ensembleOutput.seconds)) s; \(ensembleOutput.rule)")
+            print("ensemble: \(count) members on \(threads) thread(s) in \(ensembleOutput.seconds.printf("%.3f")) s; \(ensembleOutput.rule)")
         }
         for (m, result) in results.enumerated() {
             if let warning = NonFiniteWarning.gradient(

@@ -1,4 +1,7 @@
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The one JSON encoder of the CLI: stable key order, and non-finite numbers (a chaotic
 /// gradient can overflow) spelled as the strings "NaN", "Infinity", "-Infinity".

@@ -1,5 +1,8 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import Rewind
 import RewindModels
 
@@ -71,7 +74,7 @@ struct JacobianCommand: ParsableCommand {
         let n = model.stateCount
         var rows: [ClosedRange<Int>] = []
         for item in JacobianCommand.splitList(text) {
-            let item = item.trimmingCharacters(in: .whitespaces)
+            let item = item.trimmingWhitespace()
             if let index = stateIndex(named: item, of: model) {
                 rows.append(index...index)
             } else if let index = Int(item) {
@@ -226,13 +229,23 @@ struct JacobianOutput: Encodable {
         let header = columnNames.prefix(shownColumns).map { $0.padding(14) }.joined()
         lines.append("".padding(10) + header + (shownColumns < columnNames.count ? " …" : ""))
         for r in 0..<shownRows {
-            let values = jacobian[r].prefix(shownColumns).map { String(format: "% .6e", $0).padding(14) }.joined()
+            let values = jacobian[r].prefix(shownColumns).map { $0.printf("% .6e").padding(14) }.joined()
             lines.append(rowNames[r].padding(10) + values)
         }
         if shownRows < rowNames.count { lines.append("… \(rowNames.count - shownRows) more rows (use --json)") }
         lines.append(
             "run: \(run.strategy), \(run.tapedSteps) taped steps, \(run.forwardSteps) advances; "
-                + "\(run.threads) thread(s), \(run.sweepMode) sweeps; \(String(format: "%.3f", run.seconds)) s")
+                + "\(run.threads) thread(s), \(run.sweepMode) sweeps; \(run.seconds.printf("%.3f")) s")
         return lines.joined(separator: "\n")
+    }
+}
+
+extension String {
+    /// The string without leading and trailing white space (Foundation's `trimmingCharacters`
+    /// is not in FoundationEssentials; see `Double.printf`).
+    func trimmingWhitespace() -> String {
+        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace })
+        else { return "" }
+        return String(self[first...last])
     }
 }

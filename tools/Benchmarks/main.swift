@@ -8,6 +8,7 @@
 //   swift run -c release rewind-benchmark spill      # only the spill compression table (SpillCases.swift)
 //   swift run -c release rewind-benchmark multifield # only the multi-field stencil table (MultiFieldCases.swift)
 //   swift run -c release rewind-benchmark interactions  # only the all-pairs table (InteractionCases.swift)
+//   swift run -c release rewind-benchmark first-run  # first gradient of a fresh process against warm (FirstRunCases.swift)
 import CMallocCounter
 import Foundation
 import Rewind
@@ -226,7 +227,12 @@ func runChild<Result: Decodable>(_ name: String, as _: Result.Type = CaseResult.
 func format(_ seconds: Double) -> String { String(format: seconds < 1 ? "%.1f ms" : "%.2f s", seconds < 1 ? seconds * 1000 : seconds) }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-if let name = arguments.first, name == "parallel" {
+if let name = arguments.first, name == "first-run" {
+    // The first gradient of a fresh process against the next ones (FirstRunCases.swift).
+    printFirstRunTable()
+} else if let name = arguments.first, name == "first-run-child" {
+    print(String(decoding: try JSONEncoder().encode(measureFirstRun()), as: UTF8.self))
+} else if let name = arguments.first, name == "parallel" {
     // Only the parallel table (ParallelCases.swift).
     printParallelTable()
 } else if let name = arguments.first, name == "check-mode" {

@@ -111,10 +111,10 @@ package struct RunSample {
         var sumAdjoint = 1.0
         var recorded = RecordedSteps.empty
         /// Seconds per step of recording and sweeping `count` steps on one tape; when `timed`,
-        /// the median of several rounds of about 0.2 ms each, so that neither one cold run nor
-        /// one preemption by another process sets the figure.
-        func tapedSeconds(steps count: Int, endsRun: Bool, timed: Bool) -> Double {
-            timedRounds(rounds: timed ? 5 : 1, seconds: timed ? 2e-4 : 0) {
+        /// the median of `rounds` rounds of at least `roundSeconds` each, so that neither one
+        /// cold run nor one preemption by another process sets the figure.
+        func tapedSeconds(steps count: Int, endsRun: Bool, timed: Bool, rounds: Int = 5) -> Double {
+            timedRounds(rounds: timed ? rounds : 1, seconds: timed ? roundSeconds : 0) {
                 // Reusing the arrays, as the executor does for every taped block.
                 recorded.rerecord(
                     problem, on: tape, state: initialState, parameters: parameters, steps: count, runningSum: 0,
@@ -164,8 +164,14 @@ package struct RunSample {
                 if length >= 2 && !lengths.contains(length) { lengths.append(length) }
             }
             for length in lengths {
-                _ = tapedSeconds(steps: length, endsRun: false, timed: false)
-                sample.blockTimings.append((length, tapedSeconds(steps: length, endsRun: false, timed: true)))
+                let warmUp = tapedSeconds(steps: length, endsRun: false, timed: false)
+                // A block whose one pass is long is already an average over many steps: three
+                // rounds' median still drops one preempted round. Since stencil tapes keep
+                // inputs, Burgers times blocks of 16–256 steps of about 1 ms a pass, and two
+                // rounds fewer save 2–3 ms of every such run (docs/PERFORMANCE.md, issue 15).
+                let rounds = warmUp * Double(length) >= longBlockSeconds ? 3 : 5
+                sample.blockTimings.append(
+                    (length, tapedSeconds(steps: length, endsRun: false, timed: true, rounds: rounds)))
             }
         }
         tape.reset()
@@ -176,7 +182,7 @@ package struct RunSample {
         var next = initialState
         var sum = 0.0
         let batch = min(steps, max(1, 50_000 / max(1, initialState.count * 25)))
-        let primal = timedRounds(rounds: 5, seconds: 2e-4) {
+        let primal = timedRounds(rounds: 5, seconds: roundSeconds) {
             for _ in 0..<batch {
                 problem.step(state, parameters: parameters, into: &next)
                 swap(&state, &next)
@@ -194,13 +200,26 @@ package struct RunSample {
             let executor = CheckpointExecutor(
                 problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
                 adjoints: adjoints, snapshotSlots: 1)
-            sample.advanceSecondsPerStep = timedRounds(rounds: 5, seconds: 2e-4) {
+            sample.advanceSecondsPerStep = timedRounds(rounds: 5, seconds: roundSeconds) {
                 try? executor.advance(to: executor.currentStep + batch)
                 return batch
             }.median
         }
         return sample
     }
+
+    /// The shortest timed round of the sample's taped steps, primal steps and advances.
+    ///
+    /// Why 0.1 ms: the sample is part of every run's time, and of every `rewind` process's
+    /// fixed cost (issue 15: the whole process within 1.5× of the run). Its five rounds of
+    /// four kinds of work took about 4 ms at 0.2 ms a round; the median of five rounds of
+    /// 0.1 ms predicted as well (docs/PERFORMANCE.md, "Whole process and first run").
+    @usableFromInline
+    static let roundSeconds = 1e-4
+
+    /// One pass of a timed block at least this long is timed in three rounds, not five.
+    @usableFromInline
+    static let longBlockSeconds = 5e-4
 
     /// Seconds per unit of work of `body` (which does some and returns how many) over
     /// `rounds` rounds, each repeating `body` until `seconds` have passed (one round when that
