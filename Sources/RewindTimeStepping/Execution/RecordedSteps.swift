@@ -147,6 +147,12 @@ package struct RecordedSteps {
             let storage = adjoints.baseAddress
             finalState.withUnsafeBufferPointer { values in
                 stateAdjoint.withUnsafeBufferPointer { seeds in
+                    // A stencil's outputs are consecutive identifiers: a loop the compiler vectorises.
+                    if let first = values.first.map({ Int($0.identifier) }), first > 0, Self._isConsecutive(values, from: first) {
+                        let target = storage + first
+                        for k in seeds.indices { target[k] += seeds[k] }
+                        return
+                    }
                     for k in values.indices where !values[k].isConstant {
                         storage[Int(values[k].identifier)] += seeds[k]
                     }
@@ -246,12 +252,33 @@ package struct RecordedSteps {
     @inlinable
     static func readAdjoints(of leaves: [Tracked], from adjoints: AdjointVector, into result: inout [Double]) {
         precondition(leaves.count == result.count)
-        precondition(leaves.allSatisfy { Int($0.identifier) < adjoints.count })
         let storage = adjoints.baseAddress
+        let count = adjoints.count
         leaves.withUnsafeBufferPointer { leaves in
             result.withUnsafeMutableBufferPointer { out in
+                // Registered together, a step's leaves are consecutive identifiers: one copy
+                // (a 256² state is read back after every step it reverses).
+                if let first = leaves.first.map({ Int($0.identifier) }), first + leaves.count <= count,
+                    _isConsecutive(leaves, from: first)
+                {
+                    out.baseAddress!.update(from: storage + first, count: leaves.count)
+                    return
+                }
+                precondition(leaves.allSatisfy { Int($0.identifier) < count })
                 for k in leaves.indices { out[k] = storage[Int(leaves[k].identifier)] }
             }
         }
+    }
+
+    /// Whether `leaves[k]` has identifier `first + k` for every k.
+    @inlinable
+    static func _isConsecutive(_ leaves: UnsafeBufferPointer<Tracked>, from first: Int) -> Bool {
+        var mismatch: UInt32 = 0
+        var expected = UInt32(truncatingIfNeeded: first)
+        for k in leaves.indices {
+            mismatch |= leaves[k].identifier ^ expected
+            expected &+= 1
+        }
+        return mismatch == 0
     }
 }
