@@ -4,6 +4,7 @@ import Testing
 import Rewind
 @testable import RewindCore
 @testable import RewindStorage
+import RewindParallel
 
 /// Three neighbours and two parameters: 5 lanes, stored lane by lane in a 6-lane vector.
 private struct Diffusion: StencilKernel {
@@ -125,5 +126,32 @@ struct StencilStorageTests {
         let inputs = try gradient(Flux(), grid: .periodic(8), parameters: [0.01], steps: 2, storage: .inputs, poison: 3)
         #expect(inputs.gradient.contains { $0.isNaN })
         #expect(inputs.gradient.map(\.bitPattern) == partials.gradient.map(\.bitPattern))
+    }
+
+    /// Parallel sweeps over one tape recompute partials on several threads at once, each into
+    /// its own scratch row: every seed's row equals its serial sweep, and a tape of partials.
+    @Test func parallelSweepsOverInputsEqualSerialOnes() {
+        func rows(_ storage: StencilStorage, threads: Int) -> [[Double]] {
+            let tape = Tape()
+            tape.stencilStorage = storage
+            let grid = StencilGrid.periodic(rows: 12, columns: 300)
+            let (inputs, outputs) = tape.record { () -> ([Tracked], [Tracked]) in
+                let inputs = tape.registerInputs((0..<(grid.pointCount + 1)).map { Double.sin(0.01 * Double($0)) })
+                var u = Array(inputs[0..<grid.pointCount])
+                let p = LocalValues(count: 1) { _ in inputs[grid.pointCount] }
+                for _ in 0..<3 {
+                    var next = u
+                    Tracked.applyStencil(Heat(), on: grid, to: u, parameters: p, into: &next)
+                    u = next
+                }
+                return (inputs, Array(u[0..<16]))
+            }
+            return tape.reverse(seeds: outputs.map { [($0, 1.0)] }, reading: inputs, options: ParallelOptions(threads: threads))
+        }
+        let serial = rows(.inputs, threads: 1)
+        let parallel = rows(.inputs, threads: 4)
+        let partials = rows(.partials, threads: 4)
+        #expect(parallel.map { $0.map(\.bitPattern) } == serial.map { $0.map(\.bitPattern) })
+        #expect(partials.map { $0.map(\.bitPattern) } == serial.map { $0.map(\.bitPattern) })
     }
 }
