@@ -4,8 +4,9 @@ import Rewind
 /// with a global Lax–Friedrichs flux (alpha = 1.5), explicit Euler, `J = 0.5·dx·Σ u_N,i²`.
 ///
 /// The point-update is a `StencilKernel` over (u_{i-1}, u_i, u_{i+1}) and nu, so `Tracked`
-/// records a whole step as one stencil statement with 4 partials per point (its parameter
-/// is `d = dt·nu/dx²`, computed once per step as the definition says).
+/// records a whole step as one stencil statement with 4 partials per point, or, on a
+/// gradient's tape, the one value per point the kernel read (its parameter is `d = dt·nu/dx²`,
+/// computed once per step as the definition says).
 public struct Burgers: Model {
     public static let name = "burgers"
     public static let summary = "1D viscous Burgers, periodic, Rusanov flux, explicit Euler, J = 0.5·dx·Σu²"

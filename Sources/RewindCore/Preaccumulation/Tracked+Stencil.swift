@@ -3,9 +3,12 @@
 /// external statement holding `points × (neighbours + parameters)` partials. The argument
 /// identifiers are not stored: the grid says which input each partial belongs to, so a
 /// burgers point-update costs 4 partials (32 bytes) instead of ~22 elementary statements.
+/// A tape whose `stencilStorage` is `.inputs` keeps the values the kernel read instead, and its
+/// sweep computes the partials again (`Tracked+StencilInputs.swift`).
 extension Tracked {
     /// Applies `kernel` at every point of `grid` and records the whole update as one external
-    /// statement of `points × (neighbours + parameters)` partials.
+    /// statement of `points × (neighbours + parameters)` partials (or, when the tape's
+    /// `stencilStorage` is `.inputs`, of the values the kernel read).
     ///
     /// - Parameters:
     ///   - kernel: The point-update.
