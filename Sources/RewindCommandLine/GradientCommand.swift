@@ -30,7 +30,7 @@ struct GradientCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (model, parameters, steps) = try selection.make()
+        let (model, parameters, steps) = try selection.make(checkingFinite: checkpointing.checkFinite)
         let budget = limits.memoryBudget
         let physical = ProcessMemory.physicalBytes
         if physical > 0 && budget.bytes > physical {

@@ -65,10 +65,21 @@ struct ModelSelection: ParsableArguments {
     }
 
     /// The configured model, its parameters and step count.
-    func make() throws -> (model: any Model, parameters: [Double], steps: Int) {
+    ///
+    /// A parameter set to NaN or an infinity is refused here, by its flag (the engine would
+    /// say "the parameters[0]"), unless `checkingFinite`: `gradient --check-finite` lets one in
+    /// on purpose, to see where it goes (nil: the command has no `--check-finite`).
+    func make(checkingFinite: Bool? = nil) throws -> (model: any Model, parameters: [Double], steps: Int) {
         let type = ModelRegistry.current.type(named: model)!
         var instance: any Model = try type.make(size: size)
         if elementary { instance.elementary = true }
-        return (instance, try type.parameters(overriding: parameters), steps ?? type.defaultSteps)
+        let values = try type.parameters(overriding: parameters)
+        if checkingFinite != true, let bad = values.firstIndex(where: { !$0.isFinite }) {
+            let name = type.parameterNames[bad]
+            throw CommandFailure(
+                "--parameter \(name)=\(values[bad]): every parameter must be a finite number"
+                    + (checkingFinite == false ? " (--check-finite lets a NaN or infinity in, to see where it goes)" : ""))
+        }
+        return (instance, values, steps ?? type.defaultSteps)
     }
 }

@@ -139,6 +139,22 @@ struct CLISpillTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
     }
 
+    /// Without `--check-finite` a non-finite parameter is refused by the flag that set it, in
+    /// every command; only `gradient` offers `--check-finite` as the way to let it in.
+    @Test func aNonFiniteParameterIsRefusedByItsFlag() throws {
+        let gradient = try rewind("gradient", "burgers", "--parameter", "nu=nan", "--json")
+        #expect(gradient.status == 1)
+        let message = try #require((gradient.json?["error"] as? [String: Any])?["message"] as? String)
+        #expect(message.hasPrefix("--parameter nu=nan: every parameter must be a finite number"), "\(message)")
+        #expect(message.contains("--check-finite"))
+        for command in ["check", "jacobian"] {
+            let result = try rewind(command, "lorenz", "--steps", "5", "--parameter", "rho=-inf")
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("--parameter rho=-inf: every parameter must be a finite number"), "\(result.stderr)")
+            #expect(!result.stderr.contains("--check-finite"), "\(command) has no --check-finite")
+        }
+    }
+
     @Test func checkFiniteNamesTheStatementAndTheStep() throws {
         let result = try rewind("gradient", "lorenz", "--steps", "100", "--parameter", "rho=nan", "--check-finite")
         #expect(result.status == 1)
