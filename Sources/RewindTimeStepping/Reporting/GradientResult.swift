@@ -63,7 +63,7 @@ public enum TimeSteppingError: Error, CustomStringConvertible, Equatable {
         case .wrongLength(let what, let expected, let actual):
             return "\(what) has \(actual) values but the problem needs \(expected)"
         case .nonFinite(let what, let index, let value):
-            return "\(what)[\(index)] is \(value); every input must be a finite number"
+            return "value \(index) of \(what) is \(value); every input must be a finite number"
         case .budgetTooSmall(let budget, let minimum, let shortfall):
             let figure = "\(MemoryBudget.format(minimum)) (\(minimum) bytes)"
             let below = shortfall.isLowerBound
