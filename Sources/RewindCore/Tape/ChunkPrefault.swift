@@ -21,7 +21,7 @@ final class _PrefaultedChunk {
     let statementCapacity: Int
     let argumentCapacity: Int
     private var chunk: _TapeChunk?
-    private var thread: pthread_t?
+    private var job: _BackgroundJob?
 
     /// Fractions of each column to touch: statements, identifiers, partials.
     private let fill: (statements: Double, identifiers: Double, partials: Double)
@@ -30,20 +30,8 @@ final class _PrefaultedChunk {
         self.statementCapacity = statementCapacity
         self.argumentCapacity = argumentCapacity
         self.fill = fill
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let started = pthread_create(&thread, nil, { context in
-            let prefault = Unmanaged<_PrefaultedChunk>.fromOpaque(context!).takeRetainedValue()
-            prefault.prepare()
-            return nil
-        }, context)
-        if started == 0 {
-            self.thread = thread
-        } else {
-            // No thread (a resource limit): prepare it here; the recording pays as it would have.
-            Unmanaged<_PrefaultedChunk>.fromOpaque(context).release()
-            prepare()
-        }
+        // The job holds this object until `take()` lets it go: the thread never outlives it.
+        job = _BackgroundJob { self.prepare() }
     }
 
     /// Bytes the chunk reserves.
@@ -75,10 +63,8 @@ final class _PrefaultedChunk {
 
     /// The prepared chunk, once the thread has finished (joining it orders its writes before ours).
     func take() -> _TapeChunk {
-        if let thread {
-            pthread_join(thread, nil)
-            self.thread = nil
-        }
+        job?.wait()
+        job = nil
         return chunk!
     }
 }

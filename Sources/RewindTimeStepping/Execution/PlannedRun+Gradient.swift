@@ -101,8 +101,14 @@ extension PlannedRun {
         let tape = workspace.tape
         let adjoints = workspace.adjoints
         let recordStarted = monotonicSeconds()
+        // Where the arena faults its chunks in ahead, the adjoint vector the sweep will need
+        // (one entry an identifier, as the sample counted them) is faulted in beside it too.
+        let expected = steps * sample.identifiersPerStep + problem.stateCount + parameters.count + 2
+        let adjointsAhead = tape.prefaultsChunks && expected > adjoints.capacity
+            ? _BackgroundJob { adjoints.prepare(identifierCount: expected) } : nil
         let recorded = RecordedSteps.record(
             problem, on: tape, state: initialState, parameters: parameters, steps: steps, runningSum: 0, endsRun: true)
+        adjointsAhead?.wait()
         let reverseStarted = monotonicSeconds()
         let (stateAdjoint, parameterAdjoint) = try recorded.reversedFromScratch(on: tape, adjoints: adjoints)
         var report = RunReport(strategy: strategy)
