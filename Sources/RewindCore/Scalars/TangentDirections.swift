@@ -108,26 +108,34 @@ extension SIMD16: TangentDirections where Scalar == Double {
     }
 }
 
-/// Twelve directions as a `SIMD8` and a `SIMD4` side by side (lanes consecutive in memory):
-/// the lanes of a two-field five-point kernel with two parameters (or a two-field flux over
-/// five points) without the four idle lanes of a `SIMD16`, a quarter less tangent arithmetic.
+/// Directions in two SIMD vectors side by side (lanes consecutive in memory), for lane counts
+/// between the SIMD widths: no idle lanes to carry through every operation.
+///
+/// - `_Lanes12` (`SIMD8` + `SIMD4`): a two-field five-point kernel with two parameters, or a
+///   two-field flux over five points, without the four idle lanes of a `SIMD16`: a quarter less
+///   tangent arithmetic.
+/// - `_Lanes6` (`SIMD4` + `SIMD2`): a five-point 2-D stencil with one parameter (heat2d)
+///   without the two idle lanes of a `SIMD8`: on SSE2 three registers instead of four.
 @frozen @usableFromInline
-package struct _Lanes12: TangentDirections {
-    @usableFromInline package var low: SIMD8<Double>
-    @usableFromInline package var high: SIMD4<Double>
+package struct _LanePair<Low: TangentDirections & SIMD, High: TangentDirections & SIMD>: TangentDirections
+where Low.Scalar == Double, High.Scalar == Double {
+    @usableFromInline package var low: Low
+    @usableFromInline package var high: High
 
     @inlinable @inline(__always)
-    package init(_ low: SIMD8<Double>, _ high: SIMD4<Double>) {
+    package init(_ low: Low, _ high: High) {
         self.low = low
         self.high = high
     }
 
-    @inlinable package static var laneCount: Int { 12 }
-    @inlinable package static var zero: Self { Self(.zero, .zero) }
+    @inlinable package static var laneCount: Int { Low.laneCount + High.laneCount }
+    @inlinable package static var zero: Self { Self(Low.zero, High.zero) }
     @inlinable package static func unit(_ lane: Int) -> Self {
-        lane < 8 ? Self(.unit(lane), .zero) : Self(.zero, .unit(lane - 8))
+        lane < Low.laneCount ? Self(Low.unit(lane), High.zero) : Self(Low.zero, High.unit(lane - Low.laneCount))
     }
-    @inlinable package subscript(lane lane: Int) -> Double { lane < 8 ? low[lane] : high[lane - 8] }
+    @inlinable package subscript(lane lane: Int) -> Double {
+        lane < Low.laneCount ? low[lane: lane] : high[lane: lane - Low.laneCount]
+    }
     @inlinable @inline(__always)
     package static func + (a: Self, b: Self) -> Self { Self(a.low + b.low, a.high + b.high) }
     @inlinable @inline(__always)
@@ -138,40 +146,11 @@ package struct _Lanes12: TangentDirections {
     package static func * (a: Double, b: Self) -> Self { Self(a * b.low, a * b.high) }
     @inlinable
     package static func _strongZeroProduct(_ a: Double, _ b: Self) -> Self {
-        Self(SIMD8._strongZeroProduct(a, b.low), SIMD4._strongZeroProduct(a, b.high))
+        Self(Low._strongZeroProduct(a, b.low), High._strongZeroProduct(a, b.high))
     }
 }
 
-/// Six directions as a `SIMD4` and a `SIMD2` side by side (lanes consecutive in memory): the
-/// lanes of a five-point 2-D stencil with one parameter (heat2d) without the two idle lanes of
-/// a `SIMD8`, a quarter less tangent arithmetic where vectors are two lanes wide.
-@frozen @usableFromInline
-package struct _Lanes6: TangentDirections {
-    @usableFromInline package var low: SIMD4<Double>
-    @usableFromInline package var high: SIMD2<Double>
-
-    @inlinable @inline(__always)
-    package init(_ low: SIMD4<Double>, _ high: SIMD2<Double>) {
-        self.low = low
-        self.high = high
-    }
-
-    @inlinable package static var laneCount: Int { 6 }
-    @inlinable package static var zero: Self { Self(.zero, .zero) }
-    @inlinable package static func unit(_ lane: Int) -> Self {
-        lane < 4 ? Self(.unit(lane), .zero) : Self(.zero, .unit(lane - 4))
-    }
-    @inlinable package subscript(lane lane: Int) -> Double { lane < 4 ? low[lane] : high[lane - 4] }
-    @inlinable @inline(__always)
-    package static func + (a: Self, b: Self) -> Self { Self(a.low + b.low, a.high + b.high) }
-    @inlinable @inline(__always)
-    package static func - (a: Self, b: Self) -> Self { Self(a.low - b.low, a.high - b.high) }
-    @inlinable @inline(__always)
-    package static prefix func - (a: Self) -> Self { Self(-a.low, -a.high) }
-    @inlinable @inline(__always)
-    package static func * (a: Double, b: Self) -> Self { Self(a * b.low, a * b.high) }
-    @inlinable
-    package static func _strongZeroProduct(_ a: Double, _ b: Self) -> Self {
-        Self(SIMD4._strongZeroProduct(a, b.low), SIMD2._strongZeroProduct(a, b.high))
-    }
-}
+/// Twelve lanes: `SIMD8` + `SIMD4` (`_LanePair`).
+@usableFromInline package typealias _Lanes12 = _LanePair<SIMD8<Double>, SIMD4<Double>>
+/// Six lanes: `SIMD4` + `SIMD2` (`_LanePair`).
+@usableFromInline package typealias _Lanes6 = _LanePair<SIMD4<Double>, SIMD2<Double>>
