@@ -206,14 +206,24 @@ public final class MPICommunicator: TimeSteppingGroup {
         return try body()
     }
 
+    /// How a rank's failure is put into words for the other ranks (`agree(failure:)`): the
+    /// error's own description unless set. A command line sets it to say its flags, as it does
+    /// for its own errors:
+    ///
+    /// ```swift
+    /// MPICommunicator.world.describesFailure = { ErrorMessages.message(for: $0) ?? "\($0)" }
+    /// ```
+    public var describesFailure: (Error) -> String = { "\($0)" }
+
     /// Returns when no rank failed; otherwise throws on every rank: its own error where it has
-    /// one, `MPIError.rankFailed` with the lowest failed rank's message elsewhere.
+    /// one, `MPIError.rankFailed` with the lowest failed rank's message (`describesFailure`)
+    /// elsewhere.
     public func agree(failure: Error?) throws {
         // The lowest failed rank, through a maximum of negated ranks (−size: none failed).
         let flag = failure == nil ? -Double(size) : -Double(rank)
         let lowest = -Int(maximum([flag])[0])
         guard lowest < size else { return }
-        let message = broadcast(failure.map { "\($0)" } ?? "", from: lowest)
+        let message = broadcast(failure.map(describesFailure) ?? "", from: lowest)
         if let failure { throw failure }
         throw MPIError.rankFailed(rank: lowest, message: message)
     }

@@ -200,6 +200,24 @@ do {
     }
     say("  a bad input on rank \(failing): every rank stopped with the message")
 
+    // The failed rank's words are what `describesFailure` makes of its error (a command line
+    // says flags there): the other ranks receive exactly that.
+    if world.size > 1 {
+        world.describesFailure = { "in the caller's words: \($0)" }
+        defer { world.describesFailure = { "\($0)" } }
+        do {
+            _ = try DistributedTimeStepping.gradient(
+                of: model, initialState: state, parameters: [0.01], steps: 10, communicator: world)
+        } catch let error as MPIError {
+            expect(
+                error.description.contains("in the caller's words: ") && error.description.contains("initial state"),
+                "rank \(world.rank) got \(error), not the failed rank's own description")
+        } catch {
+            expect(world.rank == failing, "rank \(world.rank) threw \(error)")
+        }
+        say("  the other ranks receive the failure in describesFailure's words")
+    }
+
     var options = TimeSteppingOptions(memoryBudget: .mebibytes(64))
     if world.rank == failing { options.memoryBudget = MemoryBudget(bytes: 1024) }
     do {

@@ -92,6 +92,8 @@ struct DistributedGradientCommand: ParsableCommand {
     func run() throws {
         let world = MPICommunicator.world
         defer { MPICommunicator.finalize() }
+        // Another rank's refusal reaches rank 0, which prints it, in the flags' words too.
+        world.describesFailure = { ErrorMessages.message(for: $0) ?? "\($0)" }
         // After MPI's own initialisation (whose handlers are kept): a rank that mpirun ends with
         // SIGTERM, because another failed, removes its spill directories before it goes.
         SignalHandling.install()
