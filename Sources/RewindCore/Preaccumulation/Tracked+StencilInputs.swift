@@ -50,10 +50,13 @@ extension Tracked {
                     for j in 0..<parameterValues.count { storedParameters[j] = parameterValues[j] }
                 }
                 output.withUnsafeMutableBufferPointer { out in
+                    var checksum: UInt64 = 0
                     grid.forEachPoint(offsets, rows: rows) { point, shift, neighbour in
-                        out[point] = Tracked(
-                            kernel(StencilNeighbourhood(values: values + shift, indices: neighbour), parameterValues))
+                        let y = kernel(StencilNeighbourhood(values: values + shift, indices: neighbour), parameterValues)
+                        checksum &+= _StencilInputsStatement.fingerprint(y, at: point)
+                        out[point] = Tracked(y)
                     }
+                    statement.outputChecksum = checksum
                     let first = out.baseAddress! + rows.lowerBound * columns
                     recorder.pointee.pushLeaves(
                         count: rows.count * columns, value: { first[$0].value }, store: { first[$0] = $1 })
@@ -120,14 +123,17 @@ package struct _StencilWindow {
 @usableFromInline
 final class _StencilInputsStatement: _StencilStatement {
     /// `withRowPartials` for this block, specialised for its kernel where it was recorded.
-    let evaluate: (UnsafePointer<Double>, ((Int) -> UnsafePointer<Double>) -> Void) -> Void
+    let evaluate: (UnsafePointer<Double>, ((Int) -> UnsafePointer<Double>) -> Void) -> UInt64
     let window: _StencilWindow
+    /// The sum of the recorded outputs' fingerprints: the sweep's `Dual`s must give the same
+    /// values, or the partials it computes are not those of the recording.
+    @usableFromInline var outputChecksum: UInt64 = 0
 
     @usableFromInline
     init(
         window: _StencilWindow, grid: StencilGrid, rows: Range<Int>, offsets: [GridOffset], inputs: _StencilInputs,
         parameterIdentifiers: [UInt32],
-        evaluate: @escaping (UnsafePointer<Double>, ((Int) -> UnsafePointer<Double>) -> Void) -> Void
+        evaluate: @escaping (UnsafePointer<Double>, ((Int) -> UnsafePointer<Double>) -> Void) -> UInt64
     ) {
         self.window = window
         self.evaluate = evaluate
@@ -139,7 +145,24 @@ final class _StencilInputsStatement: _StencilStatement {
     override var byteCount: Int { super.byteCount + 64 }
 
     override func withRowPartials(stored: UnsafePointer<Double>, _ body: ((Int) -> UnsafePointer<Double>) -> Void) {
-        evaluate(stored, body)
+        // A kernel that reads state changed since the recording (a forcing object the step
+        // updates, a counter) would give other partials here, and a wrong finite gradient; the
+        // values it gives now betray it. A sweep asks for every row of the block once.
+        let checksum = evaluate(stored, body)
+        precondition(
+            checksum == outputChecksum,
+            "a stencil kernel gave other values in the reverse sweep than while recording: a kernel must depend "
+                + "only on its neighbours, its parameters and its own stored properties, not on state that changes "
+                + "between steps (pass such values as parameters)")
+    }
+
+    /// A hash of `value` at grid point `point`; summed, so that the sweep may visit the points
+    /// in another order than the recording (rows last to first).
+    @inlinable @inline(__always)
+    static func fingerprint(_ value: Double, at point: Int) -> UInt64 {
+        var h = (value.bitPattern ^ (UInt64(bitPattern: Int64(point)) &* 0x9E37_79B9_7F4A_7C15)) &* 0xBF58_476D_1CE4_E5B9
+        h ^= h >> 31
+        return h
     }
 
     /// Calls `body` with a function that evaluates `kernel` on `Dual<D>`s over grid row `r` of
@@ -149,7 +172,7 @@ final class _StencilInputsStatement: _StencilStatement {
     static func _evaluateRows<K: StencilKernel, D: TangentDirections>(
         _ kernel: K, _: D.Type, window: _StencilWindow, columns: Int, offsets: [GridOffset], parameterCount: Int,
         stored: UnsafePointer<Double>, _ body: ((Int) -> UnsafePointer<Double>) -> Void
-    ) {
+    ) -> UInt64 {
         let neighbourCount = offsets.count
         let lanes = neighbourCount + parameterCount
         let storedParameters = stored + window.rowCount * columns
@@ -165,6 +188,7 @@ final class _StencilInputsStatement: _StencilStatement {
         let interiorStart = min(reachLeft, columns)
         let interiorEnd = max(interiorStart, columns - reachRight)
         let width = max(neighbourCount, 1)
+        var checksum: UInt64 = 0
         _ThreadScratch.withDoubles(columns * lanes + D.laneCount) { partials in
           withUnsafeTemporaryAllocation(of: Dual<D>.self, capacity: width) { seeded in
             withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * width) { integers in
@@ -190,6 +214,7 @@ final class _StencilInputsStatement: _StencilStatement {
                             seeded[j].value = stored[rowStarts[j] &+ column]
                         }
                         let y = kernel(StencilNeighbourhood(values: seeds, indices: indices), parameters)
+                        checksum &+= fingerprint(y.value, at: r &* columns &+ c)
                         let row = partials + c &* lanes
                         if lanes == D.laneCount {
                             UnsafeMutableRawPointer(row).storeBytes(of: y.tangent, as: D.self)
@@ -205,5 +230,6 @@ final class _StencilInputsStatement: _StencilStatement {
             }
           }
         }
+        return checksum
     }
 }

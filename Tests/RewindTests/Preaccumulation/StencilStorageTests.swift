@@ -47,6 +47,43 @@ private struct Skewed: StencilKernel {
     }
 }
 
+/// A forcing the step sets before each stencil, read by the kernel when it is evaluated: with
+/// stencil inputs kept, the sweep evaluates the kernel again after later steps changed it.
+private final class Forcing: @unchecked Sendable {
+    var strength = 0.0
+}
+
+/// Reads `Forcing` at evaluation time: not a function of its inputs and stored properties.
+private struct Forced: StencilKernel {
+    let forcing: Forcing
+    var neighbours: [GridOffset] { [GridOffset(-1), GridOffset(0), GridOffset(1)] }
+    func callAsFunction<T: SimulationScalar>(_ u: StencilNeighbourhood<T>, _ p: LocalValues<T>) -> T {
+        u[1] + p[0] * (u[0] - 2.0 * u[1] + u[2]) + forcing.strength * u[1] * u[1]
+    }
+}
+
+/// Records three steps of `Forced`, the forcing changed before each, and sweeps.
+private func forcedGradient(_ storage: StencilStorage) -> [Double] {
+    let tape = Tape()
+    tape.stencilStorage = storage
+    let forcing = Forcing()
+    let (inputs, output) = tape.record { () -> ([Tracked], Tracked) in
+        let inputs = tape.registerInputs((0..<9).map { Double.cos(Double($0)) } + [0.1])
+        var u = Array(inputs[0..<9])
+        for step in 0..<3 {
+            forcing.strength = 0.1 * Double(step + 1)
+            var next = u
+            Tracked.applyStencil(
+                Forced(forcing: forcing), on: .periodic(9), to: u, parameters: LocalValues([inputs[9]]), into: &next)
+            u = next
+        }
+        return (inputs, u.reduce(Tracked(0), +))
+    }
+    let adjoints = AdjointVector()
+    tape.reverse(adjoints, seeding: [(output, 1)])
+    return inputs.map { adjoints[$0] }
+}
+
 /// The gradient of Σ wᵢ·uᵢ after `steps` stencil steps, with the stencils stored as `storage`,
 /// optionally on a tape that spills chunks of `spillChunk` statements.
 private func gradient<K: StencilKernel>(
@@ -153,5 +190,17 @@ struct StencilStorageTests {
         let partials = rows(.partials, threads: 4)
         #expect(parallel.map { $0.map(\.bitPattern) } == serial.map { $0.map(\.bitPattern) })
         #expect(partials.map { $0.map(\.bitPattern) } == serial.map { $0.map(\.bitPattern) })
+    }
+
+    /// A kernel that reads state changed since the recording would give other partials in the
+    /// sweep, and a wrong finite gradient: the sweep compares the values it recomputes with
+    /// those recorded, and stops. With partials kept the same kernel records what it saw.
+    @Test func aKernelReadingChangedStateStopsTheSweepInsteadOfAWrongGradient() async {
+        let recordedAsSeen = forcedGradient(.partials)
+        #expect(recordedAsSeen.allSatisfy { $0.isFinite })
+        await #expect(processExitsWith: .failure) {
+            _ = forcedGradient(.inputs)
+            Issue.record("the sweep gave a gradient")
+        }
     }
 }
