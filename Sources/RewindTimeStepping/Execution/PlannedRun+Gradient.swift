@@ -103,8 +103,11 @@ extension PlannedRun {
         let recordStarted = monotonicSeconds()
         // Where the arena faults its chunks in ahead, the adjoint vector the sweep will need
         // (one entry an identifier, as the sample counted them) is faulted in beside it too.
-        let expected = steps * sample.identifiersPerStep + problem.stateCount + parameters.count + 2
-        let adjointsAhead = tape.prefaultsChunks && expected > adjoints.capacity
+        // (Only then: a spilled store-all may have more steps than memory holds identifiers.)
+        let (product, overflowed) = steps.multipliedReportingOverflow(by: sample.identifiersPerStep)
+        let overflow = overflowed || product > Int.max / 2
+        let expected = overflow ? Int.max : product &+ problem.stateCount &+ parameters.count &+ 2
+        let adjointsAhead = tape.prefaultsChunks && !overflow && expected > adjoints.capacity
             ? _BackgroundJob { adjoints.prepare(identifierCount: expected) } : nil
         let recorded = RecordedSteps.record(
             problem, on: tape, state: initialState, parameters: parameters, steps: steps, runningSum: 0, endsRun: true)
