@@ -130,24 +130,45 @@ public struct StencilGrid: Hashable, Sendable {
 /// The values a stencil kernel reads at one point: `neighbourhood[j]` is the value at the
 /// kernel's `neighbours[j]`.
 ///
-/// It only points at values that live elsewhere (the grid, or a few seeded duals), so
-/// building one per point costs nothing.
+/// It only points at values that live elsewhere (the grid), so building one per point costs
+/// nothing. To differentiate a point it points at plain numbers instead and seeds each value
+/// it hands out with its own tangent lane (`SimulationScalar._stencilLane`): made where the
+/// kernel reads it, `u[1]` of a `Dual` has a tangent the compiler knows (lane 1 is 1, the
+/// others 0), so the products of the kernel with those lanes fold away, and no seeded `Dual`s
+/// go through memory.
 @frozen
 public struct StencilNeighbourhood<Value> {
-    @usableFromInline package let values: UnsafePointer<Value>
+    /// `Value`s, or `Double`s when `seedsLanes`.
+    @usableFromInline package let base: UnsafeRawPointer
     @usableFromInline package let indices: UnsafePointer<Int>
+    @usableFromInline package let seedsLanes: Bool
 
     // Only the stencil machinery builds neighbourhoods; a kernel reads them.
     @inlinable @inline(__always)
     package init(values: UnsafePointer<Value>, indices: UnsafePointer<Int>) {
-        self.values = values
+        base = UnsafeRawPointer(values)
         self.indices = indices
+        seedsLanes = false
     }
 
+    /// The neighbours of a point to differentiate: `u[j]` is `Value._stencilLane(values[indices[j]], lane: j)`.
+    @inlinable @inline(__always)
+    package init(seeding values: UnsafePointer<Double>, indices: UnsafePointer<Int>) {
+        base = UnsafeRawPointer(values)
+        self.indices = indices
+        seedsLanes = true
+    }
+}
+
+extension StencilNeighbourhood where Value: SimulationScalar {
     /// The value at the kernel's `neighbours[j]`.
     @inlinable
     public subscript(j: Int) -> Value {
-        @inline(__always) get { values[indices[j]] }
+        @inline(__always) get {
+            seedsLanes
+                ? Value._stencilLane(base.assumingMemoryBound(to: Double.self)[indices[j]], lane: j)
+                : base.assumingMemoryBound(to: Value.self)[indices[j]]
+        }
     }
 }
 

@@ -69,62 +69,50 @@ extension Tracked {
         // One block of rows per external statement: the whole grid, unless the tape spills and
         // a block must fit its chunk.
         let rowsPerBlock = tape._spillBlockLimit.map { max(1, $0 / max(1, grid.columns * lanes)) } ?? grid.rows
-        // Scratch on the stack: a small grid records a stencil every step, and heap arrays here
-        // were most of its mallocs (burgers on 256 points: 9 a step).
-        let width = max(neighbourCount, 1)
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: width) { indices in
-            withUnsafeTemporaryAllocation(of: Dual<D>.self, capacity: width) { seeded in
-                // The seeds' tangents never change: each point only writes their values.
-                for j in 0..<width {
-                    indices[j] = j
-                    seeded[j] = Dual(0, tangent: j < neighbourCount ? D.unit(j) : .zero)
-                }
-                var firstRow = 0
-                while firstRow < grid.rows {
-                    let rows = firstRow..<min(grid.rows, firstRow + rowsPerBlock)
-                    _recordStencilBlock(
-                        kernel, grid, rows: rows, input: input, output: &output, tape: tape, recorder: recorder,
-                        statement: _StencilStatement(
-                            grid: grid, rows: rows, offsets: offsets, inputs: inputs,
-                            parameterIdentifiers: parameterIdentifiers),
-                        offsets: offsets, parameters: seededParameters,
-                        indices: UnsafeBufferPointer(indices), seeded: seeded.baseAddress!)
-                    firstRow = rows.upperBound
-                }
+        // The kernel reads plain values, which the neighbourhood seeds with their lanes as it
+        // hands them out (per-thread scratch: a small grid records a stencil every step).
+        _ThreadScratch.withDoubles(grid.pointCount) { values in
+            input.withUnsafeBufferPointer { input in
+                for point in 0..<grid.pointCount { values[point] = input[point].value }
+            }
+            var firstRow = 0
+            while firstRow < grid.rows {
+                let rows = firstRow..<min(grid.rows, firstRow + rowsPerBlock)
+                _recordStencilBlock(
+                    kernel, grid, rows: rows, values: UnsafePointer(values), output: &output, tape: tape,
+                    recorder: recorder,
+                    statement: _StencilStatement(
+                        grid: grid, rows: rows, offsets: offsets, inputs: inputs,
+                        parameterIdentifiers: parameterIdentifiers),
+                    offsets: offsets, parameters: seededParameters)
+                firstRow = rows.upperBound
             }
         }
     }
 
     /// Records the rows `rows` of a stencil as one external statement: the kernel evaluated on
-    /// `Dual`s seeded with unit tangents (`seeded`, whose values it sets), each point's tangent lanes stored as its
-    /// row of partials, then the block's outputs as leaves.
+    /// `Dual`s whose lanes are its inputs, each point's tangent lanes stored as its row of
+    /// partials, then the block's outputs as leaves.
     @inlinable @inline(__always)
     static func _recordStencilBlock<K: StencilKernel, D: TangentDirections>(
-        _ kernel: K, _ grid: StencilGrid, rows: Range<Int>, input: [Tracked], output: inout [Tracked], tape: Tape,
-        recorder: UnsafeMutablePointer<_Recorder>, statement: _StencilStatement, offsets: [GridOffset],
-        parameters: LocalValues<Dual<D>>,
-        indices: UnsafeBufferPointer<Int>, seeded: UnsafeMutablePointer<Dual<D>>
+        _ kernel: K, _ grid: StencilGrid, rows: Range<Int>, values: UnsafePointer<Double>, output: inout [Tracked],
+        tape: Tape, recorder: UnsafeMutablePointer<_Recorder>, statement: _StencilStatement, offsets: [GridOffset],
+        parameters: LocalValues<Dual<D>>
     ) {
         let neighbourCount = offsets.count
         let lanes = neighbourCount + parameters.count
         let firstPoint = rows.lowerBound * grid.columns
         // Every partial is written below, so the tape need not zero them first.
         _ = tape._pushExternal(statement, fillsEveryPartial: true) { partials in
-            input.withUnsafeBufferPointer { u in
-                output.withUnsafeMutableBufferPointer { out in
-                    grid.forEachPoint(offsets, rows: rows) { point, shift, neighbour in
-                        for j in 0..<neighbourCount {
-                            seeded[j].value = u[shift &+ neighbour[j]].value
-                        }
-                        let y = kernel(
-                            StencilNeighbourhood(values: UnsafePointer(seeded), indices: indices.baseAddress!), parameters)
-                        out[point] = Tracked(y.value)
-                        let row = partials + (point &- firstPoint) &* lanes
-                        if lanes == D.laneCount {
-                            UnsafeMutableRawPointer(row).storeBytes(of: y.tangent, as: D.self)
-                        } else {
-                            for j in 0..<lanes { row[j] = y.tangent[lane: j] }
-                        }
+            output.withUnsafeMutableBufferPointer { out in
+                grid.forEachPoint(offsets, rows: rows) { point, shift, neighbour in
+                    let y = kernel(StencilNeighbourhood<Dual<D>>(seeding: values + shift, indices: neighbour), parameters)
+                    out[point] = Tracked(y.value)
+                    let row = partials + (point &- firstPoint) &* lanes
+                    if lanes == D.laneCount {
+                        UnsafeMutableRawPointer(row).storeBytes(of: y.tangent, as: D.self)
+                    } else {
+                        for j in 0..<lanes { row[j] = y.tangent[lane: j] }
                     }
                 }
             }

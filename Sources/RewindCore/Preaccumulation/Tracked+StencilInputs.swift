@@ -190,30 +190,21 @@ final class _StencilInputsStatement: _StencilStatement {
         let width = max(neighbourCount, 1)
         var checksum: UInt64 = 0
         _ThreadScratch.withDoubles(columns * lanes + D.laneCount) { partials in
-          withUnsafeTemporaryAllocation(of: Dual<D>.self, capacity: width) { seeded in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * width) { integers in
-                let indices = integers.baseAddress!
-                let rowStarts = indices + width
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: 4 * width) { integers in
+                // Indices of the neighbours relative to the point's column in the window: one
+                // set for the interior of a row, one rebuilt per point where a column wraps.
+                let rowStarts = integers.baseAddress!
                 let shifts = rowStarts + width
-                for j in 0..<width {
-                    indices[j] = j
-                    seeded[j] = Dual(0, tangent: j < neighbourCount ? D.unit(j) : .zero)
-                }
+                let interior = shifts + width
+                let wrapped = interior + width
                 for j in 0..<neighbourCount { shifts[j] = offsets[j].column }
-                let seeds = UnsafePointer(seeded.baseAddress!)
                 body { r in
                     for j in 0..<neighbourCount {
                         rowStarts[j] = window.localRow(r, offset: offsets[j].row) &* columns
+                        interior[j] = rowStarts[j] &+ shifts[j]
                     }
-                    @inline(__always) func evaluate(_ c: Int, wrapping: Bool) {
-                        for j in 0..<neighbourCount {
-                            var column = c &+ shifts[j]
-                            if wrapping {
-                                if column < 0 { column += columns } else if column >= columns { column -= columns }
-                            }
-                            seeded[j].value = stored[rowStarts[j] &+ column]
-                        }
-                        let y = kernel(StencilNeighbourhood(values: seeds, indices: indices), parameters)
+                    @inline(__always) func evaluate(_ c: Int, _ indices: UnsafePointer<Int>) {
+                        let y = kernel(StencilNeighbourhood(seeding: stored + c, indices: indices), parameters)
                         checksum &+= fingerprint(y.value, at: r &* columns &+ c)
                         let row = partials + c &* lanes
                         if lanes == D.laneCount {
@@ -222,13 +213,20 @@ final class _StencilInputsStatement: _StencilStatement {
                             for j in 0..<lanes { row[j] = y.tangent[lane: j] }
                         }
                     }
-                    for c in 0..<interiorStart { evaluate(c, wrapping: true) }
-                    for c in interiorStart..<interiorEnd { evaluate(c, wrapping: false) }
-                    for c in interiorEnd..<columns { evaluate(c, wrapping: true) }
+                    @inline(__always) func evaluateWrapping(_ c: Int) {
+                        for j in 0..<neighbourCount {
+                            var column = c &+ shifts[j]
+                            if column < 0 { column += columns } else if column >= columns { column -= columns }
+                            wrapped[j] = rowStarts[j] &+ column &- c
+                        }
+                        evaluate(c, wrapped)
+                    }
+                    for c in 0..<interiorStart { evaluateWrapping(c) }
+                    for c in interiorStart..<interiorEnd { evaluate(c, interior) }
+                    for c in interiorEnd..<columns { evaluateWrapping(c) }
                     return UnsafePointer(partials)
                 }
             }
-          }
         }
         return checksum
     }

@@ -159,4 +159,23 @@ struct PreaccumulationTests {
         let expected: [Double] = [1 + 0.5 * 8, 2 + 0.5 * 1, 4 + 0.5 * 2, 8 + 0.5 * -11]
         #expect(next == expected)
     }
+
+    /// How a point is differentiated: a seeding neighbourhood hands out `u[j]` with tangent lane
+    /// `j` set, read through the point's indices, and plain values to the other scalar types.
+    @Test func aSeedingNeighbourhoodGivesEachNeighbourItsOwnLane() {
+        let values = [10.0, 20.0, 30.0, 40.0]
+        let indices = [3, 0, 2]
+        values.withUnsafeBufferPointer { values in
+            indices.withUnsafeBufferPointer { indices in
+                let seeded = StencilNeighbourhood<Dual<SIMD4<Double>>>(
+                    seeding: values.baseAddress!, indices: indices.baseAddress!)
+                for j in 0..<3 {
+                    #expect(seeded[j].value == values[indices[j]])
+                    #expect(seeded[j].tangent == SIMD4<Double>.unit(j))
+                }
+                let plain = StencilNeighbourhood<Double>(seeding: values.baseAddress!, indices: indices.baseAddress!)
+                #expect((0..<3).map { plain[$0] } == [40, 10, 30])
+            }
+        }
+    }
 }
