@@ -231,6 +231,11 @@ package class _StencilStatement: _ExternalStatement {
         body { r in stored + (r &- first) &* rowLength }
     }
 
+    /// How `withRowPartials` lays out a row: point by point (`lanes` partials each, as recorded),
+    /// or lane by lane (`columns` partials each), as a statement that computes them in the sweep
+    /// writes them so that the gather reads each lane contiguously.
+    var rowPartialsAreLaneMajor: Bool { false }
+
     /// Shared input lists are counted by the block that covers row 0.
     @usableFromInline package var byteCount: Int {
         64 + offsets.count * 16 + parameterIdentifiers.count * 4 + (rows.lowerBound == 0 ? inputs.byteCount : 0)
@@ -247,6 +252,7 @@ package class _StencilStatement: _ExternalStatement {
             reverseGathering(outputBase: outputBase, partials: partials, adjoints: adjoints)
             return
         }
+        let (pointStride, laneStride) = rowPartialsAreLaneMajor ? (1, grid.columns) : (lanes, 1)
         // Rows from the last to the first, each row's parameter contributions summed on their
         // own: the same additions in the same order whether the grid was recorded as one block
         // or split into several (as a spilling tape does), so the gradient stays bitwise equal.
@@ -260,14 +266,16 @@ package class _StencilStatement: _ExternalStatement {
                 inputs.explicitIdentifiers!.withUnsafeBufferPointer { ids in
                     grid.forEachPoint(offsets, rows: r..<(r + 1)) { point, shift, neighbour in
                         let a = adjoints[outputBase &+ point]
-                        let row = thisRow + (point &- rowStart) &* lanes
+                        let row = thisRow + (point &- rowStart) &* pointStride
                         // The tape's rule: skip a zero adjoint only where no partial is
                         // infinite or NaN (Tape._skipsZeroAdjoint).
-                        if a == 0 && Tape._skipsZeroAdjoint(row, count: lanes) { return }
+                        if a == 0 && Tape._skipsZeroAdjoint(row, count: lanes, stride: laneStride) { return }
                         for j in 0..<neighbourCount {
-                            adjoints[Int(ids[shift &+ neighbour[j]])] += row[j] * a
+                            adjoints[Int(ids[shift &+ neighbour[j]])] += row[j &* laneStride] * a
                         }
-                        for j in 0..<parameterCount { parameterSums[j] += row[neighbourCount &+ j] * a }
+                        for j in 0..<parameterCount {
+                            parameterSums[j] += row[(neighbourCount &+ j) &* laneStride] * a
+                        }
                     }
                 }
                 for j in 0..<parameterCount {
@@ -296,6 +304,8 @@ package class _StencilStatement: _ExternalStatement {
         let neighbourCount = offsets.count
         let parameterCount = parameterIdentifiers.count
         let lanes = neighbourCount + parameterCount
+        let laneMajor = rowPartialsAreLaneMajor
+        let (pointStride, laneStride) = laneMajor ? (1, n) : (lanes, 1)
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * max(neighbourCount, 1)) { scratch in
           withRowPartials(stored: partials) { partialsOfRow in
             let members = scratch.baseAddress!
@@ -318,7 +328,11 @@ package class _StencilStatement: _ExternalStatement {
                     var inputRow = r + rowOffset
                     if inputRow < 0 { inputRow += grid.rows } else if inputRow >= grid.rows { inputRow -= grid.rows }
                     let inputAdjoints = adjoints + (inputs.offset(ofRow: inputRow) &+ inputRow &* n)
-                    if consecutive {
+                    if laneMajor {
+                        _StencilStatement.gatherLaneMajorRow(
+                            into: inputAdjoints, columns: n, outputAdjoints: outputAdjoints, partials: rowPartials,
+                            members: members, shifts: shifts, count: count)
+                    } else if consecutive {
                         // The usual case (every neighbour of a 1-D stencil; the centre row of a
                         // 2-D one): the group's partials are adjacent, no index to look up.
                         _StencilStatement.gatherRow(
@@ -332,11 +346,71 @@ package class _StencilStatement: _ExternalStatement {
                 }
                 for k in 0..<parameterCount {
                     adjoints[Int(parameterIdentifiers[k])] += _StencilStatement.dot(
-                        rowPartials + (neighbourCount &+ k), stride: lanes, outputAdjoints, count: n)
+                        rowPartials + (neighbourCount &+ k) &* laneStride, stride: pointStride, outputAdjoints, count: n)
                 }
             }
           }
         }
+    }
+
+    /// `gatherRow` for partials laid out lane by lane (`partials[lane·columns + o]`): the same
+    /// sums in the same order, two inputs at a time, since each lane is contiguous.
+    @inline(__always)
+    static func gatherLaneMajorRow(
+        into inputAdjoints: UnsafeMutablePointer<Double>, columns n: Int, outputAdjoints: UnsafePointer<Double>,
+        partials: UnsafePointer<Double>, members: UnsafePointer<Int>, shifts: UnsafePointer<Int>, count: Int
+    ) {
+        var reachLeft = 0
+        var reachRight = 0
+        for k in 0..<count {
+            reachLeft = max(reachLeft, shifts[k])
+            reachRight = max(reachRight, -shifts[k])
+        }
+        @inline(__always) func gatherOne(_ i: Int) {
+            var sum = 0.0
+            for k in 0..<count {
+                var o = i &- shifts[k]
+                if o < 0 { o += n } else if o >= n { o -= n }
+                sum += partials[members[k] &* n &+ o] * outputAdjoints[o]
+            }
+            inputAdjoints[i] += sum
+        }
+        let start = min(reachLeft, n)
+        let end = max(start, n - reachRight)
+        for i in 0..<start { gatherOne(i) }
+        // Lane k's partials and the outputs, both shifted by the neighbour's offset.
+        @inline(__always) func load(_ p: UnsafePointer<Double>) -> SIMD2<Double> {
+            UnsafeRawPointer(p).loadUnaligned(as: SIMD2<Double>.self)
+        }
+        var i = start
+        if count <= 3 {
+            let p0 = partials + (members[0] &* n &- shifts[0]), a0 = outputAdjoints - shifts[0]
+            let p1 = count > 1 ? partials + (members[1] &* n &- shifts[1]) : p0
+            let a1 = count > 1 ? outputAdjoints - shifts[1] : a0
+            let p2 = count > 2 ? partials + (members[2] &* n &- shifts[2]) : p0
+            let a2 = count > 2 ? outputAdjoints - shifts[2] : a0
+            while i &+ 2 <= end {
+                var sum = SIMD2<Double>(repeating: 0)
+                sum += load(p0 + i) * load(a0 + i)
+                if count > 1 { sum += load(p1 + i) * load(a1 + i) }
+                if count > 2 { sum += load(p2 + i) * load(a2 + i) }
+                let target = UnsafeMutableRawPointer(inputAdjoints + i)
+                target.storeBytes(of: target.loadUnaligned(as: SIMD2<Double>.self) + sum, as: SIMD2<Double>.self)
+                i &+= 2
+            }
+        } else {
+            while i &+ 2 <= end {
+                var sum = SIMD2<Double>(repeating: 0)
+                for k in 0..<count {
+                    let o = i &- shifts[k]
+                    sum += load(partials + (members[k] &* n &+ o)) * load(outputAdjoints + o)
+                }
+                let target = UnsafeMutableRawPointer(inputAdjoints + i)
+                target.storeBytes(of: target.loadUnaligned(as: SIMD2<Double>.self) + sum, as: SIMD2<Double>.self)
+                i &+= 2
+            }
+        }
+        while i < n { gatherOne(i); i &+= 1 }
     }
 
     /// Adds to each input `i` of a row `Σ partials[o·lanes + member(k)] × adjoint[o]` over the

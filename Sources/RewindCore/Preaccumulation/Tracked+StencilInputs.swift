@@ -142,6 +142,9 @@ final class _StencilInputsStatement: _StencilStatement {
 
     override var partialCount: Int { window.rowCount * grid.columns + parameterIdentifiers.count }
 
+    /// Lane by lane: the gather then reads each lane contiguously.
+    override var rowPartialsAreLaneMajor: Bool { true }
+
     override var byteCount: Int { super.byteCount + 64 }
 
     override func withRowPartials(stored: UnsafePointer<Double>, _ body: ((Int) -> UnsafePointer<Double>) -> Void) {
@@ -166,8 +169,8 @@ final class _StencilInputsStatement: _StencilStatement {
     }
 
     /// Calls `body` with a function that evaluates `kernel` on `Dual<D>`s over grid row `r` of
-    /// the block from the `stored` window and returns that row's partials, laid out as
-    /// `StencilStorage.partials` stores them (whole vectors where the lanes fill one).
+    /// the block from the `stored` window and returns that row's partials, lane by lane
+    /// (`partials[lane · columns + column]`).
     @inlinable
     static func _evaluateRows<K: StencilKernel, D: TangentDirections>(
         _ kernel: K, _: D.Type, window: _StencilWindow, columns: Int, offsets: [GridOffset], parameterCount: Int,
@@ -206,12 +209,7 @@ final class _StencilInputsStatement: _StencilStatement {
                     @inline(__always) func evaluate(_ c: Int, _ indices: UnsafePointer<Int>) {
                         let y = kernel(StencilNeighbourhood(seeding: stored + c, indices: indices), parameters)
                         checksum &+= fingerprint(y.value, at: r &* columns &+ c)
-                        let row = partials + c &* lanes
-                        if lanes == D.laneCount {
-                            UnsafeMutableRawPointer(row).storeBytes(of: y.tangent, as: D.self)
-                        } else {
-                            for j in 0..<lanes { row[j] = y.tangent[lane: j] }
-                        }
+                        for j in 0..<lanes { partials[j &* columns &+ c] = y.tangent[lane: j] }
                     }
                     @inline(__always) func evaluateWrapping(_ c: Int) {
                         for j in 0..<neighbourCount {

@@ -161,10 +161,10 @@ extension Tape {
     /// only faster. An infinite or NaN partial makes `0 × partial` NaN, which must reach the
     /// arguments. The test runs only for zero adjoints, so it costs the common case nothing.
     @inline(__always)
-    static func _skipsZeroAdjoint(_ partials: UnsafePointer<Double>, count: Int) -> Bool {
+    static func _skipsZeroAdjoint(_ partials: UnsafePointer<Double>, count: Int, stride: Int = 1) -> Bool {
         var j = 0
         while j < count {
-            if !partials[j].isFinite { return false }
+            if !partials[j &* stride].isFinite { return false }
             j &+= 1
         }
         return true
