@@ -151,7 +151,7 @@ public struct StencilNeighbourhood<Value> {
         seedsLanes = false
     }
 
-    /// The neighbours of a point to differentiate: `u[j]` is `Value._stencilLane(values[indices[j]], lane: j)`.
+    /// The neighbours of a point to differentiate: `u[j]` is `Value._stencilLane(values + indices[j], lane: j)`.
     @inlinable @inline(__always)
     package init(seeding values: UnsafePointer<Double>, indices: UnsafePointer<Int>) {
         base = UnsafeRawPointer(values)
@@ -166,7 +166,7 @@ extension StencilNeighbourhood where Value: SimulationScalar {
     public subscript(j: Int) -> Value {
         @inline(__always) get {
             seedsLanes
-                ? Value._stencilLane(base.assumingMemoryBound(to: Double.self)[indices[j]], lane: j)
+                ? Value._stencilLane(base.assumingMemoryBound(to: Double.self) + indices[j], lane: j)
                 : base.assumingMemoryBound(to: Value.self)[indices[j]]
         }
     }

@@ -17,6 +17,8 @@ final class _ThreadScratch {
     var buffer: UnsafeMutablePointer<Double>?
     var capacity = 0
     var inUse = false
+    /// Set by a `_PointPair` evaluation whose two points would part ways.
+    var pairDiverged = false
 
     deinit { buffer?.deallocate() }
 
@@ -38,6 +40,18 @@ final class _ThreadScratch {
         let scratch = _ThreadScratch()
         pthread_setspecific(key, Unmanaged.passRetained(scratch).toOpaque())
         return scratch
+    }
+
+    /// Marks this thread's pair evaluation as diverged (`_PointPairDivergence`).
+    @usableFromInline
+    static func markPairDiverged() { current.pairDiverged = true }
+
+    /// Whether this thread's pair evaluations diverged since the last call; clears the mark.
+    @usableFromInline
+    static func takePairDiverged() -> Bool {
+        let scratch = current
+        defer { scratch.pairDiverged = false }
+        return scratch.pairDiverged
     }
 
     /// Calls `body` with room for `count` doubles, valid only during the call.

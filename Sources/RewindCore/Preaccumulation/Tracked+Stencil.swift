@@ -34,7 +34,7 @@ extension Tracked {
     }
 
     @inlinable
-    static func _recordStencil<K: StencilKernel, D: TangentDirections>(
+    static func _recordStencil<K: StencilKernel, D: _PairableDirections>(
         _ kernel: K, _ grid: StencilGrid, _ input: [Tracked], _ parameters: LocalValues<Tracked>,
         _ output: inout [Tracked], _: D.Type
     ) {

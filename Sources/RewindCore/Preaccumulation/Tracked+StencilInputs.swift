@@ -9,7 +9,7 @@ extension Tracked {
     /// the kernel on `Double` (the same values a `Dual` would give), the block's input rows
     /// (with the rows its neighbours reach) and the parameters go to the tape.
     @inlinable
-    static func _recordStencilInputs<K: StencilKernel, D: TangentDirections>(
+    static func _recordStencilInputs<K: StencilKernel, D: _PairableDirections>(
         _ kernel: K, _ grid: StencilGrid, _ input: [Tracked], _ parameters: LocalValues<Tracked>,
         _ output: inout [Tracked], _: D.Type, tape: Tape, recorder: UnsafeMutablePointer<_Recorder>,
         inputs: _StencilInputs, parameterIdentifiers: [UInt32]
@@ -27,6 +27,9 @@ extension Tracked {
                 for point in 0..<grid.pointCount { values[point] = input[point].value }
             }
             let values = UnsafePointer(values)
+            let inPairs = _StencilInputsStatement._evaluatesInPairs(
+                kernel, D.self, values: values, count: grid.pointCount, neighbourCount: offsets.count,
+                parameters: parameterValues)
             var firstRow = 0
             while firstRow < grid.rows {
                 let rows = firstRow..<min(grid.rows, firstRow + rowsPerBlock)
@@ -40,7 +43,7 @@ extension Tracked {
                 ) { stored, body in
                     _StencilInputsStatement._evaluateRows(
                         kernel, D.self, window: window, columns: columns, offsets: offsets,
-                        parameterCount: parameterCount, stored: stored, body)
+                        parameterCount: parameterCount, inPairs: inPairs, stored: stored, body)
                 }
                 _ = tape._pushExternal(statement, fillsEveryPartial: true) { stored in
                     for k in 0..<window.rowCount {
@@ -168,13 +171,37 @@ final class _StencilInputsStatement: _StencilStatement {
         return h
     }
 
+    /// Whether the sweep may evaluate `kernel` two points at a time (`_PointPair`): when one
+    /// evaluation on a pair makes no decision on values. Every decision a kernel can take on
+    /// values (a comparison, `primal`, `reciprocal`, a custom rule) marks the evaluation, and its
+    /// control flow cannot depend on values before the first one; so one trial, on any two
+    /// values, settles it for every point.
+    @inlinable
+    static func _evaluatesInPairs<K: StencilKernel, D: _PairableDirections>(
+        _ kernel: K, _: D.Type, values: UnsafePointer<Double>, count: Int, neighbourCount: Int,
+        parameters: LocalValues<Double>
+    ) -> Bool {
+        guard count >= 2 else { return false }
+        _ = _PointPairDivergence.take()
+        let pairParameters = LocalValues<_PointPair<D._Pair>>(count: parameters.count) {
+            _PointPair(SIMD2(repeating: parameters[$0]), tangent: .unit(neighbourCount + $0))
+        }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: max(neighbourCount, 1)) { firstPoints in
+            firstPoints.initialize(repeating: 0)
+            _ = kernel(
+                StencilNeighbourhood<_PointPair<D._Pair>>(seeding: values, indices: firstPoints.baseAddress!),
+                pairParameters)
+        }
+        return !_PointPairDivergence.take()
+    }
+
     /// Calls `body` with a function that evaluates `kernel` on `Dual<D>`s over grid row `r` of
     /// the block from the `stored` window and returns that row's partials, lane by lane
     /// (`partials[lane · columns + column]`).
     @inlinable
-    static func _evaluateRows<K: StencilKernel, D: TangentDirections>(
+    static func _evaluateRows<K: StencilKernel, D: _PairableDirections>(
         _ kernel: K, _: D.Type, window: _StencilWindow, columns: Int, offsets: [GridOffset], parameterCount: Int,
-        stored: UnsafePointer<Double>, _ body: ((Int) -> UnsafePointer<Double>) -> Void
+        inPairs: Bool, stored: UnsafePointer<Double>, _ body: ((Int) -> UnsafePointer<Double>) -> Void
     ) -> UInt64 {
         let neighbourCount = offsets.count
         let lanes = neighbourCount + parameterCount
@@ -182,6 +209,10 @@ final class _StencilInputsStatement: _StencilStatement {
         let parameters = LocalValues<Dual<D>>(count: parameterCount) {
             Dual(storedParameters[$0], tangent: D.unit(neighbourCount + $0))
         }
+        let pairParameters = LocalValues<_PointPair<D._Pair>>(count: parameterCount) {
+            _PointPair(SIMD2(repeating: storedParameters[$0]), tangent: .unit(neighbourCount + $0))
+        }
+        var inPairs = inPairs
         var reachLeft = 0
         var reachRight = 0
         for offset in offsets {
@@ -192,6 +223,7 @@ final class _StencilInputsStatement: _StencilStatement {
         let interiorEnd = max(interiorStart, columns - reachRight)
         let width = max(neighbourCount, 1)
         var checksum: UInt64 = 0
+        if inPairs { _ = _PointPairDivergence.take() }
         _ThreadScratch.withDoubles(columns * lanes + D.laneCount) { partials in
             withUnsafeTemporaryAllocation(of: Int.self, capacity: 4 * width) { integers in
                 // Indices of the neighbours relative to the point's column in the window: one
@@ -206,10 +238,23 @@ final class _StencilInputsStatement: _StencilStatement {
                         rowStarts[j] = window.localRow(r, offset: offsets[j].row) &* columns
                         interior[j] = rowStarts[j] &+ shifts[j]
                     }
+                    var rowChecksum: UInt64 = 0
                     @inline(__always) func evaluate(_ c: Int, _ indices: UnsafePointer<Int>) {
                         let y = kernel(StencilNeighbourhood(seeding: stored + c, indices: indices), parameters)
-                        checksum &+= fingerprint(y.value, at: r &* columns &+ c)
+                        rowChecksum &+= fingerprint(y.value, at: r &* columns &+ c)
                         for j in 0..<lanes { partials[j &* columns &+ c] = y.tangent[lane: j] }
+                    }
+                    // Columns c and c + 1 at once (`_PointPair`), both in the interior.
+                    @inline(__always) func evaluatePair(_ c: Int) {
+                        let y = kernel(
+                            StencilNeighbourhood<_PointPair<D._Pair>>(seeding: stored + c, indices: interior),
+                            pairParameters)
+                        rowChecksum &+= fingerprint(y.value[0], at: r &* columns &+ c)
+                        rowChecksum &+= fingerprint(y.value[1], at: r &* columns &+ c &+ 1)
+                        for j in 0..<lanes {
+                            UnsafeMutableRawPointer(partials + (j &* columns &+ c)).storeBytes(
+                                of: y.tangent.lanePair(j), as: SIMD2<Double>.self)
+                        }
                     }
                     @inline(__always) func evaluateWrapping(_ c: Int) {
                         for j in 0..<neighbourCount {
@@ -220,8 +265,27 @@ final class _StencilInputsStatement: _StencilStatement {
                         evaluate(c, wrapped)
                     }
                     for c in 0..<interiorStart { evaluateWrapping(c) }
-                    for c in interiorStart..<interiorEnd { evaluate(c, interior) }
+                    var c = interiorStart
+                    if inPairs {
+                        while c &+ 2 <= interiorEnd {
+                            evaluatePair(c)
+                            c &+= 2
+                        }
+                        // The recording's trial found no decision on values; one here all the same
+                        // (none is known) sends this row and the rest point by point.
+                        if _slowPath(_PointPairDivergence.take()) {
+                            inPairs = false
+                            rowChecksum = 0
+                            for c in 0..<interiorStart { evaluateWrapping(c) }
+                            c = interiorStart
+                        }
+                    }
+                    while c < interiorEnd {
+                        evaluate(c, interior)
+                        c &+= 1
+                    }
                     for c in interiorEnd..<columns { evaluateWrapping(c) }
+                    checksum &+= rowChecksum
                     return UnsafePointer(partials)
                 }
             }

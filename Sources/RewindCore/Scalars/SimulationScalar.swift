@@ -163,16 +163,17 @@ where Magnitude == Self {
     static func sumInteractions<K: PairInteraction>(
         _ kernel: K, bodies: [Self], neighbours: NeighbourList, parameters: LocalValues<Self>, into output: inout [Self])
 
-    /// `value` as input `lane` of a local function being differentiated: on `Dual`, tangent lane
-    /// `lane` is 1 and the others 0; on the other types the value itself. How a stencil's
-    /// neighbourhood hands a kernel its seeded inputs (`StencilNeighbourhood`).
-    static func _stencilLane(_ value: Double, lane: Int) -> Self
+    /// `values[0]` as input `lane` of a local function being differentiated: on `Dual`, tangent
+    /// lane `lane` is 1 and the others 0; on the other types the value itself (a pair of grid
+    /// points reads `values[0]` and `values[1]`). How a stencil's neighbourhood hands a kernel its
+    /// seeded inputs (`StencilNeighbourhood`).
+    static func _stencilLane(_ values: UnsafePointer<Double>, lane: Int) -> Self
 }
 
 extension SimulationScalar {
     /// The value itself: only `Dual` carries lanes.
     @inlinable @inline(__always)
-    public static func _stencilLane(_ value: Double, lane: Int) -> Self { Self(value) }
+    public static func _stencilLane(_ values: UnsafePointer<Double>, lane: Int) -> Self { Self(values[0]) }
 
     /// The default: calls the function (nothing to record on `Double` and `Dual`).
     @inlinable
@@ -298,7 +299,9 @@ extension Tracked: SimulationScalar {
 extension Dual: SimulationScalar {
     /// `value` with tangent lane `lane` 1 and the others 0.
     @inlinable @inline(__always)
-    public static func _stencilLane(_ value: Double, lane: Int) -> Dual { Dual(value, tangent: .unit(lane)) }
+    public static func _stencilLane(_ values: UnsafePointer<Double>, lane: Int) -> Dual {
+        Dual(values[0], tangent: .unit(lane))
+    }
     /// `a + b`; the constant operand carries no tangent.
     @inlinable @inline(__always)
     public static func _add(_ a: Dual, _ b: Double) -> Dual { Dual(a.value + b, tangent: a.tangent) }

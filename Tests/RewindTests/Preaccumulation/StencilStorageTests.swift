@@ -47,6 +47,39 @@ private struct Skewed: StencilKernel {
     }
 }
 
+/// Upwinding: a comparison on values picks the difference, so two points may take different
+/// branches (evaluated point by point in the sweep).
+private struct Upwind: StencilKernel {
+    var neighbours: [GridOffset] { [GridOffset(-1), GridOffset(0), GridOffset(1)] }
+    func callAsFunction<T: SimulationScalar>(_ u: StencilNeighbourhood<T>, _ p: LocalValues<T>) -> T {
+        let slope = u[1] > 0 ? u[1] - u[0] : u[2] - u[1]
+        return u[1] - p[0] * u[1] * slope
+    }
+}
+
+/// Branches on `primal` (a limiter written the way users write them).
+private struct Limited: StencilKernel {
+    var neighbours: [GridOffset] { [GridOffset(-1), GridOffset(0), GridOffset(1)] }
+    func callAsFunction<T: SimulationScalar>(_ u: StencilNeighbourhood<T>, _ p: LocalValues<T>) -> T {
+        let jump = u[2] - u[0]
+        return u[1] + p[0] * (abs(jump.primal) > 0.5 ? 0.5 * jump : jump * jump)
+    }
+}
+
+/// Elementary functions, a quotient and stable primitives, no decision: evaluated in pairs,
+/// each function per point through `Dual`'s rules.
+private struct Smooth: StencilKernel {
+    var neighbours: [GridOffset] { [GridOffset(-1), GridOffset(0), GridOffset(1)] }
+    func callAsFunction<T: SimulationScalar>(_ u: StencilNeighbourhood<T>, _ p: LocalValues<T>) -> T {
+        let r: T = T.norm(u[0], u[2]) + T.sqrt(u[1] * u[1], derivativeAtZero: .zero)
+        let decay: T = T.exp(-u[1] * u[1]) * p[0]
+        let quotient: T = u[0] / (2.0 + T.cos(u[2]))
+        let soft: T = T.softplus(u[1]) - 0.1 * r
+        let angle: T = T.pow(u[1], 3) - T.atan2(y: u[0], x: 2.0 + u[2])
+        return (decay + quotient) + (soft + angle) + T.xlogx(u[2] * u[2])
+    }
+}
+
 /// A forcing the step sets before each stencil, read by the kernel when it is evaluated: with
 /// stencil inputs kept, the sweep evaluates the kernel again after later steps changed it.
 private final class Forcing: @unchecked Sendable {
@@ -134,6 +167,45 @@ struct StencilStorageTests {
             #expect(inputs.gradient.map(\.bitPattern) == partials.gradient.map(\.bitPattern), "\(name)")
             #expect(inputs.values.map(\.bitPattern) == partials.values.map(\.bitPattern), "\(name)")
             #expect(inputs.storedNumbers * 2 < partials.storedNumbers, "\(name): one number a point, not one a lane")
+        }
+    }
+
+    /// Kernels that decide on values (a comparison, `primal`) are evaluated one point at a time
+    /// in the sweep, smooth ones two at a time: the bits of stored partials either way, at odd
+    /// and even widths (a single point left after the pairs) and at widths 1–3 (no interior).
+    @Test(arguments: [1, 2, 3, 8, 11])
+    func kernelsWithAndWithoutDecisionsGiveTheBitsOfPartials(points: Int) throws {
+        let cases: [(String, (StencilStorage) throws -> (gradient: [Double], storedNumbers: Int, values: [Double]))] = [
+            ("upwind", { try gradient(Upwind(), grid: .periodic(points), parameters: [0.1], steps: 3, storage: $0) }),
+            ("limited", { try gradient(Limited(), grid: .periodic(points), parameters: [0.1], steps: 3, storage: $0) }),
+            ("smooth", { try gradient(Smooth(), grid: .periodic(points), parameters: [0.3], steps: 2, storage: $0) }),
+            ("heat 3 rows", { try gradient(Heat(), grid: .periodic(rows: 3, columns: points), parameters: [0.1], steps: 2, storage: $0) }),
+        ]
+        for (name, run) in cases {
+            let partials = try run(.partials)
+            let inputs = try run(.inputs)
+            #expect(inputs.gradient.map(\.bitPattern) == partials.gradient.map(\.bitPattern), "\(name), \(points) points")
+            #expect(inputs.values.map(\.bitPattern) == partials.values.map(\.bitPattern), "\(name), \(points) points")
+        }
+    }
+
+    /// One trial decides whether the sweep evaluates two points at a time: a kernel with a
+    /// comparison or a read of `primal` anywhere it runs is never paired, a smooth one is.
+    @Test func oneTrialFindsTheKernelsThatDecideOnValues() {
+        let values = [0.3, -0.2, 0.7, 1.1]
+        values.withUnsafeBufferPointer { values in
+            func pairs<K: StencilKernel>(_ kernel: K) -> Bool {
+                _StencilInputsStatement._evaluatesInPairs(
+                    kernel, SIMD4<Double>.self, values: values.baseAddress!, count: 4, neighbourCount: 3,
+                    parameters: LocalValues([0.1]))
+            }
+            #expect(!pairs(Upwind()))
+            #expect(!pairs(Limited()))
+            #expect(pairs(Smooth()))
+            #expect(pairs(Flux()))
+            #expect(!_StencilInputsStatement._evaluatesInPairs(
+                Flux(), SIMD4<Double>.self, values: values.baseAddress!, count: 1, neighbourCount: 3,
+                parameters: LocalValues([0.1])), "a one-point grid has no pair")
         }
     }
 
