@@ -147,8 +147,7 @@ package final class _StencilInputs {
         // The common case first, without allocating: one run of consecutive identifiers.
         let consecutive = inputs.withUnsafeBufferPointer { inputs in
             guard let first = inputs.first?.identifier, first != 0 else { return false }
-            for k in inputs.indices where inputs[k].identifier != first &+ UInt32(truncatingIfNeeded: k) { return false }
-            return true
+            return Tracked._identifiersAreConsecutive(inputs, from: first)
         }
         if consecutive {
             firstInput = inputs[0].identifier

@@ -174,6 +174,22 @@ extension Tracked {
 
 // MARK: - Standard protocols
 
+extension Tracked {
+    /// Whether `values[k]` has identifier `first + k` for every k: the outputs of a stencil or a
+    /// step's registered leaves, whose adjoints are then one contiguous run. Branch-free, so the
+    /// compiler vectorises the scan.
+    @inlinable
+    package static func _identifiersAreConsecutive(_ values: UnsafeBufferPointer<Tracked>, from first: UInt32) -> Bool {
+        var mismatch: UInt32 = 0
+        var expected = first
+        for k in values.indices {
+            mismatch |= values[k].identifier ^ expected
+            expected &+= 1
+        }
+        return mismatch == 0
+    }
+}
+
 extension Tracked: Comparable {
     /// Compares values; which statement defined them does not matter.
     @inlinable public static func == (a: Tracked, b: Tracked) -> Bool { a.value == b.value }

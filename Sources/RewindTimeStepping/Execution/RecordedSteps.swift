@@ -148,7 +148,9 @@ package struct RecordedSteps {
             finalState.withUnsafeBufferPointer { values in
                 stateAdjoint.withUnsafeBufferPointer { seeds in
                     // A stencil's outputs are consecutive identifiers: a loop the compiler vectorises.
-                    if let first = values.first.map({ Int($0.identifier) }), first > 0, Self._isConsecutive(values, from: first) {
+                    if let first = values.first.map({ Int($0.identifier) }), first > 0,
+                        Tracked._identifiersAreConsecutive(values, from: UInt32(first))
+                    {
                         let target = storage + first
                         for k in seeds.indices { target[k] += seeds[k] }
                         return
@@ -259,7 +261,7 @@ package struct RecordedSteps {
                 // Registered together, a step's leaves are consecutive identifiers: one copy
                 // (a 256² state is read back after every step it reverses).
                 if let first = leaves.first.map({ Int($0.identifier) }), first + leaves.count <= count,
-                    _isConsecutive(leaves, from: first)
+                    Tracked._identifiersAreConsecutive(leaves, from: UInt32(first))
                 {
                     out.baseAddress!.update(from: storage + first, count: leaves.count)
                     return
@@ -270,15 +272,4 @@ package struct RecordedSteps {
         }
     }
 
-    /// Whether `leaves[k]` has identifier `first + k` for every k.
-    @inlinable
-    static func _isConsecutive(_ leaves: UnsafeBufferPointer<Tracked>, from first: Int) -> Bool {
-        var mismatch: UInt32 = 0
-        var expected = UInt32(truncatingIfNeeded: first)
-        for k in leaves.indices {
-            mismatch |= leaves[k].identifier ^ expected
-            expected &+= 1
-        }
-        return mismatch == 0
-    }
 }
