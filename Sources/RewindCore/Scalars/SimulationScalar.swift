@@ -175,8 +175,10 @@ extension SimulationScalar {
     @inlinable @inline(__always)
     public static func _stencilLane(_ values: UnsafePointer<Double>, lane: Int) -> Self { Self(values[0]) }
 
-    /// The default: calls the function (nothing to record on `Double` and `Dual`).
-    @inlinable
+    /// The default: calls the function (nothing to record on `Double` and `Dual`). Always
+    /// inlined: left a call, Lorenz's RK4 step on `Double` passed and returned its values through
+    /// memory, and the primal advance of a checkpointed run took 2.5× the C step.
+    @inlinable @inline(__always)
     public static func evaluate<F: LocalFunction>(_ function: F, _ inputs: LocalValues<Self>) -> LocalValues<Self> {
         function(inputs)
     }
