@@ -28,8 +28,7 @@ extension Tracked {
             }
             let values = UnsafePointer(values)
             let inPairs = _StencilInputsStatement._evaluatesInPairs(
-                kernel, D.self, values: values, count: grid.pointCount, neighbourCount: offsets.count,
-                parameters: parameterValues)
+                kernel, D.self, grid: grid, offsets: offsets, values: values, parameters: parameterValues)
             var firstRow = 0
             while firstRow < grid.rows {
                 let rows = firstRow..<min(grid.rows, firstRow + rowsPerBlock)
@@ -174,22 +173,36 @@ final class _StencilInputsStatement: _StencilStatement {
     /// Whether the sweep may evaluate `kernel` two points at a time (`_PointPair`): when one
     /// evaluation on a pair makes no decision on values. Every decision a kernel can take on
     /// values (a comparison, `primal`, `reciprocal`, a custom rule) marks the evaluation, and its
-    /// control flow cannot depend on values before the first one; so one trial, on any two
-    /// values, settles it for every point.
+    /// control flow cannot depend on values before the first one; so one trial settles it for
+    /// every point. The trial is the first interior pair of row 0 of `values` (the grid), the
+    /// values the kernel will see: a kernel that checks its inputs (neighbours that differ, a
+    /// positive density) sees real ones.
     @inlinable
     static func _evaluatesInPairs<K: StencilKernel, D: _PairableDirections>(
-        _ kernel: K, _: D.Type, values: UnsafePointer<Double>, count: Int, neighbourCount: Int,
+        _ kernel: K, _: D.Type, grid: StencilGrid, offsets: [GridOffset], values: UnsafePointer<Double>,
         parameters: LocalValues<Double>
     ) -> Bool {
-        guard count >= 2 else { return false }
+        var reachLeft = 0
+        var reachRight = 0
+        for offset in offsets {
+            reachLeft = max(reachLeft, -offset.column)
+            reachRight = max(reachRight, offset.column)
+        }
+        // No two neighbouring columns without wrapping: the sweep has no pair to evaluate.
+        guard grid.columns - reachLeft - reachRight >= 2 else { return false }
         _ = _PointPairDivergence.take()
+        let neighbourCount = offsets.count
         let pairParameters = LocalValues<_PointPair<D._Pair>>(count: parameters.count) {
             _PointPair(SIMD2(repeating: parameters[$0]), tangent: .unit(neighbourCount + $0))
         }
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: max(neighbourCount, 1)) { firstPoints in
-            firstPoints.initialize(repeating: 0)
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: max(neighbourCount, 1)) { indices in
+            for j in 0..<neighbourCount {
+                var row = offsets[j].row % grid.rows
+                if row < 0 { row += grid.rows }
+                indices[j] = row * grid.columns + reachLeft + offsets[j].column
+            }
             _ = kernel(
-                StencilNeighbourhood<_PointPair<D._Pair>>(seeding: values, indices: firstPoints.baseAddress!),
+                StencilNeighbourhood<_PointPair<D._Pair>>(seeding: values, indices: indices.baseAddress!),
                 pairParameters)
         }
         return !_PointPairDivergence.take()

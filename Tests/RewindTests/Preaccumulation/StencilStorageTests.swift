@@ -80,6 +80,18 @@ private struct Smooth: StencilKernel {
     }
 }
 
+/// Checks that its neighbours differ (true of the test's grid), with a plain precondition.
+private struct Checked: StencilKernel {
+    var neighbours: [GridOffset] {
+        [GridOffset(row: -1, column: 0), GridOffset(row: 0, column: -1), GridOffset(row: 0, column: 0),
+         GridOffset(row: 0, column: 1), GridOffset(row: 1, column: 0)]
+    }
+    func callAsFunction<T: SimulationScalar>(_ u: StencilNeighbourhood<T>, _ p: LocalValues<T>) -> T {
+        precondition(u[1].primal != u[3].primal, "the left and right neighbours are equal")
+        return u[2] + p[0] * (((u[0] + u[1]) + (u[3] + u[4])) - 4.0 * u[2])
+    }
+}
+
 /// A forcing the step sets before each stencil, read by the kernel when it is evaluated: with
 /// stencil inputs kept, the sweep evaluates the kernel again after later steps changed it.
 private final class Forcing: @unchecked Sendable {
@@ -194,19 +206,25 @@ struct StencilStorageTests {
     @Test func oneTrialFindsTheKernelsThatDecideOnValues() {
         let values = [0.3, -0.2, 0.7, 1.1]
         values.withUnsafeBufferPointer { values in
-            func pairs<K: StencilKernel>(_ kernel: K) -> Bool {
+            func pairs<K: StencilKernel>(_ kernel: K, points: Int = 4) -> Bool {
                 _StencilInputsStatement._evaluatesInPairs(
-                    kernel, SIMD4<Double>.self, values: values.baseAddress!, count: 4, neighbourCount: 3,
-                    parameters: LocalValues([0.1]))
+                    kernel, SIMD4<Double>.self, grid: .periodic(points), offsets: kernel.neighbours,
+                    values: values.baseAddress!, parameters: LocalValues([0.1]))
             }
             #expect(!pairs(Upwind()))
             #expect(!pairs(Limited()))
             #expect(pairs(Smooth()))
             #expect(pairs(Flux()))
-            #expect(!_StencilInputsStatement._evaluatesInPairs(
-                Flux(), SIMD4<Double>.self, values: values.baseAddress!, count: 1, neighbourCount: 3,
-                parameters: LocalValues([0.1])), "a one-point grid has no pair")
+            #expect(!pairs(Flux(), points: 3), "three points leave no pair without wrapping")
         }
+    }
+
+    /// The trial sees a real neighbourhood (the first pair of row 0), not made-up values: a
+    /// kernel that checks its inputs does not stop on the trial.
+    @Test func theTrialReadsARealNeighbourhood() throws {
+        let partials = try gradient(Checked(), grid: .periodic(rows: 3, columns: 6), parameters: [0.1], steps: 2, storage: .partials)
+        let inputs = try gradient(Checked(), grid: .periodic(rows: 3, columns: 6), parameters: [0.1], steps: 2, storage: .inputs)
+        #expect(inputs.gradient.map(\.bitPattern) == partials.gradient.map(\.bitPattern))
     }
 
     /// A spilling tape cuts the grid into row blocks, each keeping the rows its neighbours reach
