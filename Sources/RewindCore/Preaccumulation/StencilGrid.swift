@@ -60,6 +60,20 @@ public struct StencilGrid: Hashable, Sendable {
         forEachPoint(offsets, rows: 0..<rows, body)
     }
 
+    /// The columns where no offset wraps around the row: `start ..< end` (empty when the offsets
+    /// reach across the whole row).
+    @inlinable @inline(__always)
+    package static func _interiorColumns(_ offsets: [GridOffset], columns: Int) -> (start: Int, end: Int) {
+        var reachLeft = 0
+        var reachRight = 0
+        for offset in offsets {
+            reachLeft = max(reachLeft, -offset.column)
+            reachRight = max(reachRight, offset.column)
+        }
+        let start = min(reachLeft, columns)
+        return (start, max(start, columns - reachRight))
+    }
+
     /// `forEachPoint(_:_:)` restricted to the rows `rowRange`.
     @inlinable @inline(__always)
     public func forEachPoint(
@@ -83,14 +97,7 @@ public struct StencilGrid: Hashable, Sendable {
         precondition(
             offsets.allSatisfy { abs($0.row) <= rows && abs($0.column) <= columns },
             "stencil offsets must not reach further than one period")
-        var reachLeft = 0
-        var reachRight = 0
-        for offset in offsets {
-            reachLeft = max(reachLeft, -offset.column)
-            reachRight = max(reachRight, offset.column)
-        }
-        let interiorStart = min(reachLeft, columns)
-        let interiorEnd = max(interiorStart, columns - reachRight)
+        let (interiorStart, interiorEnd) = Self._interiorColumns(offsets, columns: columns)
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * count + 1) { scratch in
             let rowBase = scratch.baseAddress!
             let shifted = rowBase + count
@@ -122,6 +129,84 @@ public struct StencilGrid: Hashable, Sendable {
                     }
                     body(rowStart + c, 0, UnsafePointer(neighbour))
                 }
+            }
+        }
+    }
+}
+
+extension StencilGrid {
+    /// Calls `body(point, value)` with the kernel's value at every point of `rows`, reading the
+    /// grid `values`: two neighbouring interior points at a time on a `_PointPair` (one
+    /// instruction for both points' arithmetic, the same bits as `Double`), point by point where
+    /// a column wraps and for a kernel that decides on values (`_PointPair`: one trial on the
+    /// first interior pair tells).
+    @inlinable @inline(__always)
+    package func _evaluatePrimal<K: StencilKernel>(
+        _ kernel: K, offsets: [GridOffset], rows rowRange: Range<Int>, values: UnsafePointer<Double>,
+        parameters: LocalValues<Double>, _ body: (_ point: Int, _ value: Double) -> Void
+    ) {
+        let count = offsets.count
+        precondition(
+            offsets.allSatisfy { abs($0.row) <= rows && abs($0.column) <= columns },
+            "stencil offsets must not reach further than one period")
+        let (interiorStart, interiorEnd) = Self._interiorColumns(offsets, columns: columns)
+        let pairParameters = LocalValues<_PointPair<_NoLanes>>(count: parameters.count) {
+            _PointPair(SIMD2(repeating: parameters[$0]), tangent: _NoLanes())
+        }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * count + 1) { scratch in
+            let rowBase = scratch.baseAddress!
+            let interior = rowBase + count
+            let wrapped = interior + count
+            @inline(__always) func prepare(row r: Int) {
+                for j in 0..<count {
+                    var rr = r + offsets[j].row
+                    if rr < 0 { rr += rows } else if rr >= rows { rr -= rows }
+                    rowBase[j] = rr * columns
+                    interior[j] = rowBase[j] + offsets[j].column
+                }
+            }
+            // The trial: the first interior pair of the first row, as the loop below reads it.
+            var inPairs = interiorEnd - interiorStart >= 2 && !rowRange.isEmpty
+            if inPairs {
+                prepare(row: rowRange.lowerBound)
+                _ = _PointPairDivergence.take()
+                _ = kernel(
+                    StencilNeighbourhood<_PointPair<_NoLanes>>(seeding: values + interiorStart, indices: interior),
+                    pairParameters)
+                inPairs = !_PointPairDivergence.take()
+            }
+            for r in rowRange {
+                prepare(row: r)
+                let rowStart = r * columns
+                @inline(__always) func single(_ c: Int, _ indices: UnsafePointer<Int>) {
+                    body(rowStart &+ c, kernel(StencilNeighbourhood(values: values + c, indices: indices), parameters))
+                }
+                @inline(__always) func wrapping(_ c: Int) {
+                    for j in 0..<count {
+                        var cc = c + offsets[j].column
+                        if cc < 0 { cc += columns } else if cc >= columns { cc -= columns }
+                        wrapped[j] = rowBase[j] + cc - c
+                    }
+                    single(c, wrapped)
+                }
+                for c in 0..<interiorStart { wrapping(c) }
+                var c = interiorStart
+                if inPairs {
+                    while c &+ 2 <= interiorEnd {
+                        let y = kernel(
+                            StencilNeighbourhood<_PointPair<_NoLanes>>(seeding: values + c, indices: interior),
+                            pairParameters)
+                        body(rowStart &+ c, y.value[0])
+                        body(rowStart &+ c &+ 1, y.value[1])
+                        c &+= 2
+                    }
+                    precondition(!_PointPairDivergence.take(), "a stencil kernel decided on values after its trial did not")
+                }
+                while c < interiorEnd {
+                    single(c, interior)
+                    c &+= 1
+                }
+                for c in interiorEnd..<columns { wrapping(c) }
             }
         }
     }

@@ -53,8 +53,9 @@ extension Tracked {
                 }
                 output.withUnsafeMutableBufferPointer { out in
                     var checksum: UInt64 = 0
-                    grid.forEachPoint(offsets, rows: rows) { point, shift, neighbour in
-                        let y = kernel(StencilNeighbourhood(values: values + shift, indices: neighbour), parameterValues)
+                    grid._evaluatePrimal(
+                        kernel, offsets: offsets, rows: rows, values: values, parameters: parameterValues
+                    ) { point, y in
                         checksum &+= _StencilInputsStatement.fingerprint(y, at: point)
                         out[point] = Tracked(y)
                     }
@@ -182,14 +183,9 @@ final class _StencilInputsStatement: _StencilStatement {
         _ kernel: K, _: D.Type, grid: StencilGrid, offsets: [GridOffset], values: UnsafePointer<Double>,
         parameters: LocalValues<Double>
     ) -> Bool {
-        var reachLeft = 0
-        var reachRight = 0
-        for offset in offsets {
-            reachLeft = max(reachLeft, -offset.column)
-            reachRight = max(reachRight, offset.column)
-        }
+        let (interiorStart, interiorEnd) = StencilGrid._interiorColumns(offsets, columns: grid.columns)
         // No two neighbouring columns without wrapping: the sweep has no pair to evaluate.
-        guard grid.columns - reachLeft - reachRight >= 2 else { return false }
+        guard interiorEnd - interiorStart >= 2 else { return false }
         _ = _PointPairDivergence.take()
         let neighbourCount = offsets.count
         let pairParameters = LocalValues<_PointPair<D._Pair>>(count: parameters.count) {
@@ -199,7 +195,7 @@ final class _StencilInputsStatement: _StencilStatement {
             for j in 0..<neighbourCount {
                 var row = offsets[j].row % grid.rows
                 if row < 0 { row += grid.rows }
-                indices[j] = row * grid.columns + reachLeft + offsets[j].column
+                indices[j] = row * grid.columns + interiorStart + offsets[j].column
             }
             _ = kernel(
                 StencilNeighbourhood<_PointPair<D._Pair>>(seeding: values, indices: indices.baseAddress!),
@@ -226,14 +222,7 @@ final class _StencilInputsStatement: _StencilStatement {
             _PointPair(SIMD2(repeating: storedParameters[$0]), tangent: .unit(neighbourCount + $0))
         }
         var inPairs = inPairs
-        var reachLeft = 0
-        var reachRight = 0
-        for offset in offsets {
-            reachLeft = max(reachLeft, -offset.column)
-            reachRight = max(reachRight, offset.column)
-        }
-        let interiorStart = min(reachLeft, columns)
-        let interiorEnd = max(interiorStart, columns - reachRight)
+        let (interiorStart, interiorEnd) = StencilGrid._interiorColumns(offsets, columns: columns)
         let width = max(neighbourCount, 1)
         var checksum: UInt64 = 0
         if inPairs { _ = _PointPairDivergence.take() }

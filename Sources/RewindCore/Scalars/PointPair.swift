@@ -396,3 +396,35 @@ extension SIMD8: _PairableDirections where Scalar == Double {
 extension _LanePair: _PairableDirections where Low: _PairableDirections, High: _PairableDirections {
     @usableFromInline package typealias _Pair = _PairedHalves<Low._Pair, High._Pair>
 }
+
+/// No tangent at all: `_PointPair<_NoLanes>` is two points' values in one `SIMD2`, the primal
+/// of a stencil two points at a time (`StencilGrid._evaluatePrimal`).
+@frozen @usableFromInline
+package struct _NoDirections: TangentDirections {
+    @inlinable package init() {}
+    @inlinable package static var laneCount: Int { 0 }
+    @inlinable package static var zero: Self { Self() }
+    @inlinable package static func unit(_ lane: Int) -> Self { Self() }
+    @inlinable package subscript(lane lane: Int) -> Double { 0 }
+    @inlinable @inline(__always) package static func + (a: Self, b: Self) -> Self { Self() }
+    @inlinable @inline(__always) package static func - (a: Self, b: Self) -> Self { Self() }
+    @inlinable @inline(__always) package static prefix func - (a: Self) -> Self { Self() }
+    @inlinable @inline(__always) package static func * (a: Double, b: Self) -> Self { Self() }
+    @inlinable package static func _strongZeroProduct(_ a: Double, _ b: Self) -> Self { Self() }
+}
+
+/// The lanes of two points that carry no tangent.
+@frozen @usableFromInline
+package struct _NoLanes: _PairLanes {
+    @usableFromInline package typealias Single = _NoDirections
+    @inlinable package init() {}
+    @inlinable package static var zero: Self { Self() }
+    @inlinable package static func unit(_ lane: Int) -> Self { Self() }
+    @inlinable @inline(__always) package static func + (a: Self, b: Self) -> Self { Self() }
+    @inlinable @inline(__always) package static func - (a: Self, b: Self) -> Self { Self() }
+    @inlinable @inline(__always) package static prefix func - (a: Self) -> Self { Self() }
+    @inlinable @inline(__always) package static func scaled(_ factors: SIMD2<Double>, _ lanes: Self) -> Self { Self() }
+    @inlinable @inline(__always) package init(_ first: _NoDirections, _ second: _NoDirections) {}
+    @inlinable @inline(__always) package func point(_ p: Int) -> _NoDirections { _NoDirections() }
+    @inlinable @inline(__always) package func lanePair(_ j: Int) -> SIMD2<Double> { .zero }
+}

@@ -270,6 +270,25 @@ extension Double: SimulationScalar {
     @inlinable public static func power(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
     /// a·b + c rounded once.
     @inlinable public static func fma(_ a: Double, _ b: Double, _ c: Double) -> Double { c.addingProduct(a, b) }
+
+    /// Applies `kernel` at every point, two neighbouring points at a time where the kernel makes
+    /// no decision on values (`StencilGrid._evaluatePrimal`): the same values as point by point.
+    @inlinable
+    public static func applyStencil<K: StencilKernel>(
+        _ kernel: K, on grid: StencilGrid, to input: [Double], parameters: LocalValues<Double>,
+        into output: inout [Double]
+    ) {
+        grid.checkShape(input: input.count, output: output.count)
+        guard !input.isEmpty else { return }
+        input.withUnsafeBufferPointer { u in
+            output.withUnsafeMutableBufferPointer { out in
+                grid._evaluatePrimal(
+                    kernel, offsets: kernel.neighbours, rows: 0..<grid.rows, values: u.baseAddress!,
+                    parameters: parameters
+                ) { point, value in out[point] = value }
+            }
+        }
+    }
 }
 
 extension Tracked: SimulationScalar {

@@ -227,6 +227,29 @@ struct StencilStorageTests {
         #expect(inputs.gradient.map(\.bitPattern) == partials.gradient.map(\.bitPattern))
     }
 
+    /// The primal two points at a time (`Double.applyStencil`, and the recording's outputs) gives
+    /// the values of point by point, for kernels with and without decisions, at every width.
+    @Test(arguments: [1, 2, 3, 4, 7, 10])
+    func thePrimalInPairsGivesTheValuesOfPointByPoint(columns: Int) {
+        func check<K: StencilKernel>(_ kernel: K, rows: Int, _ name: String) {
+            let grid = StencilGrid.periodic(rows: rows, columns: columns)
+            let u = (0..<grid.pointCount).map { Double.cos(0.37 * Double($0) + 0.1) }
+            var paired = [Double](repeating: 0, count: u.count)
+            var single = paired
+            Double.applyStencil(kernel, on: grid, to: u, parameters: LocalValues([0.3]), into: &paired)
+            Double.applyStencilPointwise(kernel, on: grid, to: u, parameters: LocalValues([0.3]), into: &single)
+            #expect(paired.map(\.bitPattern) == single.map(\.bitPattern), "\(name), \(rows)×\(columns)")
+        }
+        for rows in [1, 3] {
+            check(Flux(), rows: rows, "flux")
+            check(Heat(), rows: rows, "heat")
+            check(Smooth(), rows: rows, "smooth")
+            check(Upwind(), rows: rows, "upwind")
+            check(Limited(), rows: rows, "limited")
+        }
+        check(Skewed(), rows: 5, "skewed")
+    }
+
     /// A spilling tape cuts the grid into row blocks, each keeping the rows its neighbours reach
     /// (windows that wrap around the grid's edges): the bits of one whole-grid block of partials.
     @Test(arguments: [8, 16, 40, 64])
