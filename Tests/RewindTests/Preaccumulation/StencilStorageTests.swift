@@ -92,6 +92,18 @@ private struct Checked: StencilKernel {
     }
 }
 
+/// Decides on values only from its second evaluation on (hidden state): the trial sees no
+/// decision, the pairs after it do.
+private final class Moody: StencilKernel, @unchecked Sendable {
+    var evaluations = 0
+    var neighbours: [GridOffset] { [GridOffset(-1), GridOffset(0), GridOffset(1)] }
+    func callAsFunction<T: SimulationScalar>(_ u: StencilNeighbourhood<T>, _ p: LocalValues<T>) -> T {
+        evaluations += 1
+        if evaluations > 1 && u[1] > u[0] { return u[1] - p[0] * u[0] }
+        return u[1] + p[0] * (u[0] - 2.0 * u[1] + u[2])
+    }
+}
+
 /// A forcing the step sets before each stencil, read by the kernel when it is evaluated: with
 /// stencil inputs kept, the sweep evaluates the kernel again after later steps changed it.
 private final class Forcing: @unchecked Sendable {
@@ -308,6 +320,17 @@ struct StencilStorageTests {
     /// A kernel that reads state changed since the recording would give other partials in the
     /// sweep, and a wrong finite gradient: the sweep compares the values it recomputes with
     /// those recorded, and stops. With partials kept the same kernel records what it saw.
+    /// A kernel that starts deciding on values after its trial cannot have been paired
+    /// correctly; the primal stops with a message instead of handing out pair values.
+    @Test func aKernelDecidingOnlyAfterItsTrialStopsThePrimal() async {
+        await #expect(processExitsWith: .failure) {
+            var next = [Double](repeating: 0, count: 8)
+            Double.applyStencil(Moody(), on: .periodic(8), to: (0..<8).map { Double.sin(Double($0)) },
+                parameters: LocalValues([0.1]), into: &next)
+            Issue.record("the primal gave values")
+        }
+    }
+
     @Test func aKernelReadingChangedStateStopsTheSweepInsteadOfAWrongGradient() async {
         let recordedAsSeen = forcedGradient(.partials)
         #expect(recordedAsSeen.allSatisfy { $0.isFinite })
