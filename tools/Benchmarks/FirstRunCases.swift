@@ -36,13 +36,6 @@ struct FirstRunResult: Codable {
     var calls: [FirstRunCall]
 }
 
-/// CPU seconds the calling thread has run.
-private func threadCPUSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-}
-
 /// Minor page faults of this process so far.
 private func minorFaults() -> Int {
     var usage = rusage()
@@ -60,13 +53,13 @@ func measureFirstRun(calls: Int = 3) -> FirstRunResult {
     var result = FirstRunResult(calls: [])
     for _ in 0..<calls {
         let faults = minorFaults()
-        let cpuStarted = threadCPUSeconds()
+        let cpuStarted = threadCPUNow()
         let started = now()
         let gradient = try! TimeStepping.gradient(
             of: model, initialState: state, parameters: Burgers.defaultParameters, steps: 1000,
             options: TimeSteppingOptions(memoryBudget: .mebibytes(64)))
         let call = now() - started
-        let cpu = threadCPUSeconds() - cpuStarted
+        let cpu = threadCPUNow() - cpuStarted
         blackHole(gradient.objective)
         result.calls.append(
             FirstRunCall(

@@ -135,15 +135,45 @@ public struct StencilGrid: Hashable, Sendable {
 }
 
 extension StencilGrid {
+    /// Whether `kernel` may be evaluated two points at a time (`_PointPair`): when one evaluation
+    /// on a pair makes no decision on values. Every decision a kernel can take on values (a
+    /// comparison, `primal`, `reciprocal`, a custom rule) marks the evaluation, whatever the
+    /// scalar's lanes, and its control flow cannot depend on values before the first one; so one
+    /// trial settles it for every point, for the primal and for the sweep's `Dual`s alike. The
+    /// trial is the first interior pair of row 0 of `values` (the grid): a kernel that checks its
+    /// inputs (neighbours that differ, a positive density) sees real ones.
+    @inlinable
+    package func _evaluatesInPairs<K: StencilKernel>(
+        _ kernel: K, offsets: [GridOffset], values: UnsafePointer<Double>, parameters: LocalValues<Double>
+    ) -> Bool {
+        let (interiorStart, interiorEnd) = Self._interiorColumns(offsets, columns: columns)
+        // No two neighbouring columns without wrapping: there is no pair to evaluate.
+        guard interiorEnd - interiorStart >= 2 else { return false }
+        _ = _PointPairDivergence.take()
+        let pairParameters = LocalValues<_PointPair<_NoLanes>>(count: parameters.count) {
+            _PointPair(SIMD2(repeating: parameters[$0]), tangent: _NoLanes())
+        }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: max(offsets.count, 1)) { indices in
+            for j in 0..<offsets.count {
+                var row = offsets[j].row % rows
+                if row < 0 { row += rows }
+                indices[j] = row * columns + offsets[j].column
+            }
+            _ = kernel(
+                StencilNeighbourhood<_PointPair<_NoLanes>>(seeding: values + interiorStart, indices: indices.baseAddress!),
+                pairParameters)
+        }
+        return !_PointPairDivergence.take()
+    }
+
     /// Calls `body(point, value)` with the kernel's value at every point of `rows`, reading the
-    /// grid `values`: two neighbouring interior points at a time on a `_PointPair` (one
-    /// instruction for both points' arithmetic, the same bits as `Double`), point by point where
-    /// a column wraps and for a kernel that decides on values (`_PointPair`: one trial on the
-    /// first interior pair tells).
+    /// grid `values`: two neighbouring interior points at a time on a `_PointPair` where
+    /// `inPairs` (the answer of `_evaluatesInPairs`; one instruction for both points'
+    /// arithmetic, the same bits as `Double`), point by point where a column wraps.
     @inlinable @inline(__always)
     package func _evaluatePrimal<K: StencilKernel>(
         _ kernel: K, offsets: [GridOffset], rows rowRange: Range<Int>, values: UnsafePointer<Double>,
-        parameters: LocalValues<Double>, _ body: (_ point: Int, _ value: Double) -> Void
+        parameters: LocalValues<Double>, inPairs: Bool, _ body: (_ point: Int, _ value: Double) -> Void
     ) {
         let count = offsets.count
         precondition(
@@ -165,16 +195,7 @@ extension StencilGrid {
                     interior[j] = rowBase[j] + offsets[j].column
                 }
             }
-            // The trial: the first interior pair of the first row, as the loop below reads it.
-            var inPairs = interiorEnd - interiorStart >= 2 && !rowRange.isEmpty
-            if inPairs {
-                prepare(row: rowRange.lowerBound)
-                _ = _PointPairDivergence.take()
-                _ = kernel(
-                    StencilNeighbourhood<_PointPair<_NoLanes>>(seeding: values + interiorStart, indices: interior),
-                    pairParameters)
-                inPairs = !_PointPairDivergence.take()
-            }
+            if inPairs { _ = _PointPairDivergence.take() }
             for r in rowRange {
                 prepare(row: r)
                 let rowStart = r * columns

@@ -57,24 +57,24 @@ extension Tracked {
         let tape = recorder.pointee.tape.takeUnretainedValue()
         let parameterIdentifiers = (0..<parameters.count).map { parameters[$0].identifier }
         let inputs = _StencilInputs(input, columns: grid.columns)
-        if tape.stencilStorage == .inputs {
-            _recordStencilInputs(
-                kernel, grid, input, parameters, &output, D.self, tape: tape, recorder: recorder, inputs: inputs,
-                parameterIdentifiers: parameterIdentifiers)
-            return
-        }
-        let seededParameters = LocalValues<Dual<D>>(count: parameters.count) {
-            Dual(parameters[$0].value, tangent: D.unit(neighbourCount + $0))
-        }
-        // One block of rows per external statement: the whole grid, unless the tape spills and
-        // a block must fit its chunk.
-        let rowsPerBlock = tape._spillBlockLimit.map { max(1, $0 / max(1, grid.columns * lanes)) } ?? grid.rows
-        // The kernel reads plain values, which the neighbourhood seeds with their lanes as it
-        // hands them out (per-thread scratch: a small grid records a stencil every step).
+        // The kernel reads plain values (a seeding neighbourhood gives them their lanes), copied
+        // once into per-thread scratch: a small grid records a stencil every step.
         _ThreadScratch.withDoubles(grid.pointCount) { values in
             input.withUnsafeBufferPointer { input in
                 for point in 0..<grid.pointCount { values[point] = input[point].value }
             }
+            if tape.stencilStorage == .inputs {
+                _recordStencilInputs(
+                    kernel, grid, values: UnsafePointer(values), parameters, &output, D.self, tape: tape,
+                    recorder: recorder, inputs: inputs, parameterIdentifiers: parameterIdentifiers)
+                return
+            }
+            let seededParameters = LocalValues<Dual<D>>(count: parameters.count) {
+                Dual(parameters[$0].value, tangent: D.unit(neighbourCount + $0))
+            }
+            // One block of rows per external statement: the whole grid, unless the tape spills
+            // and a block must fit its chunk.
+            let rowsPerBlock = tape._spillBlockLimit.map { max(1, $0 / max(1, grid.columns * lanes)) } ?? grid.rows
             var firstRow = 0
             while firstRow < grid.rows {
                 let rows = firstRow..<min(grid.rows, firstRow + rowsPerBlock)

@@ -7,10 +7,11 @@
 extension Tracked {
     /// Records `kernel` over `grid` as statements that keep its inputs: the outputs come from
     /// the kernel on `Double` (the same values a `Dual` would give), the block's input rows
-    /// (with the rows its neighbours reach) and the parameters go to the tape.
+    /// (with the rows its neighbours reach) and the parameters go to the tape. `values` are the
+    /// inputs' values, the grid the kernel reads.
     @inlinable
     static func _recordStencilInputs<K: StencilKernel, D: _PairableDirections>(
-        _ kernel: K, _ grid: StencilGrid, _ input: [Tracked], _ parameters: LocalValues<Tracked>,
+        _ kernel: K, _ grid: StencilGrid, values: UnsafePointer<Double>, _ parameters: LocalValues<Tracked>,
         _ output: inout [Tracked], _: D.Type, tape: Tape, recorder: UnsafeMutablePointer<_Recorder>,
         inputs: _StencilInputs, parameterIdentifiers: [UInt32]
     ) {
@@ -22,50 +23,45 @@ extension Tracked {
         let rowsPerBlock = tape._spillBlockLimit.map { limit in
             max(1, (limit - parameters.count) / max(1, columns) - reach.up - reach.down)
         } ?? grid.rows
-        _ThreadScratch.withDoubles(grid.pointCount) { values in
-            input.withUnsafeBufferPointer { input in
-                for point in 0..<grid.pointCount { values[point] = input[point].value }
+        // One trial for the recording's outputs and every sweep of these statements.
+        let inPairs = grid._evaluatesInPairs(kernel, offsets: offsets, values: values, parameters: parameterValues)
+        var firstRow = 0
+        while firstRow < grid.rows {
+            let rows = firstRow..<min(grid.rows, firstRow + rowsPerBlock)
+            let window = _StencilWindow(grid: grid, rows: rows, reach: reach)
+            // Built here, where `K` and `D` are known, so that the sweep runs the specialised
+            // kernel: a generic class's overridden method would run unspecialised.
+            let parameterCount = parameters.count
+            let statement = _StencilInputsStatement(
+                window: window, grid: grid, rows: rows, offsets: offsets, inputs: inputs,
+                parameterIdentifiers: parameterIdentifiers
+            ) { stored, body in
+                _StencilInputsStatement._evaluateRows(
+                    kernel, D.self, window: window, columns: columns, offsets: offsets,
+                    parameterCount: parameterCount, inPairs: inPairs, stored: stored, body)
             }
-            let values = UnsafePointer(values)
-            let inPairs = _StencilInputsStatement._evaluatesInPairs(
-                kernel, D.self, grid: grid, offsets: offsets, values: values, parameters: parameterValues)
-            var firstRow = 0
-            while firstRow < grid.rows {
-                let rows = firstRow..<min(grid.rows, firstRow + rowsPerBlock)
-                let window = _StencilWindow(grid: grid, rows: rows, reach: reach)
-                // Built here, where `K` and `D` are known, so that the sweep runs the specialised
-                // kernel: a generic class's overridden method would run unspecialised.
-                let parameterCount = parameters.count
-                let statement = _StencilInputsStatement(
-                    window: window, grid: grid, rows: rows, offsets: offsets, inputs: inputs,
-                    parameterIdentifiers: parameterIdentifiers
-                ) { stored, body in
-                    _StencilInputsStatement._evaluateRows(
-                        kernel, D.self, window: window, columns: columns, offsets: offsets,
-                        parameterCount: parameterCount, inPairs: inPairs, stored: stored, body)
+            _ = tape._pushExternal(statement, fillsEveryPartial: true) { stored in
+                for k in 0..<window.rowCount {
+                    (stored + k &* columns).update(from: values + window.gridRow(ofLocal: k) &* columns, count: columns)
                 }
-                _ = tape._pushExternal(statement, fillsEveryPartial: true) { stored in
-                    for k in 0..<window.rowCount {
-                        (stored + k &* columns).update(from: values + window.gridRow(ofLocal: k) &* columns, count: columns)
-                    }
-                    let storedParameters = stored + window.rowCount &* columns
-                    for j in 0..<parameterValues.count { storedParameters[j] = parameterValues[j] }
-                }
-                output.withUnsafeMutableBufferPointer { out in
-                    var checksum: UInt64 = 0
-                    grid._evaluatePrimal(
-                        kernel, offsets: offsets, rows: rows, values: values, parameters: parameterValues
-                    ) { point, y in
-                        checksum &+= _StencilInputsStatement.fingerprint(y, at: point)
-                        out[point] = Tracked(y)
-                    }
-                    statement.outputChecksum = checksum
-                    let first = out.baseAddress! + rows.lowerBound * columns
-                    recorder.pointee.pushLeaves(
-                        count: rows.count * columns, value: { first[$0].value }, store: { first[$0] = $1 })
-                }
-                firstRow = rows.upperBound
+                let storedParameters = stored + window.rowCount &* columns
+                for j in 0..<parameterValues.count { storedParameters[j] = parameterValues[j] }
             }
+            output.withUnsafeMutableBufferPointer { out in
+                var checksum: UInt64 = 0
+                grid._evaluatePrimal(
+                    kernel, offsets: offsets, rows: rows, values: values, parameters: parameterValues,
+                    inPairs: inPairs
+                ) { point, y in
+                    checksum &+= _StencilInputsStatement.fingerprint(y, at: point)
+                    out[point] = Tracked(y)
+                }
+                statement.outputChecksum = checksum
+                let first = out.baseAddress! + rows.lowerBound * columns
+                recorder.pointee.pushLeaves(
+                    count: rows.count * columns, value: { first[$0].value }, store: { first[$0] = $1 })
+            }
+            firstRow = rows.upperBound
         }
     }
 }
@@ -171,39 +167,6 @@ final class _StencilInputsStatement: _StencilStatement {
         return h
     }
 
-    /// Whether the sweep may evaluate `kernel` two points at a time (`_PointPair`): when one
-    /// evaluation on a pair makes no decision on values. Every decision a kernel can take on
-    /// values (a comparison, `primal`, `reciprocal`, a custom rule) marks the evaluation, and its
-    /// control flow cannot depend on values before the first one; so one trial settles it for
-    /// every point. The trial is the first interior pair of row 0 of `values` (the grid), the
-    /// values the kernel will see: a kernel that checks its inputs (neighbours that differ, a
-    /// positive density) sees real ones.
-    @inlinable
-    static func _evaluatesInPairs<K: StencilKernel, D: _PairableDirections>(
-        _ kernel: K, _: D.Type, grid: StencilGrid, offsets: [GridOffset], values: UnsafePointer<Double>,
-        parameters: LocalValues<Double>
-    ) -> Bool {
-        let (interiorStart, interiorEnd) = StencilGrid._interiorColumns(offsets, columns: grid.columns)
-        // No two neighbouring columns without wrapping: the sweep has no pair to evaluate.
-        guard interiorEnd - interiorStart >= 2 else { return false }
-        _ = _PointPairDivergence.take()
-        let neighbourCount = offsets.count
-        let pairParameters = LocalValues<_PointPair<D._Pair>>(count: parameters.count) {
-            _PointPair(SIMD2(repeating: parameters[$0]), tangent: .unit(neighbourCount + $0))
-        }
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: max(neighbourCount, 1)) { indices in
-            for j in 0..<neighbourCount {
-                var row = offsets[j].row % grid.rows
-                if row < 0 { row += grid.rows }
-                indices[j] = row * grid.columns + interiorStart + offsets[j].column
-            }
-            _ = kernel(
-                StencilNeighbourhood<_PointPair<D._Pair>>(seeding: values, indices: indices.baseAddress!),
-                pairParameters)
-        }
-        return !_PointPairDivergence.take()
-    }
-
     /// Calls `body` with a function that evaluates `kernel` on `Dual<D>`s over grid row `r` of
     /// the block from the `stored` window and returns that row's partials, lane by lane
     /// (`partials[lane · columns + column]`).
@@ -273,8 +236,8 @@ final class _StencilInputsStatement: _StencilStatement {
                             evaluatePair(c)
                             c &+= 2
                         }
-                        // The recording's trial found no decision on values; one here all the same
-                        // (none is known) sends this row and the rest point by point.
+                        // The recording's trial (`StencilGrid._evaluatesInPairs`) found no decision
+                        // on values; one here all the same sends this row and the rest point by point.
                         if _slowPath(_PointPairDivergence.take()) {
                             inPairs = false
                             rowChecksum = 0

@@ -282,9 +282,12 @@ extension Double: SimulationScalar {
         guard !input.isEmpty else { return }
         input.withUnsafeBufferPointer { u in
             output.withUnsafeMutableBufferPointer { out in
+                let offsets = kernel.neighbours
+                let inPairs = grid._evaluatesInPairs(
+                    kernel, offsets: offsets, values: u.baseAddress!, parameters: parameters)
                 grid._evaluatePrimal(
-                    kernel, offsets: kernel.neighbours, rows: 0..<grid.rows, values: u.baseAddress!,
-                    parameters: parameters
+                    kernel, offsets: offsets, rows: 0..<grid.rows, values: u.baseAddress!, parameters: parameters,
+                    inPairs: inPairs
                 ) { point, value in out[point] = value }
             }
         }

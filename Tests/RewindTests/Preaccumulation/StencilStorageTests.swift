@@ -219,9 +219,8 @@ struct StencilStorageTests {
         let values = [0.3, -0.2, 0.7, 1.1]
         values.withUnsafeBufferPointer { values in
             func pairs<K: StencilKernel>(_ kernel: K, points: Int = 4) -> Bool {
-                _StencilInputsStatement._evaluatesInPairs(
-                    kernel, SIMD4<Double>.self, grid: .periodic(points), offsets: kernel.neighbours,
-                    values: values.baseAddress!, parameters: LocalValues([0.1]))
+                StencilGrid.periodic(points)._evaluatesInPairs(
+                    kernel, offsets: kernel.neighbours, values: values.baseAddress!, parameters: LocalValues([0.1]))
             }
             #expect(!pairs(Upwind()))
             #expect(!pairs(Limited()))
