@@ -222,8 +222,9 @@ package class _StencilStatement: _ExternalStatement {
     @usableFromInline package var partialCount: Int { pointCount * (offsets.count + parameterIdentifiers.count) }
 
     /// Calls `body` with a function that gives the partials of the block's grid row `r`
-    /// (`columns × lanes`, point by point), from this statement's `stored` data. Here they are
-    /// stored; a statement that keeps the kernel's inputs computes them (`_StencilInputsStatement`).
+    /// (`columns × lanes`, laid out as `rowPartialsAreLaneMajor` says), from this statement's
+    /// `stored` data. Here they are stored point by point; a statement that keeps the kernel's
+    /// inputs computes them lane by lane (`_StencilInputsStatement`).
     func withRowPartials(stored: UnsafePointer<Double>, _ body: ((Int) -> UnsafePointer<Double>) -> Void) {
         let rowLength = grid.columns &* (offsets.count + parameterIdentifiers.count)
         let first = rows.lowerBound
