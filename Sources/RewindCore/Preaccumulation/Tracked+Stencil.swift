@@ -40,8 +40,10 @@ extension Tracked {
     ) {
         grid.checkShape(input: input.count, output: output.count)
         let offsets = kernel.neighbours
-        let neighbourCount = offsets.count
-        let lanes = neighbourCount + parameters.count
+        let lanes = offsets.count + parameters.count
+        precondition(
+            offsets.allSatisfy { Swift.abs($0.row) <= grid.rows && Swift.abs($0.column) <= grid.columns },
+            "stencil offsets must not reach further than one period")
         let live = input.first { !$0.isConstant } ?? (0..<parameters.count).lazy.map { parameters[$0] }.first { !$0.isConstant }
         guard let live else {
             // Nothing depends on a recorded input: the update is a constant.
@@ -56,71 +58,54 @@ extension Tracked {
         let recorder = _Recorder.current(for: live.tag)
         let tape = recorder.pointee.tape.takeUnretainedValue()
         let parameterIdentifiers = (0..<parameters.count).map { parameters[$0].identifier }
+        let parameterValues = LocalValues<Double>(count: parameters.count) { parameters[$0].value }
         let inputs = _StencilInputs(input, columns: grid.columns)
         // The kernel reads plain values (a seeding neighbourhood gives them their lanes), copied
-        // once into per-thread scratch: a small grid records a stencil every step.
-        _ThreadScratch.withDoubles(grid.pointCount) { values in
+        // once into per-thread scratch: a small grid records a stencil every step. The
+        // parameters' values follow them, then room for the outputs.
+        let pointCount = grid.pointCount
+        _ThreadScratch.withDoubles(2 * pointCount + parameters.count) { values in
             input.withUnsafeBufferPointer { input in
-                for point in 0..<grid.pointCount { values[point] = input[point].value }
+                for point in 0..<pointCount { values[point] = input[point].value }
             }
+            for j in 0..<parameters.count { values[pointCount + j] = parameterValues[j] }
+            // One trial for the recording and every sweep of its statements.
+            let inPairs = grid._evaluatesInPairs(kernel, offsets: offsets, values: values, parameters: parameterValues)
             if tape.stencilStorage == .inputs {
                 _recordStencilInputs(
-                    kernel, grid, values: UnsafePointer(values), parameters, &output, D.self, tape: tape,
-                    recorder: recorder, inputs: inputs, parameterIdentifiers: parameterIdentifiers)
+                    kernel, grid, values: UnsafePointer(values), parameterValues, &output, D.self, tape: tape,
+                    recorder: recorder, inputs: inputs, parameterIdentifiers: parameterIdentifiers, inPairs: inPairs)
                 return
-            }
-            let seededParameters = LocalValues<Dual<D>>(count: parameters.count) {
-                Dual(parameters[$0].value, tangent: D.unit(neighbourCount + $0))
             }
             // One block of rows per external statement: the whole grid, unless the tape spills
             // and a block must fit its chunk.
             let rowsPerBlock = tape._spillBlockLimit.map { max(1, $0 / max(1, grid.columns * lanes)) } ?? grid.rows
+            let window = _StencilWindow(grid: grid, rows: 0..<grid.rows, reach: _StencilWindow.reach(of: offsets))
+            let outputs = values + pointCount + parameters.count
             var firstRow = 0
             while firstRow < grid.rows {
                 let rows = firstRow..<min(grid.rows, firstRow + rowsPerBlock)
-                _recordStencilBlock(
-                    kernel, grid, rows: rows, values: UnsafePointer(values), output: &output, tape: tape,
-                    recorder: recorder,
-                    statement: _StencilStatement(
-                        grid: grid, rows: rows, offsets: offsets, inputs: inputs,
-                        parameterIdentifiers: parameterIdentifiers),
-                    offsets: offsets, parameters: seededParameters)
-                firstRow = rows.upperBound
-            }
-        }
-    }
-
-    /// Records the rows `rows` of a stencil as one external statement: the kernel evaluated on
-    /// `Dual`s whose lanes are its inputs, each point's tangent lanes stored as its row of
-    /// partials, then the block's outputs as leaves.
-    @inlinable @inline(__always)
-    static func _recordStencilBlock<K: StencilKernel, D: TangentDirections>(
-        _ kernel: K, _ grid: StencilGrid, rows: Range<Int>, values: UnsafePointer<Double>, output: inout [Tracked],
-        tape: Tape, recorder: UnsafeMutablePointer<_Recorder>, statement: _StencilStatement, offsets: [GridOffset],
-        parameters: LocalValues<Dual<D>>
-    ) {
-        let neighbourCount = offsets.count
-        let lanes = neighbourCount + parameters.count
-        let firstPoint = rows.lowerBound * grid.columns
-        // Every partial is written below, so the tape need not zero them first.
-        _ = tape._pushExternal(statement, fillsEveryPartial: true) { partials in
-            output.withUnsafeMutableBufferPointer { out in
-                grid.forEachPoint(offsets, rows: rows) { point, shift, neighbour in
-                    let y = kernel(StencilNeighbourhood<Dual<D>>(seeding: values + shift, indices: neighbour), parameters)
-                    out[point] = Tracked(y.value)
-                    let row = partials + (point &- firstPoint) &* lanes
-                    if lanes == D.laneCount {
-                        UnsafeMutableRawPointer(row).storeBytes(of: y.tangent, as: D.self)
-                    } else {
-                        for j in 0..<lanes { row[j] = y.tangent[lane: j] }
+                let statement = _StencilStatement(
+                    grid: grid, rows: rows, offsets: offsets, inputs: inputs, parameterIdentifiers: parameterIdentifiers)
+                // Every partial is written, so the tape need not zero them first.
+                _ = tape._pushExternal(statement, fillsEveryPartial: true) { partials in
+                    let rowLength = grid.columns &* lanes
+                    _ = _StencilInputsStatement._evaluateRows(
+                        kernel, D.self, window: window, columns: grid.columns, offsets: offsets,
+                        parameterCount: parameters.count, inPairs: inPairs, stored: values,
+                        into: { partials + ($0 &- rows.lowerBound) &* rowLength }, outputs: outputs
+                    ) { partialsOfRow in
+                        for r in rows { _ = partialsOfRow(r) }
                     }
                 }
+                output.withUnsafeMutableBufferPointer { out in
+                    let first = rows.lowerBound &* grid.columns
+                    recorder.pointee.pushLeaves(
+                        count: rows.count &* grid.columns, value: { outputs[first &+ $0] },
+                        store: { out[first &+ $0] = $1 })
+                }
+                firstRow = rows.upperBound
             }
-        }
-        output.withUnsafeMutableBufferPointer { out in
-            let first = out.baseAddress! + firstPoint
-            recorder.pointee.pushLeaves(
-                count: rows.count * grid.columns, value: { first[$0].value }, store: { first[$0] = $1 })
         }
     }
 }
@@ -222,19 +207,15 @@ package class _StencilStatement: _ExternalStatement {
     @usableFromInline package var partialCount: Int { pointCount * (offsets.count + parameterIdentifiers.count) }
 
     /// Calls `body` with a function that gives the partials of the block's grid row `r`
-    /// (`columns × lanes`, laid out as `rowPartialsAreLaneMajor` says), from this statement's
-    /// `stored` data. Here they are stored point by point; a statement that keeps the kernel's
-    /// inputs computes them lane by lane (`_StencilInputsStatement`).
+    /// (`columns × lanes`, lane by lane: `partials[lane · columns + column]`, so that the gather
+    /// reads each lane contiguously), from this statement's `stored` data. Here they were
+    /// stored so; a statement that keeps the kernel's inputs computes them
+    /// (`_StencilInputsStatement`).
     func withRowPartials(stored: UnsafePointer<Double>, _ body: ((Int) -> UnsafePointer<Double>) -> Void) {
         let rowLength = grid.columns &* (offsets.count + parameterIdentifiers.count)
         let first = rows.lowerBound
         body { r in stored + (r &- first) &* rowLength }
     }
-
-    /// How `withRowPartials` lays out a row: point by point (`lanes` partials each, as recorded),
-    /// or lane by lane (`columns` partials each), as a statement that computes them in the sweep
-    /// writes them so that the gather reads each lane contiguously.
-    var rowPartialsAreLaneMajor: Bool { false }
 
     /// Shared input lists are counted by the block that covers row 0.
     @usableFromInline package var byteCount: Int {
@@ -252,7 +233,7 @@ package class _StencilStatement: _ExternalStatement {
             reverseGathering(outputBase: outputBase, partials: partials, adjoints: adjoints)
             return
         }
-        let (pointStride, laneStride) = rowPartialsAreLaneMajor ? (1, grid.columns) : (lanes, 1)
+        let laneStride = grid.columns
         // Rows from the last to the first, each row's parameter contributions summed on their
         // own: the same additions in the same order whether the grid was recorded as one block
         // or split into several (as a spilling tape does), so the gradient stays bitwise equal.
@@ -266,7 +247,7 @@ package class _StencilStatement: _ExternalStatement {
                 inputs.explicitIdentifiers!.withUnsafeBufferPointer { ids in
                     grid.forEachPoint(offsets, rows: r..<(r + 1)) { point, shift, neighbour in
                         let a = adjoints[outputBase &+ point]
-                        let row = thisRow + (point &- rowStart) &* pointStride
+                        let row = thisRow + (point &- rowStart)
                         // The tape's rule: skip a zero adjoint only where no partial is
                         // infinite or NaN (Tape._skipsZeroAdjoint).
                         if a == 0 && Tape._skipsZeroAdjoint(row, count: lanes, stride: laneStride) { return }
@@ -303,9 +284,6 @@ package class _StencilStatement: _ExternalStatement {
         let n = grid.columns
         let neighbourCount = offsets.count
         let parameterCount = parameterIdentifiers.count
-        let lanes = neighbourCount + parameterCount
-        let laneMajor = rowPartialsAreLaneMajor
-        let (pointStride, laneStride) = laneMajor ? (1, n) : (lanes, 1)
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * max(neighbourCount, 1)) { scratch in
           withRowPartials(stored: partials) { partialsOfRow in
             let members = scratch.baseAddress!
@@ -317,46 +295,33 @@ package class _StencilStatement: _ExternalStatement {
                 for first in 0..<neighbourCount where grouped & (1 << first) == 0 {
                     let rowOffset = offsets[first].row
                     var count = 0
-                    var consecutive = true
                     for j in first..<neighbourCount where offsets[j].row == rowOffset {
                         members[count] = j
                         shifts[count] = offsets[j].column
-                        consecutive = consecutive && j == first + count
                         count += 1
                         grouped |= 1 << j
                     }
                     var inputRow = r + rowOffset
                     if inputRow < 0 { inputRow += grid.rows } else if inputRow >= grid.rows { inputRow -= grid.rows }
                     let inputAdjoints = adjoints + (inputs.offset(ofRow: inputRow) &+ inputRow &* n)
-                    if laneMajor {
-                        _StencilStatement.gatherLaneMajorRow(
-                            into: inputAdjoints, columns: n, outputAdjoints: outputAdjoints, partials: rowPartials,
-                            members: members, shifts: shifts, count: count)
-                    } else if consecutive {
-                        // The usual case (every neighbour of a 1-D stencil; the centre row of a
-                        // 2-D one): the group's partials are adjacent, no index to look up.
-                        _StencilStatement.gatherRow(
-                            into: inputAdjoints, columns: n, outputAdjoints: outputAdjoints,
-                            partials: rowPartials + first, lanes: lanes, member: { $0 }, shifts: shifts, count: count)
-                    } else {
-                        _StencilStatement.gatherRow(
-                            into: inputAdjoints, columns: n, outputAdjoints: outputAdjoints,
-                            partials: rowPartials, lanes: lanes, member: { members[$0] }, shifts: shifts, count: count)
-                    }
+                    _StencilStatement.gatherRow(
+                        into: inputAdjoints, columns: n, outputAdjoints: outputAdjoints, partials: rowPartials,
+                        members: members, shifts: shifts, count: count)
                 }
                 for k in 0..<parameterCount {
                     adjoints[Int(parameterIdentifiers[k])] += _StencilStatement.dot(
-                        rowPartials + (neighbourCount &+ k) &* laneStride, stride: pointStride, outputAdjoints, count: n)
+                        rowPartials + (neighbourCount &+ k) &* n, outputAdjoints, count: n)
                 }
             }
           }
         }
     }
 
-    /// `gatherRow` for partials laid out lane by lane (`partials[lane·columns + o]`): the same
-    /// sums in the same order, two inputs at a time, since each lane is contiguous.
+    /// Adds to each input `i` of a row `Σ partials[member(k)·columns + o] × adjoint[o]` over the
+    /// group's neighbours `k`, where `o = i − shifts[k]` (wrapped) is the output that reads `i`:
+    /// term by term in the group's order, two inputs at a time, since each lane is contiguous.
     @inline(__always)
-    static func gatherLaneMajorRow(
+    static func gatherRow(
         into inputAdjoints: UnsafeMutablePointer<Double>, columns n: Int, outputAdjoints: UnsafePointer<Double>,
         partials: UnsafePointer<Double>, members: UnsafePointer<Int>, shifts: UnsafePointer<Int>, count: Int
     ) {
@@ -413,79 +378,23 @@ package class _StencilStatement: _ExternalStatement {
         while i < n { gatherOne(i); i &+= 1 }
     }
 
-    /// Adds to each input `i` of a row `Σ partials[o·lanes + member(k)] × adjoint[o]` over the
-    /// group's neighbours `k`, where `o = i − shifts[k]` (wrapped) is the output that reads `i`.
-    @inline(__always)
-    static func gatherRow(
-        into inputAdjoints: UnsafeMutablePointer<Double>, columns n: Int, outputAdjoints: UnsafePointer<Double>,
-        partials: UnsafePointer<Double>, lanes: Int, member: (Int) -> Int, shifts: UnsafePointer<Int>, count: Int
-    ) {
-        var reachLeft = 0
-        var reachRight = 0
-        for k in 0..<count {
-            reachLeft = max(reachLeft, shifts[k])
-            reachRight = max(reachRight, -shifts[k])
-        }
-        @inline(__always) func gather(_ i: Int, wrapping: Bool) {
-            var sum = 0.0
-            for k in 0..<count {
-                var o = i &- shifts[k]
-                if wrapping {
-                    if o < 0 { o += n } else if o >= n { o -= n }
-                }
-                sum += partials[o &* lanes &+ member(k)] * outputAdjoints[o]
-            }
-            inputAdjoints[i] += sum
-        }
-        let interior = min(reachLeft, n)..<max(min(reachLeft, n), n - reachRight)
-        if count <= 3 {
-            // Up to three neighbours per row offset (every 1-D stencil of width 3, each row of a
-            // five-point one): their shifts and lanes in registers, the same sums in the same
-            // order as `gather` (half the sweep's time was reloading them per point).
-            let (s0, m0) = (shifts[0], member(0))
-            let (s1, m1) = count > 1 ? (shifts[1], member(1)) : (0, 0)
-            let (s2, m2) = count > 2 ? (shifts[2], member(2)) : (0, 0)
-            @inline(__always) func term(_ i: Int, _ shift: Int, _ lane: Int, wrapping: Bool) -> Double {
-                var o = i &- shift
-                if wrapping {
-                    if o < 0 { o += n } else if o >= n { o -= n }
-                }
-                return partials[o &* lanes &+ lane] * outputAdjoints[o]
-            }
-            @inline(__always) func gatherFew(_ i: Int, wrapping: Bool) {
-                var sum = 0.0
-                sum += term(i, s0, m0, wrapping: wrapping)
-                if count > 1 { sum += term(i, s1, m1, wrapping: wrapping) }
-                if count > 2 { sum += term(i, s2, m2, wrapping: wrapping) }
-                inputAdjoints[i] += sum
-            }
-            for i in 0..<interior.lowerBound { gatherFew(i, wrapping: true) }
-            for i in interior { gatherFew(i, wrapping: false) }
-            for i in interior.upperBound..<n { gatherFew(i, wrapping: true) }
-            return
-        }
-        for i in 0..<interior.lowerBound { gather(i, wrapping: true) }
-        for i in interior { gather(i, wrapping: false) }
-        for i in interior.upperBound..<n { gather(i, wrapping: true) }
-    }
-
-    /// `Σ column[o·stride] × adjoints[o]` in four running sums combined at the end: one sum would
+    /// `Σ column[o] × adjoints[o]` in four running sums combined at the end: one sum would
     /// be a chain of dependent additions (half of the 1-D sweep's time in `perf`). The grouping
     /// is fixed, so the result is the same in every strategy.
     @inline(__always)
-    static func dot(_ column: UnsafePointer<Double>, stride: Int, _ adjoints: UnsafePointer<Double>, count n: Int) -> Double {
+    static func dot(_ column: UnsafePointer<Double>, _ adjoints: UnsafePointer<Double>, count n: Int) -> Double {
+        @inline(__always) func load(_ p: UnsafePointer<Double>) -> SIMD4<Double> {
+            UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self)
+        }
         var sums = SIMD4<Double>()
         var o = 0
         while o &+ 4 <= n {
-            let a = SIMD4(adjoints[o], adjoints[o &+ 1], adjoints[o &+ 2], adjoints[o &+ 3])
-            let p = SIMD4(
-                column[o &* stride], column[(o &+ 1) &* stride], column[(o &+ 2) &* stride], column[(o &+ 3) &* stride])
-            sums += p * a
+            sums += load(column + o) * load(adjoints + o)
             o &+= 4
         }
         var sum = (sums[0] + sums[1]) + (sums[2] + sums[3])
         while o < n {
-            sum += column[o &* stride] * adjoints[o]
+            sum += column[o] * adjoints[o]
             o &+= 1
         }
         return sum

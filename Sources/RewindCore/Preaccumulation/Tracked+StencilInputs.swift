@@ -11,27 +11,24 @@ extension Tracked {
     /// inputs' values, the grid the kernel reads.
     @inlinable
     static func _recordStencilInputs<K: StencilKernel, D: _PairableDirections>(
-        _ kernel: K, _ grid: StencilGrid, values: UnsafePointer<Double>, _ parameters: LocalValues<Tracked>,
+        _ kernel: K, _ grid: StencilGrid, values: UnsafePointer<Double>, _ parameterValues: LocalValues<Double>,
         _ output: inout [Tracked], _: D.Type, tape: Tape, recorder: UnsafeMutablePointer<_Recorder>,
-        inputs: _StencilInputs, parameterIdentifiers: [UInt32]
+        inputs: _StencilInputs, parameterIdentifiers: [UInt32], inPairs: Bool
     ) {
         let offsets = kernel.neighbours
-        let parameterValues = LocalValues<Double>(count: parameters.count) { parameters[$0].value }
         let reach = _StencilWindow.reach(of: offsets)
         let columns = grid.columns
         // A spilling tape's block must fit its chunk: its rows and the rows they reach.
         let rowsPerBlock = tape._spillBlockLimit.map { limit in
-            max(1, (limit - parameters.count) / max(1, columns) - reach.up - reach.down)
+            max(1, (limit - parameterValues.count) / max(1, columns) - reach.up - reach.down)
         } ?? grid.rows
-        // One trial for the recording's outputs and every sweep of these statements.
-        let inPairs = grid._evaluatesInPairs(kernel, offsets: offsets, values: values, parameters: parameterValues)
         var firstRow = 0
         while firstRow < grid.rows {
             let rows = firstRow..<min(grid.rows, firstRow + rowsPerBlock)
             let window = _StencilWindow(grid: grid, rows: rows, reach: reach)
             // Built here, where `K` and `D` are known, so that the sweep runs the specialised
             // kernel: a generic class's overridden method would run unspecialised.
-            let parameterCount = parameters.count
+            let parameterCount = parameterValues.count
             let statement = _StencilInputsStatement(
                 window: window, grid: grid, rows: rows, offsets: offsets, inputs: inputs,
                 parameterIdentifiers: parameterIdentifiers
@@ -141,9 +138,6 @@ final class _StencilInputsStatement: _StencilStatement {
 
     override var partialCount: Int { window.rowCount * grid.columns + parameterIdentifiers.count }
 
-    /// Lane by lane: the gather then reads each lane contiguously.
-    override var rowPartialsAreLaneMajor: Bool { true }
-
     override var byteCount: Int { super.byteCount + 64 }
 
     override func withRowPartials(stored: UnsafePointer<Double>, _ body: ((Int) -> UnsafePointer<Double>) -> Void) {
@@ -185,11 +179,16 @@ final class _StencilInputsStatement: _StencilStatement {
 
     /// Calls `body` with a function that evaluates `kernel` on `Dual<D>`s over grid row `r` of
     /// the block from the `stored` window and returns that row's partials, lane by lane
-    /// (`partials[lane · columns + column]`).
+    /// (`partials[lane · columns + column]`), in per-thread scratch or, when `destination` is
+    /// given, at `destination(r)`; the values go to `outputs[r · columns + column]` when given.
+    /// Returns the sum of the values' fingerprints. The sweep of a block that kept its inputs
+    /// and the recording of a block that keeps its partials both evaluate here, so that they
+    /// give the same bits.
     @inlinable
     static func _evaluateRows<K: StencilKernel, D: _PairableDirections>(
         _ kernel: K, _: D.Type, window: _StencilWindow, columns: Int, offsets: [GridOffset], parameterCount: Int,
-        inPairs: Bool, stored: UnsafePointer<Double>, _ body: ((Int) -> UnsafePointer<Double>) -> Void
+        inPairs: Bool, stored: UnsafePointer<Double>, into destination: ((Int) -> UnsafeMutablePointer<Double>)? = nil,
+        outputs: UnsafeMutablePointer<Double>? = nil, _ body: ((Int) -> UnsafePointer<Double>) -> Void
     ) -> UInt64 {
         let neighbourCount = offsets.count
         let lanes = neighbourCount + parameterCount
@@ -205,7 +204,7 @@ final class _StencilInputsStatement: _StencilStatement {
         let width = max(neighbourCount, 1)
         var checksum: UInt64 = 0
         if inPairs { _ = _PointPairDivergence.take() }
-        _ThreadScratch.withDoubles(columns * lanes + D.laneCount) { partials in
+        func evaluate(scratch: UnsafeMutablePointer<Double>?) {
             withUnsafeTemporaryAllocation(of: Int.self, capacity: 4 * width) { integers in
                 // Indices of the neighbours relative to the point's column in the window: one
                 // set for the interior of a row, one rebuilt per point where a column wraps.
@@ -215,6 +214,7 @@ final class _StencilInputsStatement: _StencilStatement {
                 let wrapped = interior + width
                 for j in 0..<neighbourCount { shifts[j] = offsets[j].column }
                 body { r in
+                    let partials = destination?(r) ?? scratch!
                     for j in 0..<neighbourCount {
                         rowStarts[j] = window.localRow(r, offset: offsets[j].row) &* columns
                         interior[j] = rowStarts[j] &+ shifts[j]
@@ -224,6 +224,7 @@ final class _StencilInputsStatement: _StencilStatement {
                     @inline(__always) func evaluate(_ c: Int, _ indices: UnsafePointer<Int>) {
                         let y = kernel(StencilNeighbourhood(seeding: stored + c, indices: indices), parameters)
                         rowChecksum &+= fingerprint(y.value, at: r &* columns &+ c)
+                        outputs?[r &* columns &+ c] = y.value
                         for j in 0..<lanes { partials[j &* columns &+ c] = y.tangent[lane: j] }
                     }
                     // Columns c and c + 1 at once (`_PointPair`), both in the interior.
@@ -232,6 +233,9 @@ final class _StencilInputsStatement: _StencilStatement {
                             StencilNeighbourhood<_PointPair<D._Pair>>(seeding: stored + c, indices: interior),
                             pairParameters)
                         pairChecksums &+= fingerprint(y.value, at: r &* columns &+ c)
+                        if let outputs {
+                            UnsafeMutableRawPointer(outputs + (r &* columns &+ c)).storeBytes(of: y.value, as: SIMD2<Double>.self)
+                        }
                         for j in 0..<lanes {
                             UnsafeMutableRawPointer(partials + (j &* columns &+ c)).storeBytes(
                                 of: y.tangent.lanePair(j), as: SIMD2<Double>.self)
@@ -271,6 +275,11 @@ final class _StencilInputsStatement: _StencilStatement {
                     return UnsafePointer(partials)
                 }
             }
+        }
+        if destination != nil {
+            evaluate(scratch: nil)
+        } else {
+            _ThreadScratch.withDoubles(columns * lanes + D.laneCount) { evaluate(scratch: $0) }
         }
         return checksum
     }

@@ -52,9 +52,12 @@ extension TimeStepping {
             throw TimeSteppingError.lengthUnknownNeedsOnline(strategy: options.strategy.description)
         }
         // The number of steps is unknown: plan as if it were the maximum, which bounds memory.
-        let plan = try RunPlanner.plan(
+        var plan = try RunPlanner.plan(
             strategy: .online(snapshots: requested), budget: options.memoryBudget, steps: maximumSteps,
             stateCount: problem.stateCount, sample: sample, stepsPerBlock: options.stepsPerBlock)
+        PlannedRun.keepingStencilPartials(
+            &plan, sample: sample, problem: problem, initialState: initialState, parameters: parameters,
+            stateCount: problem.stateCount, budget: options.memoryBudget, workspace: workspace, group: nil)
         let run = PlannedRun(workspace: workspace, sample: sample, plan: plan, started: started)
         let blockLength = plan.stepsPerBlock
         let executor = CheckpointExecutor(

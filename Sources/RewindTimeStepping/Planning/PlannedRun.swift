@@ -114,6 +114,9 @@ package struct PlannedRun {
             }
             plan = try makePlan()
         }
+        keepingStencilPartials(
+            &plan, sample: sample, problem: problem, initialState: initialState, parameters: parameters,
+            stateCount: stateCount, budget: options.memoryBudget, workspace: workspace, group: options.group)
         return PlannedRun(workspace: workspace, sample: sample, plan: plan, started: started)
     }
 }
