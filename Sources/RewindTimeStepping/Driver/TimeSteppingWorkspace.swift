@@ -26,8 +26,10 @@ public final class TimeSteppingWorkspace {
     /// Sets the tape up for a gradient, whose every recording is swept once: stencils keep the
     /// values they read rather than their partials (`StencilStorage.inputs`), a third to a sixth
     /// of the memory a step's tape needs, so more steps fit the budget and fewer fresh pages are
-    /// touched; the sweep computes the partials again, the same bits. Jacobians and ensembles
-    /// sweep each recording once per seed and keep the partials.
+    /// touched; the sweep computes the partials again, the same bits. The sample and store-all
+    /// record so; a checkpointed plan switches to partials where they fit
+    /// (`PlannedRun.keepingStencilPartials`). Jacobians and ensembles sweep each recording once
+    /// per seed and keep the partials.
     @usableFromInline
     package func recordsForOneSweep() {
         tape.stencilStorage = .inputs
