@@ -93,7 +93,7 @@ extension Tracked {
                     _ = _StencilInputsStatement._evaluateRows(
                         kernel, D.self, window: window, columns: grid.columns, offsets: offsets,
                         parameterCount: parameters.count, inPairs: inPairs, stored: values,
-                        into: { partials + ($0 &- rows.lowerBound) &* rowLength }, outputs: outputs
+                        into: { partials + ($0 &- rows.lowerBound) &* rowLength }, outputs: outputs, fingerprints: false
                     ) { partialsOfRow in
                         for r in rows { _ = partialsOfRow(r) }
                     }

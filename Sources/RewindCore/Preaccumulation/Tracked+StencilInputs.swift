@@ -181,14 +181,15 @@ final class _StencilInputsStatement: _StencilStatement {
     /// the block from the `stored` window and returns that row's partials, lane by lane
     /// (`partials[lane · columns + column]`), in per-thread scratch or, when `destination` is
     /// given, at `destination(r)`; the values go to `outputs[r · columns + column]` when given.
-    /// Returns the sum of the values' fingerprints. The sweep of a block that kept its inputs
-    /// and the recording of a block that keeps its partials both evaluate here, so that they
-    /// give the same bits.
+    /// Returns the sum of the values' fingerprints (0 unless `fingerprints`). The sweep of a
+    /// block that kept its inputs and the recording of a block that keeps its partials both
+    /// evaluate here, so that they give the same bits.
     @inlinable
     static func _evaluateRows<K: StencilKernel, D: _PairableDirections>(
         _ kernel: K, _: D.Type, window: _StencilWindow, columns: Int, offsets: [GridOffset], parameterCount: Int,
         inPairs: Bool, stored: UnsafePointer<Double>, into destination: ((Int) -> UnsafeMutablePointer<Double>)? = nil,
-        outputs: UnsafeMutablePointer<Double>? = nil, _ body: ((Int) -> UnsafePointer<Double>) -> Void
+        outputs: UnsafeMutablePointer<Double>? = nil, fingerprints: Bool = true,
+        _ body: ((Int) -> UnsafePointer<Double>) -> Void
     ) -> UInt64 {
         let neighbourCount = offsets.count
         let lanes = neighbourCount + parameterCount
@@ -215,6 +216,9 @@ final class _StencilInputsStatement: _StencilStatement {
                 for j in 0..<neighbourCount { shifts[j] = offsets[j].column }
                 body { r in
                     let partials = destination?(r) ?? scratch!
+                    // Copied into locals: the loops' stores through `partials` could alias the
+                    // captured originals, which the compiler would then load again at every point.
+                    let (outputs, fingerprints, lanes) = (outputs, fingerprints, lanes)
                     for j in 0..<neighbourCount {
                         rowStarts[j] = window.localRow(r, offset: offsets[j].row) &* columns
                         interior[j] = rowStarts[j] &+ shifts[j]
@@ -223,7 +227,7 @@ final class _StencilInputsStatement: _StencilStatement {
                     var pairChecksums = SIMD2<UInt64>()
                     @inline(__always) func evaluate(_ c: Int, _ indices: UnsafePointer<Int>) {
                         let y = kernel(StencilNeighbourhood(seeding: stored + c, indices: indices), parameters)
-                        rowChecksum &+= fingerprint(y.value, at: r &* columns &+ c)
+                        if fingerprints { rowChecksum &+= fingerprint(y.value, at: r &* columns &+ c) }
                         outputs?[r &* columns &+ c] = y.value
                         for j in 0..<lanes { partials[j &* columns &+ c] = y.tangent[lane: j] }
                     }
@@ -232,13 +236,19 @@ final class _StencilInputsStatement: _StencilStatement {
                         let y = kernel(
                             StencilNeighbourhood<_PointPair<D._Pair>>(seeding: stored + c, indices: interior),
                             pairParameters)
-                        pairChecksums &+= fingerprint(y.value, at: r &* columns &+ c)
+                        if fingerprints { pairChecksums &+= fingerprint(y.value, at: r &* columns &+ c) }
                         if let outputs {
                             UnsafeMutableRawPointer(outputs + (r &* columns &+ c)).storeBytes(of: y.value, as: SIMD2<Double>.self)
                         }
-                        for j in 0..<lanes {
+                        @inline(__always) func store(_ j: Int) {
                             UnsafeMutableRawPointer(partials + (j &* columns &+ c)).storeBytes(
                                 of: y.tangent.lanePair(j), as: SIMD2<Double>.self)
+                        }
+                        // Every lane used (Burgers' 4 in a `SIMD4`): a count the compiler knows.
+                        if lanes == D.laneCount {
+                            for j in 0..<D.laneCount { store(j) }
+                        } else {
+                            for j in 0..<lanes { store(j) }
                         }
                     }
                     @inline(__always) func evaluateWrapping(_ c: Int) {
