@@ -170,6 +170,23 @@ public final class Tape {
         }
     }
 
+    /// Records `values.count` independent inputs into `inputs`, over its elements when it
+    /// holds as many (a driver that records the same state every block keeps one array), else
+    /// as a new array.
+    @inlinable
+    package func _registerInputs(_ values: [Double], replacing inputs: inout [Tracked]) {
+        guard inputs.count == values.count else {
+            inputs = []
+            registerInputs(values, appendingTo: &inputs)
+            return
+        }
+        inputs.withUnsafeMutableBufferPointer { out in
+            values.withUnsafeBufferPointer { v in
+                _recorder.pointee.pushLeaves(count: v.count, value: { v[$0] }, store: { out[$0] = $1 })
+            }
+        }
+    }
+
     /// The end of the recording so far.
     public var position: TapePosition {
         let r = _recorder.pointee
