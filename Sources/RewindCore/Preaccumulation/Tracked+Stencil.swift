@@ -59,15 +59,12 @@ extension Tracked {
         let tape = recorder.pointee.tape.takeUnretainedValue()
         let parameterIdentifiers = (0..<parameters.count).map { parameters[$0].identifier }
         let parameterValues = LocalValues<Double>(count: parameters.count) { parameters[$0].value }
-        let inputs = _StencilInputs(input, columns: grid.columns)
         // The kernel reads plain values (a seeding neighbourhood gives them their lanes), copied
         // once into per-thread scratch: a small grid records a stencil every step. The
         // parameters' values follow them, then room for the outputs.
         let pointCount = grid.pointCount
         _ThreadScratch.withDoubles(2 * pointCount + parameters.count) { values in
-            input.withUnsafeBufferPointer { input in
-                for point in 0..<pointCount { values[point] = input[point].value }
-            }
+            let inputs = _StencilInputs(input, columns: grid.columns, copyingValuesInto: values)
             for j in 0..<parameters.count { values[pointCount + j] = parameterValues[j] }
             // One trial for the recording and every sweep of its statements.
             let inPairs = grid._evaluatesInPairs(kernel, offsets: offsets, values: values, parameters: parameterValues)
@@ -128,12 +125,34 @@ package final class _StencilInputs {
     let explicitIdentifiers: [UInt32]?
 
     @usableFromInline
-    package init(_ inputs: [Tracked], columns: Int) {
+    package convenience init(_ inputs: [Tracked], columns: Int) {
         // The common case first, without allocating: one run of consecutive identifiers.
         let consecutive = inputs.withUnsafeBufferPointer { inputs in
             guard let first = inputs.first?.identifier, first != 0 else { return false }
             return Tracked._identifiersAreConsecutive(inputs, from: first)
         }
+        self.init(inputs, columns: columns, consecutive: consecutive)
+    }
+
+    /// The inputs of a stencil, their values copied into `values` on the same pass that checks
+    /// their identifiers (a stencil's recording reads its input array once, not twice).
+    @inlinable
+    package convenience init(_ inputs: [Tracked], columns: Int, copyingValuesInto values: UnsafeMutablePointer<Double>) {
+        let consecutive = inputs.withUnsafeBufferPointer { inputs in
+            var mismatch: UInt32 = 0
+            var expected = inputs.first?.identifier ?? 0
+            for k in inputs.indices {
+                values[k] = inputs[k].value
+                mismatch |= inputs[k].identifier ^ expected
+                expected &+= 1
+            }
+            return mismatch == 0 && inputs.first.map { $0.identifier != 0 } == true
+        }
+        self.init(inputs, columns: columns, consecutive: consecutive)
+    }
+
+    @usableFromInline
+    init(_ inputs: [Tracked], columns: Int, consecutive: Bool) {
         if consecutive {
             firstInput = inputs[0].identifier
             rowOffsets = nil
@@ -354,14 +373,22 @@ package class _StencilStatement: _ExternalStatement {
             let a1 = count > 1 ? outputAdjoints - shifts[1] : a0
             let p2 = count > 2 ? partials + (members[2] &* n &- shifts[2]) : p0
             let a2 = count > 2 ? outputAdjoints - shifts[2] : a0
-            while i &+ 2 <= end {
-                var sum = SIMD2<Double>(repeating: 0)
-                sum += load(p0 + i) * load(a0 + i)
-                if count > 1 { sum += load(p1 + i) * load(a1 + i) }
-                if count > 2 { sum += load(p2 + i) * load(a2 + i) }
-                let target = UnsafeMutableRawPointer(inputAdjoints + i)
-                target.storeBytes(of: target.loadUnaligned(as: SIMD2<Double>.self) + sum, as: SIMD2<Double>.self)
-                i &+= 2
+            // One loop per count, so that no iteration asks how many terms it has.
+            @inline(__always) func gatherPairs(terms: Int) {
+                while i &+ 2 <= end {
+                    var sum = SIMD2<Double>(repeating: 0)
+                    sum += load(p0 + i) * load(a0 + i)
+                    if terms > 1 { sum += load(p1 + i) * load(a1 + i) }
+                    if terms > 2 { sum += load(p2 + i) * load(a2 + i) }
+                    let target = UnsafeMutableRawPointer(inputAdjoints + i)
+                    target.storeBytes(of: target.loadUnaligned(as: SIMD2<Double>.self) + sum, as: SIMD2<Double>.self)
+                    i &+= 2
+                }
+            }
+            switch count {
+            case 1: gatherPairs(terms: 1)
+            case 2: gatherPairs(terms: 2)
+            default: gatherPairs(terms: 3)
             }
         } else {
             while i &+ 2 <= end {
