@@ -126,11 +126,11 @@ package struct RunSample {
                 return count
             }.median
         }
-        // Three passes: a warm-up (the first touches new memory and would overstate the time),
-        // timed ordinary steps for the per-step figures, and the last step with the
-        // objective, whose tape is the largest of the run.
+        // The memory of a step as this tape records it (a gradient's keeps its stencils'
+        // inputs, as store-all and spilled tapes hold them): an ordinary step, which also warms
+        // up (the first pass touches new memory and would overstate a time), then the last
+        // step with the objective, whose tape is the largest of the run.
         _ = tapedSeconds(steps: 1, endsRun: false, timed: false)
-        let taped = tapedSeconds(steps: 1, endsRun: false, timed: true)
         let statistics = tape.statistics
         // What the arena reserves for these statements: the identifier column is as long as
         // the partial column, whether or not every partial has an identifier.
@@ -141,6 +141,17 @@ package struct RunSample {
         _ = tapedSeconds(steps: 1, endsRun: true, timed: false)
         reserved = max(reserved, tape.reservedByteCount + adjointBytes())
         tapeReserved = max(tapeReserved, tape.reservedByteCount)
+        // The times as checkpointed blocks record, which keep their stencils' partials where
+        // those fit (`PlannedRun.keepingStencilPartials`): the plans the times choose between
+        // and predict are mostly theirs (timed with inputs, Burgers' runs took 0.75 of their
+        // prediction; now 1.00). Store-all keeps inputs, about a quarter slower a step for
+        // Burgers, which its prediction leaves out, as a prediction made with inputs left
+        // the same difference out of revolve's.
+        let storage = tape.stencilStorage
+        tape.stencilStorage = .partials
+        defer { tape.stencilStorage = storage }
+        if storage != .partials { _ = tapedSeconds(steps: 1, endsRun: false, timed: false) }
+        let taped = tapedSeconds(steps: 1, endsRun: false, timed: true)
 
         var sample = RunSample(
             primalSecondsPerStep: 0, tapedSecondsPerStep: taped, stepTapeReservedBytes: reserved,
@@ -166,9 +177,9 @@ package struct RunSample {
             for length in lengths {
                 let warmUp = tapedSeconds(steps: length, endsRun: false, timed: false)
                 // A block whose one pass is long is already an average over many steps: three
-                // rounds' median still drops one preempted round. Since stencil tapes keep
-                // inputs, Burgers times blocks of 16–256 steps of about 1 ms a pass, and two
-                // rounds fewer save 2–3 ms of every such run (docs/PERFORMANCE.md, issue 15).
+                // rounds' median still drops one preempted round. Burgers timed blocks of
+                // 16–256 steps of about 1 ms a pass (session 6), and two rounds fewer saved
+                // 2–3 ms of every such run (docs/PERFORMANCE.md, issue 15).
                 let rounds = warmUp * Double(length) >= longBlockSeconds ? 3 : 5
                 sample.blockTimings.append(
                     (length, tapedSeconds(steps: length, endsRun: false, timed: true, rounds: rounds)))
