@@ -175,14 +175,18 @@ package struct RunSample {
                 if length >= 2 && !lengths.contains(length) { lengths.append(length) }
             }
             for length in lengths {
-                let warmUp = tapedSeconds(steps: length, endsRun: false, timed: false)
+                // No warm-up pass: the rounds' median leaves out the first, which touches the
+                // block's new memory (a pass of Burgers 256's longest block is 0.7 ms, and every
+                // process pays the sample: issue 15's whole process within 1.5× of the run).
                 // A block whose one pass is long is already an average over many steps: three
-                // rounds' median still drops one preempted round. Burgers timed blocks of
-                // 16–256 steps of about 1 ms a pass (session 6), and two rounds fewer saved
-                // 2–3 ms of every such run (docs/PERFORMANCE.md, issue 15).
-                let rounds = warmUp * Double(length) >= longBlockSeconds ? 3 : 5
-                sample.blockTimings.append(
-                    (length, tapedSeconds(steps: length, endsRun: false, timed: true, rounds: rounds)))
+                // rounds' median still drops one slow round. Burgers timed blocks of 16–256
+                // steps of about 1 ms a pass (session 6), and two rounds fewer saved 2–3 ms of
+                // every such run (docs/PERFORMANCE.md, issue 15).
+                let first = tapedSeconds(steps: length, endsRun: false, timed: true, rounds: 1)
+                let rounds = first * Double(length) >= longBlockSeconds ? 3 : 5
+                var timings = [first]
+                for _ in 1..<rounds { timings.append(tapedSeconds(steps: length, endsRun: false, timed: true, rounds: 1)) }
+                sample.blockTimings.append((length, timings.sorted()[rounds / 2]))
             }
         }
         tape.reset()
