@@ -87,7 +87,7 @@ extension Tracked {
                 // Every partial is written, so the tape need not zero them first.
                 _ = tape._pushExternal(statement, fillsEveryPartial: true) { partials in
                     let rowLength = grid.columns &* lanes
-                    _ = _StencilInputsStatement._evaluateRows(
+                    _ = _StencilRows.evaluate(
                         kernel, D.self, window: window, columns: grid.columns, offsets: offsets,
                         parameterCount: parameters.count, inPairs: inPairs, stored: values,
                         into: { partials + ($0 &- rows.lowerBound) &* rowLength }, outputs: outputs, fingerprints: false

@@ -6,7 +6,7 @@ import Testing
 /// again in the sweep: a sum that stays the same while values changed would let a kernel that
 /// reads changed state give a wrong finite gradient.
 @Suite struct StencilFingerprintTests {
-    typealias Statement = _StencilInputsStatement
+    typealias Statement = _StencilRows
 
     private func sum(_ values: [Double]) -> UInt64 {
         values.indices.reduce(0) { $0 &+ Statement.fingerprint(values[$1], at: $1) }
