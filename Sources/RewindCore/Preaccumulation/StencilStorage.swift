@@ -15,7 +15,8 @@
 /// ```
 public enum StencilStorage: Sendable, Equatable {
     /// The partials, computed while recording: best for a tape swept many times (a Jacobian's
-    /// rows, several seeds), each sweep only reads them.
+    /// rows, several seeds), each sweep only reads them, and for one swept right after it is
+    /// recorded, while it is in the cache (a checkpointed block of a gradient).
     case partials
     /// The values the kernel read (and the parameters' values): the partials are computed
     /// again in each sweep. Best for a tape swept once, and kept long or spilled.

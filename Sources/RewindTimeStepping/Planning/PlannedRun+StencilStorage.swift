@@ -8,7 +8,7 @@ extension PlannedRun {
     /// Why: a checkpointed block is recorded right before its sweep, on a tape the run reuses,
     /// so the tape stays in the cache. Evaluating a kernel once on `Dual`s while recording then
     /// costs less than evaluating it on `Double`s while recording and on `Dual`s again in the
-    /// sweep (docs/design-decisions.md, "Which stencil storage a run records"). A store-all or
+    /// sweep (docs/design-decisions.md, "Which storage a run records"). A store-all or
     /// spilled tape is the run's memory, and a stencil's inputs are a quarter to a sixth of its
     /// partials, so those keep inputs.
     ///
