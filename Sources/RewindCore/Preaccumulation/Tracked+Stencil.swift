@@ -61,14 +61,16 @@ extension Tracked {
         let parameterValues = LocalValues<Double>(count: parameters.count) { parameters[$0].value }
         // The kernel reads plain values (a seeding neighbourhood gives them their lanes), copied
         // once into per-thread scratch: a small grid records a stencil every step. The
-        // parameters' values follow them, then room for the outputs.
+        // parameters' values follow them, then, when partials are kept, room for the outputs
+        // (a state's worth that `RunPlanner.stateArrayBytes` charges).
         let pointCount = grid.pointCount
-        _ThreadScratch.withDoubles(2 * pointCount + parameters.count) { values in
+        let keepsInputs = tape.stencilStorage == .inputs
+        _ThreadScratch.withDoubles((keepsInputs ? 1 : 2) * pointCount + parameters.count) { values in
             let inputs = _StencilInputs(input, columns: grid.columns, copyingValuesInto: values)
             for j in 0..<parameters.count { values[pointCount + j] = parameterValues[j] }
             // One trial for the recording and every sweep of its statements.
             let inPairs = grid._evaluatesInPairs(kernel, offsets: offsets, values: values, parameters: parameterValues)
-            if tape.stencilStorage == .inputs {
+            if keepsInputs {
                 _recordStencilInputs(
                     kernel, grid, values: UnsafePointer(values), parameterValues, &output, D.self, tape: tape,
                     recorder: recorder, inputs: inputs, parameterIdentifiers: parameterIdentifiers, inPairs: inPairs)

@@ -48,10 +48,12 @@ package enum RunPlanner {
     @usableFromInline
     package static let largeStateBytes = 8 << 20
 
-    /// Recording arrays (leaves, outputs, scratch) of tracked values and the executor's states.
+    /// Recording arrays of tracked values (the leaves and the two state buffers) and of plain
+    /// ones (the executor's two states, the state's adjoint, a stencil's copy of its inputs
+    /// and, when it keeps partials, of its outputs).
     @usableFromInline
     package static func stateArrayBytes(stateCount: Int) -> Int {
-        .saturating(stateCount, times: 3 * MemoryLayout<Tracked>.stride + 4 * MemoryLayout<Double>.stride)
+        .saturating(stateCount, times: 3 * MemoryLayout<Tracked>.stride + 5 * MemoryLayout<Double>.stride)
     }
 
     /// Bytes one taped block of `steps` steps holds while it is recorded and swept: its tape
