@@ -74,6 +74,25 @@ public struct StencilGrid: Hashable, Sendable {
         return (start, max(start, columns - reachRight))
     }
 
+    /// The kernel's value at one point (`row`, `column`) of the grid `values`, on `Double`,
+    /// wrapping at the edges.
+    @inlinable
+    package func _evaluatePoint<K: StencilKernel>(
+        _ kernel: K, offsets: [GridOffset], row: Int, column: Int, values: UnsafePointer<Double>,
+        parameters: LocalValues<Double>
+    ) -> Double {
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: max(offsets.count, 1)) { indices in
+            for j in 0..<offsets.count {
+                var r = (row + offsets[j].row) % rows
+                if r < 0 { r += rows }
+                var c = (column + offsets[j].column) % columns
+                if c < 0 { c += columns }
+                indices[j] = r * columns + c - column
+            }
+            return kernel(StencilNeighbourhood(values: values + column, indices: indices.baseAddress!), parameters)
+        }
+    }
+
     /// `forEachPoint(_:_:)` restricted to the rows `rowRange`.
     @inlinable @inline(__always)
     public func forEachPoint(

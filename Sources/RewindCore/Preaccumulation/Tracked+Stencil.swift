@@ -105,6 +105,16 @@ extension Tracked {
                 }
                 firstRow = rows.upperBound
             }
+            // A block that keeps partials has no second evaluation for a fingerprint to check:
+            // its first point, evaluated again on `Double`, must give the value recorded, or the
+            // kernel depends on state its own calls change (a counter, a random number), and
+            // the partials belong to values no replay of the run reproduces.
+            precondition(
+                pointCount == 0 || grid._evaluatePoint(kernel, offsets: offsets, row: 0, column: 0, values: values, parameters: parameterValues)
+                    .bitPattern == outputs[0].bitPattern,
+                "a stencil kernel gave another value when evaluated again with the same inputs: a kernel must depend "
+                    + "only on its neighbours, its parameters and its own stored properties, not on state that changes "
+                    + "between evaluations")
         }
     }
 }

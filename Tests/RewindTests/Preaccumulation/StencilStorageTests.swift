@@ -104,6 +104,17 @@ private final class Moody: StencilKernel, @unchecked Sendable {
     }
 }
 
+/// Drifts with every evaluation (hidden state its own calls change): no replay of a run
+/// reproduces its values.
+private final class Drifting: StencilKernel, @unchecked Sendable {
+    var evaluations = 0.0
+    var neighbours: [GridOffset] { [GridOffset(-1), GridOffset(0), GridOffset(1)] }
+    func callAsFunction<T: SimulationScalar>(_ u: StencilNeighbourhood<T>, _ p: LocalValues<T>) -> T {
+        evaluations += 1
+        return u[1] + p[0] * (u[0] - 2.0 * u[1] + u[2]) + 1e-6 * evaluations
+    }
+}
+
 /// A forcing the step sets before each stencil, read by the kernel when it is evaluated: with
 /// stencil inputs kept, the sweep evaluates the kernel again after later steps changed it.
 private final class Forcing: @unchecked Sendable {
@@ -327,6 +338,24 @@ struct StencilStorageTests {
             Double.applyStencil(Moody(), on: .periodic(8), to: (0..<8).map { Double.sin(Double($0)) },
                 parameters: LocalValues([0.1]), into: &next)
             Issue.record("the primal gave values")
+        }
+    }
+
+    /// Kept partials have no second evaluation for the fingerprint: the recording evaluates its
+    /// first point again instead, and a kernel whose own calls change it stops there.
+    @Test func aKernelThatDriftsStopsTheRecordingOfPartials() async {
+        await #expect(processExitsWith: .failure) {
+            let tape = Tape()
+            tape.stencilStorage = .partials
+            let kernel = Drifting()
+            tape.record {
+                let inputs = tape.registerInputs((0..<9).map { Double.cos(Double($0)) } + [0.1])
+                var next = Array(inputs[0..<9])
+                Tracked.applyStencil(
+                    kernel, on: .periodic(9), to: Array(inputs[0..<9]), parameters: LocalValues([inputs[9]]),
+                    into: &next)
+            }
+            Issue.record("the recording kept the partials")
         }
     }
 
