@@ -158,7 +158,8 @@ package struct RunSample {
             stepTapeOnlyBytes: tapeReserved, stepTapeUsedBytes: stepUsedBytes,
             identifiersPerStep: stepIdentifiers - parameters.count - initialState.count)
         if let blockBudget {
-            sample.secondsPerFreshPage = ProcessMemory.secondsPerFreshPage(timing: min(1 << 20, blockBudget / 8))
+            sample.secondsPerFreshPage = ProcessMemory.secondsPerFreshPage(
+                timing: min(ProcessMemory.freshPageProbeBytes, blockBudget / 8))
         }
         sample.statementsPerStep = statistics.statementCount
         sample.partialsPerStep = statistics.partialCount
@@ -225,12 +226,13 @@ package struct RunSample {
 
     /// The shortest timed round of the sample's taped steps, primal steps and advances.
     ///
-    /// Why 0.1 ms: the sample is part of every run's time, and of every `rewind` process's
+    /// Why 50 µs: the sample is part of every run's time, and of every `rewind` process's
     /// fixed cost (issue 15: the whole process within 1.5× of the run). Its five rounds of
-    /// four kinds of work took about 4 ms at 0.2 ms a round; the median of five rounds of
-    /// 0.1 ms predicted as well (docs/PERFORMANCE.md, "Whole process and first run").
+    /// three kinds of work took about 1.5 ms at 0.1 ms a round; the median of five rounds of
+    /// 50 µs predicted as well, a round still hundreds of clock readings long
+    /// (docs/PERFORMANCE.md, "A shorter planning sample (issue 15, session 9)").
     @usableFromInline
-    static let roundSeconds = 1e-4
+    static let roundSeconds = 5e-5
 
     /// One pass of a timed block at least this long is timed in three rounds, not five.
     @usableFromInline

@@ -28,9 +28,9 @@ public enum ProcessMemory {
     /// measured about half of what a 1.9 GiB store-all run paid per page (`perf`: 60 % of that
     /// run in `clear_page_erms` and page-table work), so the planner took store-all for twice
     /// as fast as it was (docs/PERFORMANCE.md, "Predictions, fresh pages and `auto`").
-    public static func secondsPerFreshPage(timing bytes: Int = 1 << 20) -> Double {
+    public static func secondsPerFreshPage(timing bytes: Int = freshPageProbeBytes) -> Double {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let group = 16 * page
+        let group = 4 * page
         let length = max(group, bytes / group * group)
         guard let memory = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
             memory != MAP_FAILED
@@ -48,8 +48,17 @@ public enum ProcessMemory {
         // occasional slow fault (zeroing, reclaim) that a run of many pages pays too.
         let sorted = groupSeconds.sorted()
         let middle = sorted[(sorted.count / 10)..<(sorted.count - sorted.count / 10)]
-        return middle.reduce(0, +) / Double(middle.count) / 16 + unmapSecondsPerPage
+        return middle.reduce(0, +) / Double(middle.count) / 4 + unmapSecondsPerPage
     }
+
+    /// The memory `secondsPerFreshPage` times by default, in groups of four pages.
+    ///
+    /// Why 256 KiB: every `rewind` process that plans pays the probe (issue 15: the whole
+    /// process within 1.5× of the run). In fresh processes on this project's machine, 1 MiB in
+    /// groups of 16 pages took 0.59 ms and gave 2.07 µs a page (median of 15, range 1.96–3.72);
+    /// 256 KiB in groups of 4 took 0.14 ms and gave 2.00 µs (1.92–2.16): the same figure, with
+    /// sixteen groups for the trimmed mean instead of sixteen large ones.
+    public static let freshPageProbeBytes = 256 << 10
 
     /// Makes the allocator give every block over 128 KiB its own mapping, returned to the
     /// system when freed. Call it once at the start of a process whose resident memory must

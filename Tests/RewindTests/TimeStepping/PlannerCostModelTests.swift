@@ -72,6 +72,17 @@ struct PlannerCostModelTests {
         #expect(sample.advanceSecondsPerStep < 1)
     }
 
+    /// The fresh-page probe at sizes down to one group of pages (a 1 MiB budget times
+    /// 128 KiB): a figure the planner can divide by, never 0 or NaN from too few groups.
+    @Test(arguments: [1, 4096 * 4, 128 << 10, ProcessMemory.freshPageProbeBytes, 1 << 20])
+    func theFreshPageProbeGivesACostAtEverySize(bytes: Int) {
+        let seconds = ProcessMemory.secondsPerFreshPage(timing: bytes)
+        #expect(seconds > 0 && seconds.isFinite)
+        // A fault costs about 2 µs on this project's machines; 10 ms a page would take a
+        // descheduling of 40 ms inside the one group of the smallest probe, or a broken clock.
+        #expect(seconds < 1e-2)
+    }
+
     @Test func snapshotsStopWhereTheirFreshPagesCostMoreThanTheAdvancesTheySave() throws {
         var dearPages = sample(spillSecondsPerByte: 0)
         dearPages.secondsPerFreshPage = 1e-3   // 8 ms a snapshot of two pages, against 1 ms an advance
