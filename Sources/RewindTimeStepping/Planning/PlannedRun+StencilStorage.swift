@@ -3,7 +3,8 @@ import RewindCore
 extension PlannedRun {
     /// Lets the blocks of a checkpointed plan keep their stencils' partials
     /// (`StencilStorage.partials`) where a block of them fits the budget beside the plan's
-    /// snapshots; otherwise the tape keeps the stencils' inputs, as the sample did.
+    /// snapshots; otherwise the tape keeps the stencils' inputs, as the sample measured a
+    /// step's memory.
     ///
     /// Why: a checkpointed block is recorded right before its sweep, on a tape the run reuses,
     /// so the tape stays in the cache. Evaluating a kernel once on `Dual`s while recording then
@@ -13,8 +14,10 @@ extension PlannedRun {
     /// partials, so those keep inputs.
     ///
     /// The plan keeps its block length and snapshots; its working set becomes the block
-    /// measured with partials. The sample timed blocks that keep inputs, so the predicted time
-    /// errs long.
+    /// measured with partials. The sample timed its steps and blocks with partials
+    /// (`RunSample.measure`), so the prediction holds for either storage's plan only as far as
+    /// inputs cost the same: a plan that falls back to inputs runs about a quarter slower a
+    /// step for Burgers than predicted.
     @inlinable
     package static func keepingStencilPartials<P: TimeSteppingProblem>(
         _ plan: inout RunPlan, sample: RunSample, problem: P, initialState: [Double], parameters: [Double],
