@@ -40,6 +40,10 @@ public enum ErrorMessages {
             return "pass fewer --steps, a larger --memory-budget, or a higher --max-predicted-seconds"
         case .onlineStrategy:
             return "use --strategy online or auto"
+        case .pureStep:
+            return "make the model's step depend on its state and parameters alone (a counter, a random "
+                + "generator or other state it changes as it runs makes each replay differ), or use "
+                + "--strategy store-all, which replays no step"
         }
     }
 

@@ -69,6 +69,9 @@ package final class CheckpointExecutor<Problem: TimeSteppingProblem> {
     @usableFromInline @exclusivity(unchecked) package var checksFinite = false
     /// The step recording, its arrays reused from one taped step to the next.
     @usableFromInline @exclusivity(unchecked) package var recorded = RecordedSteps.empty
+    /// The block reversed last and the fingerprint of the state it started from: the state
+    /// the next block reversed (the one before it) must end in.
+    @usableFromInline @exclusivity(unchecked) package var reversedBlockStart: (block: Int, state: StateFingerprint)?
 
     @inlinable
     init(
@@ -257,6 +260,23 @@ package final class CheckpointExecutor<Problem: TimeSteppingProblem> {
         }
     }
 
+    /// Throws `replayDiffers` when the recording of `block` ended in another state than the
+    /// one the block reversed before it started from; then remembers `start`, the fingerprint
+    /// of this block's first state, for the block reversed next.
+    ///
+    /// Why: the recording replays the block from a snapshot (or from a state an advance
+    /// replayed), and the next block's start came from an earlier computation of the same
+    /// steps. A step that is not a function of its state and parameters makes them differ, and
+    /// the sweep would differentiate a trajectory the run never took (`StateFingerprint`).
+    @inlinable
+    func checkReplay(ofBlock block: Int, start: StateFingerprint, end: [Tracked]) throws {
+        if let later = reversedBlockStart, later.block == block + 1, StateFingerprint(valuesOf: end).differs(from: later.state) {
+            let first = firstStep(ofBlock: block)
+            throw TimeSteppingError.replayDiffers(firstStep: first, endStep: min(first + stepsPerBlock, steps))
+        }
+        reversedBlockStart = (block, start)
+    }
+
     /// Records the steps of `block` from the current state on the tape and sweeps them,
     /// carrying the adjoints to the block's first state.
     @inlinable
@@ -278,9 +298,11 @@ package final class CheckpointExecutor<Problem: TimeSteppingProblem> {
         var recording = RecordedSteps.empty
         swap(&recording, &recorded)
         defer { swap(&recording, &recorded) }
+        let start = StateFingerprint(current)
         recording.rerecord(
             problem, on: tape, state: current, parameters: parameters, steps: count,
             runningSum: runningSum, endsRun: endsRun)
+        try checkReplay(ofBlock: block, start: start, end: recording.finalState)
         let reverseStarted = timed ? monotonicSeconds() : 0
         recordSeconds += weight * (reverseStarted - recordStarted)
         if endsRun { objective = recording.objective!.value }

@@ -51,15 +51,17 @@ extension RecordedSteps {
 extension CheckpointExecutor {
     /// Carries out `schedule` like `run(_:)`, but reverses each step with `reverseStep(step)`
     /// instead of the one-seed reversal: advances, snapshots and restores are the executor's
-    /// own, so a multi-seed run follows the very same schedule.
+    /// own, so a multi-seed run follows the very same schedule. `reverseStep` returns the state
+    /// its recording ended in, which the executor checks as `reverse(block:)` does
+    /// (`checkReplay`).
     @inlinable
-    func run<S: Sequence>(_ schedule: S, reversingWith reverseStep: (Int) -> Void) throws
+    func run<S: Sequence>(_ schedule: S, reversingWith reverseStep: (Int) -> [Tracked]) throws
     where S.Element == CheckpointAction {
         for action in schedule { try perform(action, reversingWith: reverseStep) }
     }
 
     @inlinable
-    func perform(_ action: CheckpointAction, reversingWith reverseStep: (Int) -> Void) throws {
+    func perform(_ action: CheckpointAction, reversingWith reverseStep: (Int) -> [Tracked]) throws {
         guard case let .reverse(step) = action else {
             try perform(action)
             return
@@ -67,7 +69,8 @@ extension CheckpointExecutor {
         precondition(stepsPerBlock == 1, "a multi-seed run tapes one step at a time")
         precondition(step == currentStep, "schedule reverses step \(step) but the state is at \(currentStep)")
         precondition(step == nextReverse, "schedule reverses step \(step) out of order (expected \(nextReverse))")
-        reverseStep(step)
+        let start = StateFingerprint(current)
+        try checkReplay(ofBlock: step, start: start, end: reverseStep(step))
         tapedSteps += 1
         nextReverse -= 1
         currentStep = -1

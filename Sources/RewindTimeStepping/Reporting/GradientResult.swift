@@ -48,6 +48,10 @@ public enum TimeSteppingError: Error, CustomStringConvertible, Equatable {
     /// A run whose length a stopping condition decides can only be reversed by the online
     /// schedule (`.online` or `.auto`), not by `strategy`.
     case lengthUnknownNeedsOnline(strategy: String)
+    /// Steps `firstStep ..< endStep`, replayed from a snapshot to be recorded, ended in a
+    /// different state than the run reached at `endStep` before (`StateFingerprint`): the
+    /// step is not a function of its state and parameters alone.
+    case replayDiffers(firstStep: Int, endStep: Int)
 
     /// What is wrong, with its figures, and no advice.
     public var summary: String {
@@ -83,6 +87,10 @@ public enum TimeSteppingError: Error, CustomStringConvertible, Equatable {
         case .lengthUnknownNeedsOnline(let strategy):
             return "a run whose length a stopping condition decides is reversed by the online schedule; "
                 + "strategy \(strategy) needs the number of steps in advance"
+        case .replayDiffers(let first, let end):
+            return "the step function gave a different state at step \(end) when steps \(first)..<\(end) were "
+                + "replayed from a snapshot than when the run first reached it, so a checkpointed gradient "
+                + "would be the gradient of a run that never happened"
         case .storeAllDoesNotFit(let budget, let needed):
             return "store-all needs about \(MemoryBudget.format(needed, distinctFrom: budget)) but the budget is "
                 + MemoryBudget.format(budget, distinctFrom: needed)
@@ -102,6 +110,7 @@ public enum TimeSteppingError: Error, CustomStringConvertible, Equatable {
         case .tooManyEvaluations: return .fewerSteps
         case .predictedTooLong: return .shorterRun
         case .lengthUnknownNeedsOnline: return .onlineStrategy
+        case .replayDiffers: return .pureStep
         case .invalidSteps, .wrongLength, .nonFinite, .nonFiniteInRun: return nil
         }
     }

@@ -19,6 +19,9 @@ public enum TimeSteppingRemedy: Equatable, Sendable, CustomStringConvertible {
     case shorterRun
     /// A run whose length is decided as it goes needs the online schedule (or auto).
     case onlineStrategy
+    /// Checkpointing replays steps: make the step a function of its state and parameters, or
+    /// use store-all, which records each step once and replays none.
+    case pureStep
 
     public var description: String {
         switch self {
@@ -40,6 +43,10 @@ public enum TimeSteppingRemedy: Equatable, Sendable, CustomStringConvertible {
                 + "or raise `TimeSteppingOptions.maximumPredictedSeconds`"
         case .onlineStrategy:
             return "use `CheckpointStrategy.online` or `.auto`"
+        case .pureStep:
+            return "make the step depend on its state and parameters alone (a counter, a random generator or "
+                + "other state it changes as it runs makes each replay differ: keep such state in the "
+                + "problem's state), or use `CheckpointStrategy.storeAll`, which replays no step"
         }
     }
 

@@ -117,7 +117,7 @@ extension TimeStepping {
                 problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
                 adjoints: AdjointVector())
             executor.progress = options.progress
-            func reverseStep(_ step: Int) {
+            func reverseStep(_ step: Int) -> [Tracked] {
                 let recorded = RecordedSteps.record(
                     problem, on: tape, state: executor.current, parameters: parameters, steps: 1,
                     runningSum: executor.runningSum, endsRun: false)
@@ -126,6 +126,7 @@ extension TimeStepping {
                     on: tape, sweeper: sweeper, lanes: lanes, stateAdjoints: stateAdjoints,
                     parameterAdjoints: parameterAdjoints)
                 executor.peakTapeBytes = max(executor.peakTapeBytes, tape.reservedByteCount + sweeper.byteCount)
+                return recorded.finalState
             }
             if isOnline {
                 var schedule = OnlineSchedule(snapshots: snapshots ?? plan.snapshots)

@@ -1,0 +1,109 @@
+import RewindCore
+
+/// A fingerprint of a state's values, to tell whether a replayed block ends in the state the
+/// run reached there before (`CheckpointExecutor.checkReplay`).
+///
+/// Why: a checkpointed run computes every step at least twice, once on its way forward and
+/// again from a snapshot to record it. A step that is not a function of its state and
+/// parameters alone (a call counter, a random generator, a cache it fills) gives a different
+/// trajectory on the replay, and the sweep would return the gradient of a run nobody made,
+/// with exit 0. Comparing the state a recorded block ends in with the start of the block
+/// reversed before it catches that for any step function, at two reads of the state a block.
+///
+/// The fingerprint is Fletcher's pair of sums over the values' bit patterns, in eight lanes
+/// (positions modulo 8): the plain sum changes with any one value, and the sum of the running
+/// sums weighs each value by its position, so that values swapped between positions change it
+/// too. Four SSE2 additions or subtractions per two values: heat2d's 65,536 values a step are
+/// read twice, and a first version that hashed each value on its own made that run a fifth
+/// slower (docs/PERFORMANCE.md, "Replays checked against the run (issue 15, session 9)").
+///
+/// A state holding a NaN or an infinity gives no verdict (`differs(from:)` is false): the
+/// primal's scalar code and a recording's SIMD lanes may give a diverging run NaNs of other
+/// signs and payloads (x86 sets the sign of an invalid operation's NaN and passes an operand's
+/// NaN through). Such a run is left to the checks for non-finite values (check mode, and the
+/// CLI's warning for a gradient that is not finite).
+///
+/// ```swift
+/// StateFingerprint([1, 2]).differs(from: StateFingerprint([1, 2]))   // false
+/// StateFingerprint([1, 2]).differs(from: StateFingerprint([2, 1]))   // true
+/// ```
+@usableFromInline
+package struct StateFingerprint {
+    /// Eight lanes' plain sums (positions modulo 8) and their sums of running sums.
+    @usableFromInline var sums: SIMD8<UInt64>
+    @usableFromInline var runningSums: SIMD8<UInt64>
+    /// Whether every value was finite.
+    @usableFromInline var isFinite: Bool
+
+    @inlinable
+    package init(_ values: [Double]) {
+        self = values.withUnsafeBufferPointer { Self.summing($0.baseAddress, count: $0.count, stride: 1) }
+    }
+
+    /// The fingerprint of the values of `state`, as of an array of their `Double`s.
+    @inlinable
+    package init(valuesOf state: [Tracked]) {
+        precondition(MemoryLayout<Tracked>.offset(of: \Tracked.value) == 0, "a Tracked starts with its value")
+        let stride = MemoryLayout<Tracked>.stride / MemoryLayout<Double>.stride
+        self = state.withUnsafeBufferPointer { buffer in
+            let values = UnsafeRawPointer(buffer.baseAddress)?.assumingMemoryBound(to: Double.self)
+            return Self.summing(values, count: buffer.count, stride: stride)
+        }
+    }
+
+    @inlinable
+    init(sums: SIMD8<UInt64>, runningSums: SIMD8<UInt64>, isFinite: Bool) {
+        self.sums = sums
+        self.runningSums = runningSums
+        self.isFinite = isFinite
+    }
+
+    /// Whether the two states differ for certain: both finite, and their sums differ.
+    @inlinable
+    package func differs(from other: StateFingerprint) -> Bool {
+        isFinite && other.isFinite && (sums != other.sums || runningSums != other.runningSums)
+    }
+
+    /// Sums the `count` values at `values`, `stride` `Double`s apart, eight at a time.
+    ///
+    /// Eight lanes, because each lane's two sums are a chain of dependent additions: with two
+    /// lanes the loop waited on them (one cycle a value, 20 µs for heat2d's 65,536), with
+    /// eight (four SSE2 registers a sum) four chains run side by side.
+    @inlinable
+    static func summing(_ values: UnsafePointer<Double>?, count: Int, stride: Int) -> StateFingerprint {
+        var sum = SIMD8<UInt64>()
+        var runningSums = SIMD8<UInt64>()
+        // `v − v` is 0 for a finite value and NaN otherwise; a sum of zeros never overflows.
+        var nonFinite = SIMD8<Double>()
+        @inline(__always) func add(_ eight: SIMD8<Double>) {
+            sum &+= unsafeBitCast(eight, to: SIMD8<UInt64>.self)
+            runningSums &+= sum
+            nonFinite += eight - eight
+        }
+        guard let values else { return StateFingerprint(sums: SIMD8(), runningSums: SIMD8(), isFinite: true) }
+        var index = 0
+        if stride == 1 {
+            while index + 8 <= count {
+                add(UnsafeRawPointer(values + index).loadUnaligned(as: SIMD8<Double>.self))
+                index += 8
+            }
+        } else {
+            while index + 8 <= count {
+                let p = values + index * stride
+                add(SIMD8(p[0], p[stride], p[2 * stride], p[3 * stride], p[4 * stride], p[5 * stride],
+                    p[6 * stride], p[7 * stride]))
+                index += 8
+            }
+        }
+        var lane = 0
+        while index < count {
+            let value = values[index * stride]
+            sum[lane] &+= value.bitPattern
+            runningSums[lane] &+= sum[lane]
+            nonFinite[lane] += value - value
+            index += 1
+            lane += 1
+        }
+        return StateFingerprint(sums: sum, runningSums: runningSums, isFinite: nonFinite.sum() == 0)
+    }
+}
