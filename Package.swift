@@ -109,7 +109,8 @@ let package = Package(
         .testTarget(
             name: "RewindTests", dependencies: ["Rewind", "RewindReference", numerics], swiftSettings: checksInvariants),
         .testTarget(name: "RewindModelsTests", dependencies: ["RewindModels", "Rewind"]),
-        .testTarget(name: "RewindCLITests", dependencies: ["rewind", "rewind-examples"], exclude: ["Golden"]),
+        .testTarget(
+            name: "RewindCLITests", dependencies: ["rewind", "rewind-examples", "RewindCommandLine"], exclude: ["Golden"]),
     ],
     // Swift 5 mode: the engine shares raw tape memory across Dispatch workers on purpose
     // (each worker owns disjoint adjoint storage); see docs/how-it-works.md, section 10.

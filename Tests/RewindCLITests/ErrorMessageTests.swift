@@ -1,4 +1,6 @@
 import Foundation
+import Rewind
+import RewindCommandLine
 import Testing
 
 /// The engine describes its errors in library terms (`TimeSteppingOptions`); the CLI says what
@@ -23,6 +25,15 @@ struct ErrorMessageTests {
         #expect(result.stderr.hasPrefix("Error: ") && result.stderr.contains(remedy), "\(result.stderr)")
         #expect(!result.stderr.contains("TimeSteppingOptions"), "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
+    /// A replay that differs comes from a user's own model (the bundled ones are pure): the
+    /// message as `rewind-examples` or a user's CLI would print it names store-all's flag.
+    @Test func aReplayThatDiffersAdvisesAPureStepOrStoreAll() {
+        let message = ErrorMessages.message(for: TimeSteppingError.replayDiffers(firstStep: 8, endStep: 12))
+        #expect(message?.contains("steps 8..<12") == true)
+        #expect(message?.hasSuffix(", or use --strategy store-all, which replays no step") == true, "\(message ?? "")")
+        #expect(message?.contains("CheckpointStrategy") == false)
     }
 
     /// `check` has no `--memory-budget`, so a budget refusal must not advise one.
