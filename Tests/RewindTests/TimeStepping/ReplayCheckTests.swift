@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 import Rewind
@@ -66,6 +67,22 @@ struct ReplayCheckTests {
                 of: CountedForcing(), initialState: x0, parameters: p, steps: 60,
                 options: TimeSteppingOptions(strategy: .revolve(snapshots: 3)))
         }
+    }
+
+    /// Two-level checkpointing restores from disk too; the run stops the same way and its
+    /// spill directory is left empty.
+    @Test func twoLevelStopsAndLeavesNothingOnDisk() throws {
+        let parent = FileManager.default.temporaryDirectory
+            .appendingPathComponent("rewind-replay-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        expectReplayDiffers {
+            _ = try TimeStepping.gradient(
+                of: CountedForcing(), initialState: x0, parameters: p, steps: 60,
+                options: TimeSteppingOptions(
+                    strategy: .twoLevel(memorySnapshots: 1, diskSnapshots: 2), spillDirectory: parent))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent).isEmpty)
     }
 
     /// Store-all records every step once and replays none: its gradient is the one of the
