@@ -270,7 +270,9 @@ package final class CheckpointExecutor<Problem: TimeSteppingProblem> {
     /// the sweep would differentiate a trajectory the run never took (`StateFingerprint`).
     @inlinable
     func checkReplay(ofBlock block: Int, start: StateFingerprint, end: [Tracked]) throws {
-        if let later = reversedBlockStart, later.block == block + 1, StateFingerprint(valuesOf: end).differs(from: later.state) {
+        if let later = reversedBlockStart, later.block == block + 1,
+            StateFingerprint(valuesOf: end).differs(from: later.state)
+        {
             let first = firstStep(ofBlock: block)
             throw TimeSteppingError.replayDiffers(firstStep: first, endStep: min(first + stepsPerBlock, steps))
         }
