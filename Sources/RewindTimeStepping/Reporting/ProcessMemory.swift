@@ -57,7 +57,12 @@ public enum ProcessMemory {
     /// process within 1.5× of the run). In fresh processes on this project's machine, 1 MiB in
     /// groups of 16 pages took 0.59 ms and gave 2.07 µs a page (median of 15, range 1.96–3.72);
     /// 256 KiB in groups of 4 took 0.14 ms and gave 2.00 µs (1.92–2.16): the same figure, with
-    /// sixteen groups for the trimmed mean instead of sixteen large ones.
+    /// sixteen groups for the trimmed mean instead of sixteen large ones
+    /// (`PROBE=1 tools/fresh-page-cost` compares the two).
+    ///
+    /// ```swift
+    /// let seconds = ProcessMemory.secondsPerFreshPage(timing: ProcessMemory.freshPageProbeBytes)
+    /// ```
     public static let freshPageProbeBytes = 256 << 10
 
     /// Makes the allocator give every block over 128 KiB its own mapping, returned to the
