@@ -89,7 +89,7 @@ public enum TimeSteppingError: Error, CustomStringConvertible, Equatable {
                 + "strategy \(strategy) needs the number of steps in advance"
         case .replayDiffers(let first, let end):
             return "the step function gave a different state at step \(end) when steps \(first)..<\(end) were "
-                + "replayed from a snapshot than when the run first reached it, so a checkpointed gradient "
+                + "replayed from a snapshot than the run had reached there before, so a checkpointed gradient "
                 + "would be the gradient of a run that never happened"
         case .storeAllDoesNotFit(let budget, let needed):
             return "store-all needs about \(MemoryBudget.format(needed, distinctFrom: budget)) but the budget is "

@@ -30,7 +30,8 @@ public enum ProcessMemory {
     /// as fast as it was (docs/PERFORMANCE.md, "Predictions, fresh pages and `auto`").
     public static func secondsPerFreshPage(timing bytes: Int = freshPageProbeBytes) -> Double {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let group = 4 * page
+        let pagesPerGroup = 4
+        let group = pagesPerGroup * page
         let length = max(group, bytes / group * group)
         guard let memory = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
             memory != MAP_FAILED
@@ -48,7 +49,7 @@ public enum ProcessMemory {
         // occasional slow fault (zeroing, reclaim) that a run of many pages pays too.
         let sorted = groupSeconds.sorted()
         let middle = sorted[(sorted.count / 10)..<(sorted.count - sorted.count / 10)]
-        return middle.reduce(0, +) / Double(middle.count) / 4 + unmapSecondsPerPage
+        return middle.reduce(0, +) / Double(middle.count) / Double(pagesPerGroup) + unmapSecondsPerPage
     }
 
     /// The memory `secondsPerFreshPage` times by default, in groups of four pages.
