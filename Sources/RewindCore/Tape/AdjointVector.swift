@@ -29,6 +29,17 @@ public final class AdjointVector {
 
     deinit { storage.deallocate() }
 
+    /// Gives the storage back but for one entry; `prepare(for:)` grows it again as far as the
+    /// next recording needs (after a trial recording larger than the ones that follow).
+    @usableFromInline
+    package func release() {
+        storage.deallocate()
+        capacity = 1
+        storage = .allocate(capacity: 1)
+        storage.initialize(to: 0)
+        count = 1
+    }
+
     /// Makes room for every identifier of `tape` and sets all adjoints to zero.
     public func prepare(for tape: Tape) {
         prepare(identifierCount: tape.identifierCount)

@@ -187,6 +187,22 @@ public final class Tape {
         }
     }
 
+    /// Forgets the recording, as `reset()` does, and gives every arena chunk but the first
+    /// back to the system.
+    ///
+    /// For a driver whose trial recordings grew the arena past what its run needs: a planning
+    /// sample records blocks longer, and stencils in a larger storage, than the plan may keep,
+    /// and the arena keeps every chunk it ever grew. The run's own recordings grow it again as
+    /// far as they need.
+    @usableFromInline
+    package func _resetReleasingChunks() {
+        reset()
+        guard chunks.count > 1 else { return }
+        for chunk in chunks.dropFirst() { chunk.deallocate() }
+        chunks.removeSubrange(1...)
+        _checkInvariants()
+    }
+
     /// The end of the recording so far.
     public var position: TapePosition {
         let r = _recorder.pointee

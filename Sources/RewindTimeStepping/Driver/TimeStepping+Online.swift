@@ -58,6 +58,7 @@ extension TimeStepping {
         PlannedRun.keepingStencilPartials(
             &plan, sample: sample, problem: problem, initialState: initialState, parameters: parameters,
             stateCount: problem.stateCount, budget: options.memoryBudget, workspace: workspace, group: nil)
+        PlannedRun.fittingWorkspace(to: plan, stateCount: problem.stateCount, workspace: workspace)
         let run = PlannedRun(workspace: workspace, sample: sample, plan: plan, started: started)
         let blockLength = plan.stepsPerBlock
         let executor = CheckpointExecutor(

@@ -63,9 +63,11 @@ package enum RunPlanner {
     @usableFromInline
     package static func blockWorkingSetBytes(steps: Int, sample: RunSample, stateCount: Int) -> Int {
         let stateArrays = stateArrayBytes(stateCount: stateCount)
+        // A measured block first, one step included: a step that keeps its stencils' partials
+        // needs more than the sample's step, which kept inputs.
+        if let measured = sample.measuredBlock, measured.steps == steps { return measured.reservedBytes + stateArrays }
         let oneStep = sample.stepTapeReservedBytes + stateArrays
         if steps == 1 { return oneStep }
-        if let measured = sample.measuredBlock, measured.steps == steps { return measured.reservedBytes + stateArrays }
         let arena = arenaBytes(
             statements: .saturating(steps, times: sample.statementsPerStep),
             partials: .saturating(steps, times: sample.partialsPerStep))
