@@ -151,14 +151,10 @@ package final class _StencilInputs {
     @inlinable
     package convenience init(_ inputs: [Tracked], columns: Int, copyingValuesInto values: UnsafeMutablePointer<Double>) {
         let consecutive = inputs.withUnsafeBufferPointer { inputs in
-            var mismatch: UInt32 = 0
-            var expected = inputs.first?.identifier ?? 0
-            for k in inputs.indices {
-                values[k] = inputs[k].value
-                mismatch |= inputs[k].identifier ^ expected
-                expected &+= 1
-            }
-            return mismatch == 0 && inputs.first.map { $0.identifier != 0 } == true
+            let first = inputs.first?.identifier ?? 0
+            // Every value copied, even when the first is a constant (identifier 0).
+            let run = Tracked._identifiersAreConsecutive(inputs, from: first, copyingValuesInto: values)
+            return run && first != 0
         }
         self.init(inputs, columns: columns, consecutive: consecutive)
     }

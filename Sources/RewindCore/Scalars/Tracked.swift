@@ -177,14 +177,26 @@ extension Tracked {
 extension Tracked {
     /// Whether `values[k]` has identifier `first + k` for every k: the outputs of a stencil or a
     /// step's registered leaves, whose adjoints are then one contiguous run. Branch-free, so the
-    /// compiler vectorises the scan.
-    @inlinable
-    package static func _identifiersAreConsecutive(_ values: UnsafeBufferPointer<Tracked>, from first: UInt32) -> Bool {
+    /// compiler vectorises the scan. With `destination`, the values are copied there on the
+    /// same pass (a stencil's recording reads its input array once, not twice).
+    @inlinable @inline(__always)
+    package static func _identifiersAreConsecutive(
+        _ values: UnsafeBufferPointer<Tracked>, from first: UInt32,
+        copyingValuesInto destination: UnsafeMutablePointer<Double>? = nil
+    ) -> Bool {
         var mismatch: UInt32 = 0
         var expected = first
-        for k in values.indices {
-            mismatch |= values[k].identifier ^ expected
-            expected &+= 1
+        if let destination {
+            for k in values.indices {
+                destination[k] = values[k].value
+                mismatch |= values[k].identifier ^ expected
+                expected &+= 1
+            }
+        } else {
+            for k in values.indices {
+                mismatch |= values[k].identifier ^ expected
+                expected &+= 1
+            }
         }
         return mismatch == 0
     }

@@ -274,7 +274,8 @@ package final class CheckpointExecutor<Problem: TimeSteppingProblem> {
             StateFingerprint(valuesOf: end).differs(from: later.state)
         {
             let first = firstStep(ofBlock: block)
-            throw TimeSteppingError.replayDiffers(firstStep: first, endStep: min(first + stepsPerBlock, steps))
+            // `first + stepsPerBlock` could pass `Int.max` on the last block of a run that long.
+            throw TimeSteppingError.replayDiffers(firstStep: first, endStep: first + min(stepsPerBlock, steps - first))
         }
         reversedBlockStart = (block, start)
     }

@@ -43,13 +43,18 @@ package struct StateFingerprint {
     /// The fingerprint of the values of `state`, as of an array of their `Double`s.
     @inlinable
     package init(valuesOf state: [Tracked]) {
-        precondition(MemoryLayout<Tracked>.offset(of: \Tracked.value) == 0, "a Tracked starts with its value")
+        precondition(Self.trackedStartsWithItsValue, "a Tracked starts with its value")
         let stride = MemoryLayout<Tracked>.stride / MemoryLayout<Double>.stride
         self = state.withUnsafeBufferPointer { buffer in
             let values = UnsafeRawPointer(buffer.baseAddress)?.assumingMemoryBound(to: Double.self)
             return Self.summing(values, count: buffer.count, stride: stride)
         }
     }
+
+    /// Whether a `Tracked`'s value is its first stored property, read as the `Double`s of an
+    /// array of them: asked once, not per state (a key path's offset is not free).
+    @usableFromInline
+    static let trackedStartsWithItsValue = MemoryLayout<Tracked>.offset(of: \Tracked.value) == 0
 
     @inlinable
     init(sums: SIMD8<UInt64>, runningSums: SIMD8<UInt64>, isFinite: Bool) {

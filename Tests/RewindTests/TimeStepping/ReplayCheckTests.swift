@@ -145,7 +145,8 @@ struct ReplayCheckTests {
     }
 
     @Test func aTrackedStateHasItsValuesFingerprint() {
-        for count in [0, 1, 2, 5] {
+        // Fewer than eight values (the tail alone), exactly eight, and eight-value groups with a tail.
+        for count in [0, 1, 2, 5, 8, 19] {
             let values = (0..<count).map { 0.25 * Double($0) - 3.5 }
             let fingerprint = StateFingerprint(valuesOf: values.map { Tracked($0) })
             #expect(!fingerprint.differs(from: StateFingerprint(values)))
