@@ -28,9 +28,11 @@ public struct Lorenz: Model {
     public func step<S: SimulationScalar>(_ state: [S], parameters: [S], into next: inout [S]) {
         let inputs = LocalValues<S>(count: 6) { $0 < 3 ? state[$0] : parameters[$0 - 3] }
         let outputs = elementary ? RK4Step()(inputs) : S.evaluate(RK4Step(), inputs)
-        next[0] = outputs[0]
-        next[1] = outputs[1]
-        next[2] = outputs[2]
+        next.withUnsafeMutableBufferPointer { next in
+            next[0] = outputs[0]
+            next[1] = outputs[1]
+            next[2] = outputs[2]
+        }
     }
 
     @inlinable

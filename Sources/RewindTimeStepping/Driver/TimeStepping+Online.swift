@@ -92,7 +92,7 @@ extension TimeStepping {
                 for action in schedule.forwardActions(atStep: block) {
                     switch action {
                     case let .store(slot, step, _): executor.storeBlockStart(blockStart, slot: slot, block: step)
-                    case let .free(slot, _): executor.slots.free(slot: slot)
+                    case let .free(slot, _): executor.free(slot: slot)
                     case .advance: break   // done step by step above
                     default: preconditionFailure("unexpected online action \(action)")
                     }

@@ -30,7 +30,12 @@ package final class CheckpointExecutor<Problem: TimeSteppingProblem> {
     @usableFromInline package let tape: Tape
     @usableFromInline package let adjoints: AdjointVector
 
-    @usableFromInline @exclusivity(unchecked) package var current: [Double]
+    /// The current state when it is the executor's own (see `currentSlot`).
+    @usableFromInline @exclusivity(unchecked) package var ownedState: [Double]
+    /// Large states (`SnapshotPool.movesBuffers`): the slot the current state lives in, after
+    /// a store moved it there or a restore chose it, or `nil` when `ownedState` holds it. The
+    /// next advance reads the slot in place, so no state is copied in or out of a snapshot.
+    @usableFromInline @exclusivity(unchecked) package var currentSlot: Int?
     @usableFromInline @exclusivity(unchecked) package var scratch: [Double]
     @usableFromInline @exclusivity(unchecked) package var currentStep: Int
     /// Snapshot slots in memory, each holding a state and its step.
@@ -86,12 +91,19 @@ package final class CheckpointExecutor<Problem: TimeSteppingProblem> {
         self.parameters = parameters
         self.steps = steps
         self.tape = tape
-        current = initialState
+        ownedState = initialState
         scratch = initialState
         currentStep = 0
         nextReverse = Self.blockCount(steps: steps, stepsPerBlock: stepsPerBlock) - 1
         stateAdjoint = [Double](repeating: 0, count: initialState.count)
         parameterAdjoint = [Double](repeating: 0, count: parameters.count)
+    }
+
+    /// The state at `currentStep`, wherever it lives.
+    @inlinable
+    var current: [Double] {
+        if let currentSlot { return slots.buffer(ofSlot: currentSlot) }
+        return ownedState
     }
 
     /// The number of blocks: the `steps` of the schedule to run.
@@ -134,7 +146,8 @@ package final class CheckpointExecutor<Problem: TimeSteppingProblem> {
             diskWrites += 1
         case let .restore(slot, block, .disk):
             guard let disk else { preconditionFailure("a two-level schedule needs a disk level") }
-            try disk.restore(slot: slot, step: block, into: &current)
+            try disk.restore(slot: slot, step: block, into: &ownedState)
+            currentSlot = nil
             currentStep = firstStep(ofBlock: block)
             diskReads += 1
         case let .free(slot, .disk):
@@ -143,19 +156,49 @@ package final class CheckpointExecutor<Problem: TimeSteppingProblem> {
             precondition(
                 firstStep(ofBlock: block) == currentStep,
                 "schedule stores block \(block) but the state is at step \(currentStep)")
-            slots.store(current, slot: slot, step: block)
-            peakSlots = max(peakSlots, slots.peakLiveCount)
+            storeCurrent(slot: slot, block: block)
         case let .restore(slot, block, _):
-            slots.restore(slot: slot, step: block, into: &current)
+            if slots.movesBuffers {
+                slots.checkHolds(slot: slot, step: block)
+                currentSlot = slot
+            } else {
+                slots.restore(slot: slot, step: block, into: &ownedState)
+            }
             currentStep = firstStep(ofBlock: block)
         case let .free(slot, _):
-            slots.free(slot: slot)
+            free(slot: slot)
         case let .reverse(block):
             precondition(
                 firstStep(ofBlock: block) == currentStep,
                 "schedule reverses block \(block) but the state is at step \(currentStep)")
             precondition(block == nextReverse, "schedule reverses block \(block) out of order (expected \(nextReverse))")
             try reverse(block: block)
+        }
+    }
+
+    /// Stores the current state in `slot`: a copy for small states, a move for large ones.
+    @inlinable
+    func storeCurrent(slot: Int, block: Int) {
+        if slots.movesBuffers {
+            // Already in a slot (stored twice without a step between): share that slot's
+            // buffer; the arrays' copy on write keeps both snapshots intact.
+            if let currentSlot { ownedState = slots.buffer(ofSlot: currentSlot) }
+            slots.store(moving: &ownedState, slot: slot, step: block)
+            currentSlot = slot
+        } else {
+            slots.store(ownedState, slot: slot, step: block)
+        }
+        peakSlots = max(peakSlots, slots.peakLiveCount)
+    }
+
+    /// Frees `slot`; a current state living there moves back to the executor first.
+    @inlinable
+    func free(slot: Int) {
+        if currentSlot == slot {
+            slots.take(slot: slot, into: &ownedState)
+            currentSlot = nil
+        } else {
+            slots.free(slot: slot)
         }
     }
 
@@ -198,7 +241,12 @@ package final class CheckpointExecutor<Problem: TimeSteppingProblem> {
     /// `slot` once the block is known not to be the last.
     @inlinable
     func storeBlockStart(_ state: [Double], slot: Int, block: Int) {
-        slots.store(state, slot: slot, step: block)
+        if slots.movesBuffers {
+            var moved = state
+            slots.store(moving: &moved, slot: slot, step: block)
+        } else {
+            slots.store(state, slot: slot, step: block)
+        }
         peakSlots = max(peakSlots, slots.peakLiveCount)
     }
 
@@ -206,7 +254,8 @@ package final class CheckpointExecutor<Problem: TimeSteppingProblem> {
     /// running sum were kept, to tape it.
     @inlinable
     func returnToBlockStart(_ state: [Double], step: Int, runningSum sum: Double) {
-        current = state
+        ownedState = state
+        currentSlot = nil
         currentStep = step
         runningSum = sum
         summedThrough = step
@@ -224,8 +273,16 @@ package final class CheckpointExecutor<Problem: TimeSteppingProblem> {
         guard currentStep < target else { return }
         var state: [Double] = []
         var next: [Double] = []
-        swap(&state, &current)
+        swap(&state, &ownedState)
         swap(&next, &scratch)
+        // A state living in a slot is read there; the executor's own buffer waits aside to
+        // receive the step after the first, so that no step writes into the slot's buffer.
+        var waiting: [Double] = []
+        if let currentSlot {
+            swap(&waiting, &state)
+            state = slots.buffer(ofSlot: currentSlot)
+            self.currentSlot = nil
+        }
         let parameters = self.parameters
         var step = currentStep
         var sum = runningSum
@@ -235,7 +292,8 @@ package final class CheckpointExecutor<Problem: TimeSteppingProblem> {
         var nextIsComputed = scratchHoldsStateAfter == step
         scratchHoldsStateAfter = Int.min
         defer {
-            swap(&state, &current)
+            if !waiting.isEmpty { next = waiting }
+            swap(&state, &ownedState)
             swap(&next, &scratch)
             currentStep = step
             runningSum = sum
@@ -251,6 +309,10 @@ package final class CheckpointExecutor<Problem: TimeSteppingProblem> {
             swap(&state, &next)
             if _slowPath(checksFinite) && state.contains(where: { !$0.isFinite }) {
                 try diagnose(step: step, from: next)
+            }
+            if _slowPath(!waiting.isEmpty) {
+                next = waiting
+                waiting = []
             }
             step += 1
             if problem.hasRunningCost && step > summed {
@@ -332,6 +394,7 @@ package final class CheckpointExecutor<Problem: TimeSteppingProblem> {
         tapedSteps += count
         nextReverse -= 1
         currentStep = -1
+        currentSlot = nil
         if let progress, blocks >= 100, (blocks - block) % max(1, blocks / 200) == 0 {
             progress(Double(tapedSteps) / Double(steps))
         }

@@ -74,6 +74,7 @@ extension CheckpointExecutor {
         tapedSteps += 1
         nextReverse -= 1
         currentStep = -1
+        currentSlot = nil
         if let progress, steps >= 100, tapedSteps % max(1, steps / 200) == 0 {
             progress(Double(tapedSteps) / Double(steps))
         }
