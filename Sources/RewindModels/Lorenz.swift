@@ -47,16 +47,21 @@ public struct Lorenz: Model {
     }
 
     /// `(x, y, z, sigma, rho, beta) ↦ s + h6·(((k1 + 2k2) + 2k3) + k4)`, in the order of PROBLEMS.md.
-    @usableFromInline
-    struct RK4Step: LocalFunction {
-        @inlinable init() {}
+    /// Public so that a benchmark can evaluate the step alone on any scalar type.
+    ///
+    /// ```swift
+    /// let next = Lorenz.RK4Step()(LocalValues([1.0, 1.0, 1.0, 10.0, 28.0, 8.0 / 3.0]))
+    /// ```
+    public struct RK4Step: LocalFunction {
+        @inlinable public init() {}
         @inlinable @inline(__always)
         func f<T: SimulationScalar>(_ x: T, _ y: T, _ z: T, _ sigma: T, _ rho: T, _ beta: T) -> (T, T, T) {
             (sigma * (y - x), x * (rho - z) - y, x * y - beta * z)
         }
 
+        /// The state after one step.
         @inlinable @inline(__always)
-        func callAsFunction<T: SimulationScalar>(_ v: LocalValues<T>) -> LocalValues<T> {
+        public func callAsFunction<T: SimulationScalar>(_ v: LocalValues<T>) -> LocalValues<T> {
             let dt = Lorenz.dt
             let h2 = 0.5 * dt
             let h6 = dt / 6.0

@@ -9,6 +9,7 @@
 //   swift run -c release rewind-benchmark multifield # only the multi-field stencil table (MultiFieldCases.swift)
 //   swift run -c release rewind-benchmark interactions  # only the all-pairs table (InteractionCases.swift)
 //   swift run -c release rewind-benchmark first-run  # first gradient of a fresh process against warm (FirstRunCases.swift)
+//   swift run -c release rewind-benchmark lorenz-step  # one Lorenz step's gradient, piece by piece (LorenzStepCases.swift)
 import CMallocCounter
 import Foundation
 import Rewind
@@ -232,6 +233,8 @@ if let name = arguments.first, name == "first-run" {
     printFirstRunTable()
 } else if let name = arguments.first, name == "first-run-child" {
     print(String(decoding: try JSONEncoder().encode(measureFirstRun()), as: UTF8.self))
+} else if let name = arguments.first, name == "lorenz-step" {
+    runLorenzStepCases()
 } else if let name = arguments.first, name == "parallel" {
     // Only the parallel table (ParallelCases.swift).
     printParallelTable()

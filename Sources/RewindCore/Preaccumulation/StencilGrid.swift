@@ -82,14 +82,22 @@ public struct StencilGrid: Hashable, Sendable {
         parameters: LocalValues<Double>
     ) -> Double {
         withUnsafeTemporaryAllocation(of: Int.self, capacity: max(offsets.count, 1)) { indices in
-            for j in 0..<offsets.count {
-                var r = (row + offsets[j].row) % rows
-                if r < 0 { r += rows }
-                var c = (column + offsets[j].column) % columns
-                if c < 0 { c += columns }
-                indices[j] = r * columns + c - column
-            }
+            _neighbourIndices(offsets, row: row, column: column, into: indices.baseAddress!)
             return kernel(StencilNeighbourhood(values: values + column, indices: indices.baseAddress!), parameters)
+        }
+    }
+
+    /// The indices of point (`row`, `column`)'s neighbours relative to the point's column in
+    /// row 0 (`r · columns + c − column`), wrapped periodically: a neighbourhood of one point
+    /// built at `values + column`.
+    @inlinable
+    package func _neighbourIndices(_ offsets: [GridOffset], row: Int, column: Int, into indices: UnsafeMutablePointer<Int>) {
+        for j in 0..<offsets.count {
+            var r = (row + offsets[j].row) % rows
+            if r < 0 { r += rows }
+            var c = (column + offsets[j].column) % columns
+            if c < 0 { c += columns }
+            indices[j] = r * columns + c - column
         }
     }
 

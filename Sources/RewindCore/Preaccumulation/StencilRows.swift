@@ -48,13 +48,15 @@ enum _StencilRows {
         _ body: ((Int) -> UnsafePointer<Double>) -> Void
     ) -> UInt64 {
         let neighbourCount = offsets.count
-        let lanes = neighbourCount + parameterCount
+        // The neighbours' lanes and the parameters', or the parameters' only (`_ParameterLanes`).
+        let lanes = D._keptLanes(neighbourCount: neighbourCount, parameterCount: parameterCount)
+        let firstParameterLane = D._firstParameterLane(neighbourCount: neighbourCount)
         let storedParameters = stored + window.rowCount * columns
         let parameters = LocalValues<Dual<D>>(count: parameterCount) {
-            Dual(storedParameters[$0], tangent: D.unit(neighbourCount + $0))
+            Dual(storedParameters[$0], tangent: D.unit(firstParameterLane + $0))
         }
         let pairParameters = LocalValues<_PointPair<D._Pair>>(count: parameterCount) {
-            _PointPair(SIMD2(repeating: storedParameters[$0]), tangent: .unit(neighbourCount + $0))
+            _PointPair(SIMD2(repeating: storedParameters[$0]), tangent: .unit(firstParameterLane + $0))
         }
         var inPairs = inPairs
         let (interiorStart, interiorEnd) = StencilGrid._interiorColumns(offsets, columns: columns)

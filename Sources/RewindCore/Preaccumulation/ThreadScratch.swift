@@ -19,6 +19,8 @@ final class _ThreadScratch {
     var inUse = false
     /// Set by a `_PointPair` evaluation whose two points would part ways.
     var pairDiverged = false
+    /// Set by an `_AffineProbe` evaluation that met an operation not affine in the neighbours.
+    var notAffine = false
 
     deinit { buffer?.deallocate() }
 
@@ -52,6 +54,19 @@ final class _ThreadScratch {
         let scratch = current
         defer { scratch.pairDiverged = false }
         return scratch.pairDiverged
+    }
+
+    /// Marks this thread's affine probe as not affine (`_AffineProbeVerdict`).
+    @usableFromInline
+    static func markNotAffine() { current.notAffine = true }
+
+    /// Whether this thread's affine probes met a non-affine operation since the last call;
+    /// clears the mark.
+    @usableFromInline
+    static func takeNotAffine() -> Bool {
+        let scratch = current
+        defer { scratch.notAffine = false }
+        return scratch.notAffine
     }
 
     /// Calls `body` with room for `count` doubles, valid only during the call.

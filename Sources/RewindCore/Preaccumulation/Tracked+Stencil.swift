@@ -64,12 +64,24 @@ extension Tracked {
         // parameters' values follow them, then, when partials are kept, room for the outputs
         // (a state's worth that `RunPlanner.stateArrayBytes` charges).
         let pointCount = grid.pointCount
-        let keepsInputs = tape.stencilStorage == .inputs
+        // A kernel affine in its neighbours keeps only its parameter partials, in either storage:
+        // as many numbers a point as the inputs would be (`Tracked+AffineStencil.swift`).
+        let neighbourPartials = grid._affineNeighbourPartials(
+            kernel, D.self, offsets: offsets, input: input, parameters: parameterValues)
+        let keepsInputs = tape.stencilStorage == .inputs && neighbourPartials == nil
         _ThreadScratch.withDoubles((keepsInputs ? 1 : 2) * pointCount + parameters.count) { values in
             let inputs = _StencilInputs(input, columns: grid.columns, copyingValuesInto: values)
             for j in 0..<parameters.count { values[pointCount + j] = parameterValues[j] }
             // One trial for the recording and every sweep of its statements.
             let inPairs = grid._evaluatesInPairs(kernel, offsets: offsets, values: values, parameters: parameterValues)
+            if let neighbourPartials {
+                _recordAffineStencil(
+                    kernel, grid, values: values, parameterValues, &output, D.self, tape: tape, recorder: recorder,
+                    inputs: inputs, parameterIdentifiers: parameterIdentifiers, inPairs: inPairs,
+                    neighbourPartials: neighbourPartials)
+                checkPurity(outputs: values + pointCount + parameters.count)
+                return
+            }
             if keepsInputs {
                 _recordStencilInputs(
                     kernel, grid, values: UnsafePointer(values), parameterValues, &output, D.self, tape: tape,
@@ -105,16 +117,20 @@ extension Tracked {
                 }
                 firstRow = rows.upperBound
             }
+            checkPurity(outputs: outputs)
             // A block that keeps partials has no second evaluation for a fingerprint to check:
             // its first point, evaluated again on `Double`, must give the value recorded, or the
             // kernel depends on state its own calls change (a counter, a random number), and
             // the partials belong to values no replay of the run reproduces.
-            precondition(
-                pointCount == 0 || grid._evaluatePoint(kernel, offsets: offsets, row: 0, column: 0, values: values, parameters: parameterValues)
-                    .bitPattern == outputs[0].bitPattern,
-                "a stencil kernel gave another value when evaluated again with the same inputs: a kernel must depend "
-                    + "only on its neighbours, its parameters and its own stored properties, not on state that changes "
-                    + "between evaluations")
+            func checkPurity(outputs: UnsafeMutablePointer<Double>) {
+                precondition(
+                    pointCount == 0
+                        || grid._evaluatePoint(kernel, offsets: offsets, row: 0, column: 0, values: values, parameters: parameterValues)
+                            .bitPattern == outputs[0].bitPattern,
+                    "a stencil kernel gave another value when evaluated again with the same inputs: a kernel must depend "
+                        + "only on its neighbours, its parameters and its own stored properties, not on state that changes "
+                        + "between evaluations")
+            }
         }
     }
 }

@@ -262,6 +262,19 @@ package protocol _PairLanes {
 @usableFromInline
 package protocol _PairableDirections: TangentDirections {
     associatedtype _Pair: _PairLanes where _Pair.Single == Self
+    /// The lane of a stencil kernel's first parameter: after its neighbours' lanes, or apart
+    /// from them (`_ParameterLanes`).
+    static func _firstParameterLane(neighbourCount: Int) -> Int
+    /// The lanes a stencil keeps as partials: the neighbours' and the parameters', or the
+    /// parameters' only (`_ParameterLanes`).
+    static func _keptLanes(neighbourCount: Int, parameterCount: Int) -> Int
+}
+
+extension _PairableDirections {
+    @inlinable package static func _firstParameterLane(neighbourCount: Int) -> Int { neighbourCount }
+    @inlinable package static func _keptLanes(neighbourCount: Int, parameterCount: Int) -> Int {
+        neighbourCount + parameterCount
+    }
 }
 
 /// A SIMD vector that can hold `SIMD2` patterns repeated (lane pairs).

@@ -201,7 +201,12 @@ struct StencilStorageTests {
             let inputs = try run(.inputs)
             #expect(inputs.gradient.map(\.bitPattern) == partials.gradient.map(\.bitPattern), "\(name)")
             #expect(inputs.values.map(\.bitPattern) == partials.values.map(\.bitPattern), "\(name)")
-            #expect(inputs.storedNumbers * 2 < partials.storedNumbers, "\(name): one number a point, not one a lane")
+            if name == "heat 2-D" {
+                // Affine in its neighbours: both storages keep one parameter partial a point.
+                #expect(inputs.storedNumbers == partials.storedNumbers, "\(name)")
+            } else {
+                #expect(inputs.storedNumbers * 2 < partials.storedNumbers, "\(name): one number a point, not one a lane")
+            }
         }
     }
 
