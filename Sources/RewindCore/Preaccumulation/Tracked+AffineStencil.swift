@@ -186,6 +186,8 @@ final class _AffineStencilStatement: _StencilStatement {
 
     override var byteCount: Int { super.byteCount + 32 + neighbourPartials.count * 8 }
 
+    override var constantNeighbourPartials: [Double]? { neighbourPartials }
+
     override func withRowPartials(stored: UnsafePointer<Double>, _ body: ((Int) -> UnsafePointer<Double>) -> Void) {
         let n = grid.columns
         let neighbourCount = offsets.count

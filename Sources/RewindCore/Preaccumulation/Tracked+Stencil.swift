@@ -327,10 +327,13 @@ package class _StencilStatement: _ExternalStatement {
         let n = grid.columns
         let neighbourCount = offsets.count
         let parameterCount = parameterIdentifiers.count
+        let constants = constantNeighbourPartials
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * max(neighbourCount, 1)) { scratch in
+          withUnsafeTemporaryAllocation(of: Double.self, capacity: max(neighbourCount, 1)) { groupWeights in
           withRowPartials(stored: partials) { partialsOfRow in
             let members = scratch.baseAddress!
             let shifts = members + neighbourCount
+            let weights = groupWeights.baseAddress!
             for r in rows.reversed() {
                 let outputAdjoints = UnsafePointer(adjoints + (outputBase &+ r &* n))
                 let rowPartials = partialsOfRow(r)
@@ -347,9 +350,17 @@ package class _StencilStatement: _ExternalStatement {
                     var inputRow = r + rowOffset
                     if inputRow < 0 { inputRow += grid.rows } else if inputRow >= grid.rows { inputRow -= grid.rows }
                     let inputAdjoints = adjoints + (inputs.offset(ofRow: inputRow) &+ inputRow &* n)
-                    _StencilStatement.gatherRow(
-                        into: inputAdjoints, columns: n, outputAdjoints: outputAdjoints, partials: rowPartials,
-                        members: members, shifts: shifts, count: count)
+                    if let constants {
+                        // The same products: each point's partial is the kept weight.
+                        for k in 0..<count { weights[k] = constants[members[k]] }
+                        _StencilStatement.gatherRow(
+                            into: inputAdjoints, columns: n, outputAdjoints: outputAdjoints,
+                            partials: _ConstantLanes(weights: weights), shifts: shifts, count: count)
+                    } else {
+                        _StencilStatement.gatherRow(
+                            into: inputAdjoints, columns: n, outputAdjoints: outputAdjoints, partials: rowPartials,
+                            members: members, shifts: shifts, count: count)
+                    }
                 }
                 for k in 0..<parameterCount {
                     adjoints[Int(parameterIdentifiers[k])] += _StencilStatement.dot(
@@ -357,8 +368,13 @@ package class _StencilStatement: _ExternalStatement {
                 }
             }
           }
+          }
         }
     }
+
+    /// The neighbour partials when they are the same at every point (`_AffineStencilStatement`),
+    /// for a gather that multiplies by them without loading a row of them.
+    var constantNeighbourPartials: [Double]? { nil }
 
     /// Adds to each input `i` of a row `Σ partials[member(k)·columns + o] × adjoint[o]` over the
     /// group's neighbours `k`, where `o = i − shifts[k]` (wrapped) is the output that reads `i`:
@@ -367,6 +383,18 @@ package class _StencilStatement: _ExternalStatement {
     static func gatherRow(
         into inputAdjoints: UnsafeMutablePointer<Double>, columns n: Int, outputAdjoints: UnsafePointer<Double>,
         partials: UnsafePointer<Double>, members: UnsafePointer<Int>, shifts: UnsafePointer<Int>, count: Int
+    ) {
+        gatherRow(
+            into: inputAdjoints, columns: n, outputAdjoints: outputAdjoints,
+            partials: _RowLanes(partials: partials, members: members, columns: n), shifts: shifts, count: count)
+    }
+
+    /// `gatherRow` with each group member's partials from `partials`: a row's lanes, or one
+    /// weight for every point (`_AffineStencilStatement`, whose weights then need no loads).
+    @inline(__always)
+    static func gatherRow<Lanes: _GatherLanes>(
+        into inputAdjoints: UnsafeMutablePointer<Double>, columns n: Int, outputAdjoints: UnsafePointer<Double>,
+        partials: Lanes, shifts: UnsafePointer<Int>, count: Int
     ) {
         var reachLeft = 0
         var reachRight = 0
@@ -379,7 +407,7 @@ package class _StencilStatement: _ExternalStatement {
             for k in 0..<count {
                 var o = i &- shifts[k]
                 if o < 0 { o += n } else if o >= n { o -= n }
-                sum += partials[members[k] &* n &+ o] * outputAdjoints[o]
+                sum += partials.partial(k, at: o) * outputAdjoints[o]
             }
             inputAdjoints[i] += sum
         }
@@ -392,18 +420,18 @@ package class _StencilStatement: _ExternalStatement {
         }
         var i = start
         if count <= 3 {
-            let p0 = partials + (members[0] &* n &- shifts[0]), a0 = outputAdjoints - shifts[0]
-            let p1 = count > 1 ? partials + (members[1] &* n &- shifts[1]) : p0
+            let p0 = partials.shifted(0, by: shifts[0]), a0 = outputAdjoints - shifts[0]
+            let p1 = count > 1 ? partials.shifted(1, by: shifts[1]) : p0
             let a1 = count > 1 ? outputAdjoints - shifts[1] : a0
-            let p2 = count > 2 ? partials + (members[2] &* n &- shifts[2]) : p0
+            let p2 = count > 2 ? partials.shifted(2, by: shifts[2]) : p0
             let a2 = count > 2 ? outputAdjoints - shifts[2] : a0
             // One loop per count, so that no iteration asks how many terms it has.
             @inline(__always) func gatherPairs(terms: Int) {
                 while i &+ 2 <= end {
                     var sum = SIMD2<Double>(repeating: 0)
-                    sum += load(p0 + i) * load(a0 + i)
-                    if terms > 1 { sum += load(p1 + i) * load(a1 + i) }
-                    if terms > 2 { sum += load(p2 + i) * load(a2 + i) }
+                    sum += p0.pair(at: i) * load(a0 + i)
+                    if terms > 1 { sum += p1.pair(at: i) * load(a1 + i) }
+                    if terms > 2 { sum += p2.pair(at: i) * load(a2 + i) }
                     let target = UnsafeMutableRawPointer(inputAdjoints + i)
                     target.storeBytes(of: target.loadUnaligned(as: SIMD2<Double>.self) + sum, as: SIMD2<Double>.self)
                     i &+= 2
@@ -419,7 +447,7 @@ package class _StencilStatement: _ExternalStatement {
                 var sum = SIMD2<Double>(repeating: 0)
                 for k in 0..<count {
                     let o = i &- shifts[k]
-                    sum += load(partials + (members[k] &* n &+ o)) * load(outputAdjoints + o)
+                    sum += partials.shifted(k, by: 0).pair(at: o) * load(outputAdjoints + o)
                 }
                 let target = UnsafeMutableRawPointer(inputAdjoints + i)
                 target.storeBytes(of: target.loadUnaligned(as: SIMD2<Double>.self) + sum, as: SIMD2<Double>.self)
@@ -450,4 +478,54 @@ package class _StencilStatement: _ExternalStatement {
         }
         return sum
     }
+}
+
+/// Where a gather finds the partials of a group's members (`_StencilStatement.gatherRow`).
+protocol _GatherLanes {
+    associatedtype Shifted: _GatherLane
+    /// Member `k`'s partial for the output at column `o`.
+    func partial(_ k: Int, at o: Int) -> Double
+    /// Member `k`'s partials for the outputs at columns `i − shift`, by `i`.
+    func shifted(_ k: Int, by shift: Int) -> Shifted
+}
+
+/// One member's partials, by input column.
+protocol _GatherLane {
+    /// The partials for inputs `i` and `i + 1`.
+    func pair(at i: Int) -> SIMD2<Double>
+}
+
+/// A row's partials lane by lane (`partials[member(k) · columns + o]`).
+struct _RowLanes: _GatherLanes {
+    let partials: UnsafePointer<Double>
+    let members: UnsafePointer<Int>
+    let columns: Int
+
+    @inline(__always)
+    func partial(_ k: Int, at o: Int) -> Double { partials[members[k] &* columns &+ o] }
+    @inline(__always)
+    func shifted(_ k: Int, by shift: Int) -> _LanePointer { _LanePointer(base: partials + (members[k] &* columns &- shift)) }
+}
+
+struct _LanePointer: _GatherLane {
+    let base: UnsafePointer<Double>
+    @inline(__always)
+    func pair(at i: Int) -> SIMD2<Double> { UnsafeRawPointer(base + i).loadUnaligned(as: SIMD2<Double>.self) }
+}
+
+/// One weight a member, the same at every point: a kernel affine in its neighbours.
+struct _ConstantLanes: _GatherLanes {
+    /// Member `k`'s weight.
+    let weights: UnsafePointer<Double>
+
+    @inline(__always)
+    func partial(_ k: Int, at o: Int) -> Double { weights[k] }
+    @inline(__always)
+    func shifted(_ k: Int, by shift: Int) -> _Weight { _Weight(pair: SIMD2(repeating: weights[k])) }
+}
+
+struct _Weight: _GatherLane {
+    let pair: SIMD2<Double>
+    @inline(__always)
+    func pair(at i: Int) -> SIMD2<Double> { pair }
 }

@@ -78,7 +78,7 @@ private struct Kernel1D: StencilKernel {
 /// spilling chunks of `spillChunk` statements; with the numbers the tape stores.
 private func gradient<K: StencilKernel>(
     _ kernel: K, grid: StencilGrid, parameters: [Double], steps: Int, storage: StencilStorage = .partials,
-    spillChunk: Int? = nil, poison: Int? = nil
+    spillChunk: Int? = nil, poison: Int? = nil, scatter: Bool = false
 ) throws -> (gradient: [Double], storedNumbers: Int, value: Double) {
     let tape = Tape()
     tape.stencilStorage = storage
@@ -90,7 +90,8 @@ private func gradient<K: StencilKernel>(
         let inputs = (0..<(count + parameters.count)).map { k in
             tape.registerInput(k < count ? (k == poison ? .nan : Double.cos(0.37 * Double(k))) : parameters[k - count])
         }
-        var u = Array(inputs[0..<count])
+        // Scattered: the first step reads its points in reverse order (an identifier list).
+        var u = scatter ? Array(inputs[0..<count].reversed()) : Array(inputs[0..<count])
         let p = LocalValues(count: parameters.count) { inputs[count + $0] }
         for _ in 0..<steps {
             var next = u
@@ -145,7 +146,8 @@ struct AffineStencilTests {
     }
 
     /// An affine kernel keeps one parameter partial a point and gives the bits of the same
-    /// arithmetic recorded with every partial, in both storages, spilled in row blocks or not.
+    /// arithmetic recorded with every partial, in both storages, spilled in row blocks or not,
+    /// with inputs in rows (the gather by weights) or scattered (the sweep by identifiers).
     @Test func affineKernelsGiveTheBitsOfEveryPartialAndStoreFewerNumbers() throws {
         let grid = StencilGrid.periodic(rows: 7, columns: 6)
         for storage in [StencilStorage.partials, .inputs] {
@@ -160,6 +162,9 @@ struct AffineStencilTests {
                 }
             }
         }
+        let scattered = try gradient(Diffusion2D(), grid: grid, parameters: [0.1], steps: 2, scatter: true)
+        let scatteredGeneral = try gradient(DecidingDiffusion2D(), grid: grid, parameters: [0.1], steps: 2, scatter: true)
+        #expect(scattered.gradient.map(\.bitPattern) == scatteredGeneral.gradient.map(\.bitPattern), "scattered")
         let line = StencilGrid.periodic(11)
         for parameters in [[0.1, 0.3], [0.2, -0.4]] {
             let affine = try gradient(AdvectionDiffusion(), grid: line, parameters: parameters, steps: 4)
