@@ -152,49 +152,15 @@ private func forcedGradient(_ storage: StencilStorage) -> [Double] {
     return inputs.map { adjoints[$0] }
 }
 
-/// The gradient of Σ wᵢ·uᵢ after `steps` stencil steps, with the stencils stored as `storage`,
-/// optionally on a tape that spills chunks of `spillChunk` statements.
-private func gradient<K: StencilKernel>(
-    _ kernel: K, grid: StencilGrid, parameters: [Double], steps: Int, storage: StencilStorage,
-    spillChunk: Int? = nil, scatter: Bool = false, poison: Int? = nil
-) throws -> (gradient: [Double], storedNumbers: Int, values: [Double]) {
-    let tape = Tape()
-    tape.stencilStorage = storage
-    let directory = try SpillDirectory()
-    defer { try? directory.remove() }
-    if let spillChunk { try tape.enableSpilling(to: directory, statementsPerChunk: spillChunk) }
-    let count = grid.pointCount
-    let (inputs, output) = tape.record { () -> ([Tracked], Tracked) in
-        let inputs = (0..<(count + parameters.count)).map { k in
-            tape.registerInput(k < count ? (k == poison ? .nan : Double.cos(0.37 * Double(k))) : parameters[k - count])
-        }
-        // Scattered: the first step reads its points in reverse order (an identifier list).
-        var u = scatter ? Array(inputs[0..<count].reversed()) : Array(inputs[0..<count])
-        let p = LocalValues(count: parameters.count) { inputs[count + $0] }
-        for _ in 0..<steps {
-            var next = u
-            Tracked.applyStencil(kernel, on: grid, to: u, parameters: p, into: &next)
-            u = next
-        }
-        var sum = Tracked(0)
-        for k in 0..<count { sum = sum + u[k] * (1 + 0.01 * Double(k % 7)) }
-        return (inputs, sum)
-    }
-    let adjoints = AdjointVector()
-    tape.reverse(adjoints, seeding: [(output, 1)])
-    #expect(tape.spillError == nil)
-    return (inputs.map { adjoints[$0] }, tape.statistics.partialCount, [output.value])
-}
-
 @Suite("Stencils stored as their inputs")
 struct StencilStorageTests {
     /// Every kernel shape and lane layout: the same bits as stored partials, far fewer numbers.
     @Test func inputsGiveTheBitsOfPartials() throws {
         let cases: [(String, (StencilStorage) throws -> (gradient: [Double], storedNumbers: Int, values: [Double]))] = [
-            ("diffusion 1-D", { try gradient(Diffusion(), grid: .periodic(17), parameters: [0.2, 0.05], steps: 3, storage: $0) }),
-            ("flux 1-D", { try gradient(Flux(), grid: .periodic(9), parameters: [0.01], steps: 4, storage: $0) }),
-            ("heat 2-D", { try gradient(Heat(), grid: .periodic(rows: 6, columns: 7), parameters: [0.1], steps: 3, storage: $0) }),
-            ("skewed 2-D", { try gradient(Skewed(), grid: .periodic(rows: 5, columns: 4), parameters: [0.2], steps: 3, storage: $0) }),
+            ("diffusion 1-D", { try stencilGradient(Diffusion(), grid: .periodic(17), parameters: [0.2, 0.05], steps: 3, storage: $0) }),
+            ("flux 1-D", { try stencilGradient(Flux(), grid: .periodic(9), parameters: [0.01], steps: 4, storage: $0) }),
+            ("heat 2-D", { try stencilGradient(Heat(), grid: .periodic(rows: 6, columns: 7), parameters: [0.1], steps: 3, storage: $0) }),
+            ("skewed 2-D", { try stencilGradient(Skewed(), grid: .periodic(rows: 5, columns: 4), parameters: [0.2], steps: 3, storage: $0) }),
         ]
         for (name, run) in cases {
             let partials = try run(.partials)
@@ -216,10 +182,10 @@ struct StencilStorageTests {
     @Test(arguments: [1, 2, 3, 8, 11])
     func kernelsWithAndWithoutDecisionsGiveTheBitsOfPartials(points: Int) throws {
         let cases: [(String, (StencilStorage) throws -> (gradient: [Double], storedNumbers: Int, values: [Double]))] = [
-            ("upwind", { try gradient(Upwind(), grid: .periodic(points), parameters: [0.1], steps: 3, storage: $0) }),
-            ("limited", { try gradient(Limited(), grid: .periodic(points), parameters: [0.1], steps: 3, storage: $0) }),
-            ("smooth", { try gradient(Smooth(), grid: .periodic(points), parameters: [0.3], steps: 2, storage: $0) }),
-            ("heat 3 rows", { try gradient(Heat(), grid: .periodic(rows: 3, columns: points), parameters: [0.1], steps: 2, storage: $0) }),
+            ("upwind", { try stencilGradient(Upwind(), grid: .periodic(points), parameters: [0.1], steps: 3, storage: $0) }),
+            ("limited", { try stencilGradient(Limited(), grid: .periodic(points), parameters: [0.1], steps: 3, storage: $0) }),
+            ("smooth", { try stencilGradient(Smooth(), grid: .periodic(points), parameters: [0.3], steps: 2, storage: $0) }),
+            ("heat 3 rows", { try stencilGradient(Heat(), grid: .periodic(rows: 3, columns: points), parameters: [0.1], steps: 2, storage: $0) }),
         ]
         for (name, run) in cases {
             let partials = try run(.partials)
@@ -249,8 +215,8 @@ struct StencilStorageTests {
     /// The trial sees a real neighbourhood (the first pair of row 0), not made-up values: a
     /// kernel that checks its inputs does not stop on the trial.
     @Test func theTrialReadsARealNeighbourhood() throws {
-        let partials = try gradient(Checked(), grid: .periodic(rows: 3, columns: 6), parameters: [0.1], steps: 2, storage: .partials)
-        let inputs = try gradient(Checked(), grid: .periodic(rows: 3, columns: 6), parameters: [0.1], steps: 2, storage: .inputs)
+        let partials = try stencilGradient(Checked(), grid: .periodic(rows: 3, columns: 6), parameters: [0.1], steps: 2, storage: .partials)
+        let inputs = try stencilGradient(Checked(), grid: .periodic(rows: 3, columns: 6), parameters: [0.1], steps: 2, storage: .inputs)
         #expect(inputs.gradient.map(\.bitPattern) == partials.gradient.map(\.bitPattern))
     }
 
@@ -282,25 +248,25 @@ struct StencilStorageTests {
     @Test(arguments: [8, 16, 40, 64])
     func spilledRowBlocksWithTheirWindowsGiveTheSameBits(chunk: Int) throws {
         let grid = StencilGrid.periodic(rows: 9, columns: 5)
-        let reference = try gradient(Skewed(), grid: grid, parameters: [0.2], steps: 3, storage: .partials)
-        let spilled = try gradient(Skewed(), grid: grid, parameters: [0.2], steps: 3, storage: .inputs, spillChunk: chunk)
+        let reference = try stencilGradient(Skewed(), grid: grid, parameters: [0.2], steps: 3, storage: .partials)
+        let spilled = try stencilGradient(Skewed(), grid: grid, parameters: [0.2], steps: 3, storage: .inputs, spillChunk: chunk)
         #expect(spilled.gradient.map(\.bitPattern) == reference.gradient.map(\.bitPattern))
-        let heatReference = try gradient(Heat(), grid: grid, parameters: [0.1], steps: 2, storage: .partials)
-        let heatSpilled = try gradient(Heat(), grid: grid, parameters: [0.1], steps: 2, storage: .inputs, spillChunk: chunk)
+        let heatReference = try stencilGradient(Heat(), grid: grid, parameters: [0.1], steps: 2, storage: .partials)
+        let heatSpilled = try stencilGradient(Heat(), grid: grid, parameters: [0.1], steps: 2, storage: .inputs, spillChunk: chunk)
         #expect(heatSpilled.gradient.map(\.bitPattern) == heatReference.gradient.map(\.bitPattern))
     }
 
     /// Inputs that are not consecutive identifiers take the scattering sweep: the same bits too.
     @Test func scatteredInputsGiveTheSameBits() throws {
-        let partials = try gradient(Heat(), grid: .periodic(rows: 4, columns: 6), parameters: [0.1], steps: 2, storage: .partials, scatter: true)
-        let inputs = try gradient(Heat(), grid: .periodic(rows: 4, columns: 6), parameters: [0.1], steps: 2, storage: .inputs, scatter: true)
+        let partials = try stencilGradient(Heat(), grid: .periodic(rows: 4, columns: 6), parameters: [0.1], steps: 2, storage: .partials, scatter: true)
+        let inputs = try stencilGradient(Heat(), grid: .periodic(rows: 4, columns: 6), parameters: [0.1], steps: 2, storage: .inputs, scatter: true)
         #expect(inputs.gradient.map(\.bitPattern) == partials.gradient.map(\.bitPattern))
     }
 
     /// A NaN in the state reaches the gradient the same way from recomputed partials.
     @Test func aNaNInputPropagatesAsWithPartials() throws {
-        let partials = try gradient(Flux(), grid: .periodic(8), parameters: [0.01], steps: 2, storage: .partials, poison: 3)
-        let inputs = try gradient(Flux(), grid: .periodic(8), parameters: [0.01], steps: 2, storage: .inputs, poison: 3)
+        let partials = try stencilGradient(Flux(), grid: .periodic(8), parameters: [0.01], steps: 2, storage: .partials, poison: 3)
+        let inputs = try stencilGradient(Flux(), grid: .periodic(8), parameters: [0.01], steps: 2, storage: .inputs, poison: 3)
         #expect(inputs.gradient.contains { $0.isNaN })
         #expect(inputs.gradient.map(\.bitPattern) == partials.gradient.map(\.bitPattern))
     }
