@@ -139,6 +139,32 @@ struct AffineStencilTests {
         }
     }
 
+    /// A kernel with no parameters keeps nothing a point, and constant parameters (no inputs)
+    /// are weights like any other: the bits of the general path either way.
+    @Test func kernelsWithoutTrackedParametersGiveTheBitsOfTheGeneralPath() throws {
+        let line = StencilGrid.periodic(10)
+        let averaging = try stencilGradient(Averaging(), grid: line, parameters: [], steps: 3)
+        let decidingAveraging = try stencilGradient(DecidingAveraging(), grid: line, parameters: [], steps: 3)
+        #expect(averaging.gradient.map(\.bitPattern) == decidingAveraging.gradient.map(\.bitPattern))
+        #expect(averaging.values.map(\.bitPattern) == decidingAveraging.values.map(\.bitPattern))
+        // Parameters given as constants: the kernel sees plain numbers for them.
+        let tape = Tape()
+        let grid = StencilGrid.periodic(rows: 3, columns: 5)
+        func run<K: StencilKernel>(_ kernel: K) -> [Double] {
+            let (inputs, output) = tape.record { () -> ([Tracked], Tracked) in
+                let u = tape.registerInputs((0..<grid.pointCount).map { Double.sin(Double($0)) })
+                var next = u
+                Tracked.applyStencil(kernel, on: grid, to: u, parameters: LocalValues([Tracked(0.2)]), into: &next)
+                return (u, next.reduce(Tracked(0)) { $0 + $1 * $1 })
+            }
+            let adjoints = AdjointVector()
+            tape.reverse(adjoints, seeding: [(output, 1)])
+            defer { tape.reset() }
+            return inputs.map { adjoints[$0] }
+        }
+        #expect(run(Diffusion2D()).map(\.bitPattern) == run(DecidingDiffusion2D()).map(\.bitPattern))
+    }
+
     /// A NaN in the state makes the objective NaN and the parameters' gradient NaN; the state's
     /// gradient of an affine map does not depend on the values, and stays what it is.
     @Test func aNaNInTheStateReachesTheObjectiveAndTheParameters() throws {
@@ -165,5 +191,21 @@ private struct Diffusion2DAs1D: StencilKernel {
     var neighbours: [GridOffset] { [GridOffset(-1), GridOffset(0), GridOffset(1)] }
     func callAsFunction<T: SimulationScalar>(_ u: StencilNeighbourhood<T>, _ p: LocalValues<T>) -> T {
         u[1] + p[0] * ((u[0] + u[2]) - 2.0 * u[1])
+    }
+}
+
+/// A weighted average of three neighbours: affine, with no parameters at all.
+private struct Averaging: StencilKernel {
+    var neighbours: [GridOffset] { [GridOffset(-1), GridOffset(0), GridOffset(1)] }
+    func callAsFunction<T: SimulationScalar>(_ u: StencilNeighbourhood<T>, _ p: LocalValues<T>) -> T {
+        0.25 * u[0] + 0.5 * u[1] + 0.25 * u[2]
+    }
+}
+
+private struct DecidingAveraging: StencilKernel {
+    var neighbours: [GridOffset] { Averaging().neighbours }
+    func callAsFunction<T: SimulationScalar>(_ u: StencilNeighbourhood<T>, _ p: LocalValues<T>) -> T {
+        let y = Averaging()(u, p)
+        return u[2] < -1e300 ? y : y
     }
 }
