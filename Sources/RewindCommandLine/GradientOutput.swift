@@ -75,6 +75,16 @@ struct GradientOutput: Encodable {
         lines.append("run: \(run.strategy); \(run.tapedSteps) taped steps\(blocks), \(run.forwardSteps) advances (optimum \(run.optimalForwardSteps)), \(run.snapshotsInMemory) snapshots in memory")
         lines.append("     peak tape \(MemoryBudget.format(run.peakTapeBytes)), peak resident \(MemoryBudget.format(run.peakResidentBytes)), \(seconds(run.seconds)) in all, run \(seconds(run.runSeconds)) (predicted \(seconds(run.predictedSeconds)))")
         lines.append("plan: \(run.plan)")
+        // Whether the model's stencils took the affine path (docs/your-own-simulation.md).
+        let (stencils, affine) = (run.tapeStencilStatements, run.tapeAffineStencilStatements)
+        if stencils > 0 {
+            lines.append(
+                affine == stencils
+                    ? "stencils: affine in their neighbours (one partial a point per parameter)"
+                    : affine == 0
+                        ? "stencils: not affine in their neighbours"
+                        : "stencils: \(affine) of \(stencils) on a recorded tape affine in their neighbours")
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -25,6 +25,24 @@ struct CLITests {
         #expect((run["peakResidentBytes"] as? Int ?? 0) > 1_000_000)
     }
 
+    /// The report says whether a model's stencils took the affine path: heat2d's did (under
+    /// store-all and revolve), Burgers' did not, Lorenz has none.
+    @Test func theReportSaysWhetherTheStencilsWereAffine() throws {
+        for strategy in ["store-all", "revolve"] {
+            let heat = try rewind("gradient", "heat2d", "--size", "16", "--steps", "12", "--strategy", strategy)
+            #expect(heat.status == 0, "\(heat.stderr)")
+            #expect(heat.stdout.contains("stencils: affine in their neighbours"), "\(heat.stdout)")
+            let json = try #require(try rewind("gradient", "heat2d", "--size", "16", "--steps", "12", "--strategy", strategy, "--json").json)
+            let run = try #require(json["run"] as? [String: Any])
+            let stencils = try #require(run["tapeStencilStatements"] as? Int)
+            #expect(stencils > 0 && run["tapeAffineStencilStatements"] as? Int == stencils)
+        }
+        let burgers = try rewind("gradient", "burgers", "--size", "32", "--steps", "12")
+        #expect(burgers.stdout.contains("stencils: not affine in their neighbours"), "\(burgers.stdout)")
+        let lorenz = try rewind("gradient", "lorenz", "--steps", "12")
+        #expect(!lorenz.stdout.contains("stencils:"), "\(lorenz.stdout)")
+    }
+
     @Test func checkpointedGradientEqualsStoreAllExactly() throws {
         let storeAll = try rewind("gradient", "lorenz", "--steps", "200", "--parameter", "rho=10", "--strategy", "store-all", "--json")
         let revolve = try rewind(

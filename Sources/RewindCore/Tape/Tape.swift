@@ -386,6 +386,8 @@ public final class Tape {
         for external in externals {
             stats.bytesInUse += external.byteCount
             stats.bytesReserved += external.byteCount
+            if external is _StencilStatement { stats.stencilStatementCount += 1 }
+            if external is _AffineStencilStatement { stats.affineStencilStatementCount += 1 }
         }
         return stats
     }

@@ -12,6 +12,11 @@ public struct TapeStatistics: Sendable, Equatable, CustomStringConvertible {
     public var partialCount: Int
     /// Statements that run an external reverse rule (stencils, custom adjoints).
     public var externalStatementCount: Int
+    /// External statements that are stencils (a grid split into row blocks counts each block).
+    public var stencilStatementCount = 0
+    /// Stencil statements whose kernel is affine in its neighbours: their neighbour partials are
+    /// kept once, and one number a point per parameter (docs/design-decisions.md).
+    public var affineStencilStatementCount = 0
     /// Bytes holding recorded data in the columns.
     public var bytesInUse: Int
     /// Bytes the arena has allocated for columns, in use or not, plus external rules' data.

@@ -62,6 +62,8 @@ package final class CheckpointExecutor<Problem: TimeSteppingProblem> {
     @usableFromInline @exclusivity(unchecked) package var reverseSeconds = 0.0
     @usableFromInline @exclusivity(unchecked) package var advanceSeconds = 0.0
     @usableFromInline @exclusivity(unchecked) package var largestTapeStatements = 0
+    /// Stencil statements of a recorded block, and how many were affine in their neighbours.
+    @usableFromInline @exclusivity(unchecked) package var blockStencils = (all: 0, affine: 0)
     @usableFromInline @exclusivity(unchecked) package var largestTapeBytesInUse = 0
     @usableFromInline package var progress: ((Double) -> Void)?
     /// Paged adjoints for the taped blocks, when a block's dense adjoint vector does not fit.
@@ -390,6 +392,9 @@ package final class CheckpointExecutor<Problem: TimeSteppingProblem> {
             let statistics = tape.statistics
             largestTapeStatements = max(largestTapeStatements, statistics.statementCount)
             largestTapeBytesInUse = max(largestTapeBytesInUse, statistics.bytesInUse)
+            if statistics.stencilStatementCount > blockStencils.all {
+                blockStencils = (statistics.stencilStatementCount, statistics.affineStencilStatementCount)
+            }
         }
         tapedSteps += count
         nextReverse -= 1

@@ -121,6 +121,8 @@ extension PlannedRun {
         let statistics = tape.statistics
         report.tapeStatements = statistics.statementCount
         report.tapeBytesInUse = statistics.bytesInUse
+        report.tapeStencilStatements = statistics.stencilStatementCount
+        report.tapeAffineStencilStatements = statistics.affineStencilStatementCount
         report.tapedSteps = steps
         report.peakTapeBytes = tape.reservedByteCount + adjoints.byteCount
         var result = GradientResult(

@@ -17,6 +17,8 @@ extension RunReport {
         stepsPerBlock = executor.stepsPerBlock
         tapeStatements = executor.largestTapeStatements
         tapeBytesInUse = executor.largestTapeBytesInUse
+        tapeStencilStatements = executor.blockStencils.all
+        tapeAffineStencilStatements = executor.blockStencils.affine
     }
 
     /// Stage three of every run: what the plan said (its summary, prediction and the sample's

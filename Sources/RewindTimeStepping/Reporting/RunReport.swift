@@ -53,6 +53,11 @@ public struct RunReport: Sendable, Codable, Equatable {
     public var tapeStatements: Int
     /// Bytes in use of that tape.
     public var tapeBytesInUse: Int
+    /// Stencil statements on that tape (row blocks counted apart).
+    public var tapeStencilStatements: Int
+    /// Those of them whose kernel is affine in its neighbours, recorded with one partial a point
+    /// per parameter: how a user sees that a kernel took that path.
+    public var tapeAffineStencilStatements: Int
     /// The plan made before the run, as one line.
     public var plan: String
     /// Predicted seconds for the run, from a timed sample of the step (0 when not predicted).
@@ -79,6 +84,8 @@ public struct RunReport: Sendable, Codable, Equatable {
         primalSecondsPerStep = 0
         tapeStatements = 0
         tapeBytesInUse = 0
+        tapeStencilStatements = 0
+        tapeAffineStencilStatements = 0
         plan = ""
         predictedSeconds = 0
     }
