@@ -133,12 +133,12 @@ extension Tracked {
         // that is not finite comes from a non-finite value in the neighbourhood (`u·0`), which
         // the run reports as such; the kept partials are the affine kernel's true ones.
         for r in 0..<grid.rows {
-            let partials = grid._evaluatePointPartials(
+            let partials = grid._evaluatePointTangent(
                 kernel, D.self, offsets: offsets, row: r, column: (r &* 7) % columns, values: values,
                 parameters: parameterValues)
             for j in neighbourPartials.indices {
                 precondition(
-                    partials[j] == neighbourPartials[j] || !partials[j].isFinite,
+                    partials[lane: j] == neighbourPartials[j] || !partials[lane: j].isFinite,
                     "a stencil kernel gave partials at a grid point other than it gave where Rewind tested it: a "
                         + "kernel must depend only on its neighbours, its parameters and its own stored properties, "
                         + "not on state that changes between evaluations")
@@ -148,19 +148,20 @@ extension Tracked {
 }
 
 extension StencilGrid {
-    /// The kernel's partials with respect to its neighbours at one point (`row`, `column`) of
-    /// the grid `values`, on `Dual<D>`, wrapping at the edges.
+    /// The kernel's partials at one point (`row`, `column`) of the grid `values`, on `Dual<D>`,
+    /// wrapping at the edges: lane `j` of the tangent is the partial with respect to neighbour
+    /// `j` (no array: the spot checks ask for one point of every row at every recording).
     @inlinable
-    package func _evaluatePointPartials<K: StencilKernel, D: TangentDirections>(
+    package func _evaluatePointTangent<K: StencilKernel, D: TangentDirections>(
         _ kernel: K, _: D.Type, offsets: [GridOffset], row: Int, column: Int, values: UnsafePointer<Double>,
         parameters: LocalValues<Double>
-    ) -> [Double] {
+    ) -> D {
         withUnsafeTemporaryAllocation(of: Int.self, capacity: max(offsets.count, 1)) { indices in
             _neighbourIndices(offsets, row: row, column: column, into: indices.baseAddress!)
-            let y = kernel(
+            return kernel(
                 StencilNeighbourhood<Dual<D>>(seeding: values + column, indices: indices.baseAddress!),
-                LocalValues(count: parameters.count) { Dual(parameters[$0], tangent: D.unit(offsets.count + $0)) })
-            return (0..<offsets.count).map { y.tangent[lane: $0] }
+                LocalValues(count: parameters.count) { Dual(parameters[$0], tangent: D.unit(offsets.count + $0)) }
+            ).tangent
         }
     }
 }
