@@ -333,10 +333,8 @@ package final class CheckpointExecutor<Problem: TimeSteppingProblem> {
     /// steps. A step that is not a function of its state and parameters makes them differ, and
     /// the sweep would differentiate a trajectory the run never took (`StateFingerprint`).
     @inlinable
-    func checkReplay(ofBlock block: Int, start: StateFingerprint, end: [Tracked]) throws {
-        if let later = reversedBlockStart, later.block == block + 1,
-            StateFingerprint(valuesOf: end).differs(from: later.state)
-        {
+    func checkReplay(ofBlock block: Int, start: StateFingerprint, end: StateFingerprint) throws {
+        if let later = reversedBlockStart, later.block == block + 1, end.differs(from: later.state) {
             let first = firstStep(ofBlock: block)
             // `first + stepsPerBlock` could pass `Int.max` on the last block of a run that long.
             throw TimeSteppingError.replayDiffers(firstStep: first, endStep: first + min(stepsPerBlock, steps - first))
@@ -369,7 +367,11 @@ package final class CheckpointExecutor<Problem: TimeSteppingProblem> {
         recording.rerecord(
             problem, on: tape, state: current, parameters: parameters, steps: count,
             runningSum: runningSum, endsRun: endsRun)
-        try checkReplay(ofBlock: block, start: start, end: recording.finalState)
+        // The end state's identifiers are checked for one consecutive run on the same pass,
+        // and the verdict handed to the sweep's seeding.
+        let (end, consecutive) = StateFingerprint.ofValues(recording.finalState)
+        recording.finalStateIsConsecutive = consecutive
+        try checkReplay(ofBlock: block, start: start, end: end)
         let reverseStarted = timed ? monotonicSeconds() : 0
         recordSeconds += weight * (reverseStarted - recordStarted)
         if endsRun { objective = recording.objective!.value }

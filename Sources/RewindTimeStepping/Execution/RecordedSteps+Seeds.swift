@@ -70,7 +70,7 @@ extension CheckpointExecutor {
         precondition(step == currentStep, "schedule reverses step \(step) but the state is at \(currentStep)")
         precondition(step == nextReverse, "schedule reverses step \(step) out of order (expected \(nextReverse))")
         let start = StateFingerprint(current)
-        try checkReplay(ofBlock: step, start: start, end: reverseStep(step))
+        try checkReplay(ofBlock: step, start: start, end: StateFingerprint(valuesOf: reverseStep(step)))
         tapedSteps += 1
         nextReverse -= 1
         currentStep = -1

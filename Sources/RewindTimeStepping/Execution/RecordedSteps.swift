@@ -22,6 +22,9 @@ package struct RecordedSteps {
     @usableFromInline package var runningSum: Double
     /// Check mode: the first identifier of each step, to map a statement to its time step.
     @usableFromInline package var stepStarts: [UInt32] = []
+    /// Whether `finalState`'s identifiers are one consecutive run, when a pass that read it
+    /// anyway found out (`StateFingerprint.ofValues`); nil: the seeding looks for itself.
+    @usableFromInline package var finalStateIsConsecutive: Bool? = nil
     /// The second state buffer of a recording, kept for the next one.
     @usableFromInline package var _next: [Tracked] = []
 
@@ -70,6 +73,7 @@ package struct RecordedSteps {
         runningSum: Double, endsRun: Bool
     ) {
         tape.reset()
+        finalStateIsConsecutive = nil
         let previous = tape._beginRecording()
         defer { tape._endRecording(restoring: previous) }
         parameterLeaves.removeAll(keepingCapacity: true)
@@ -157,7 +161,7 @@ package struct RecordedSteps {
                 stateAdjoint.withUnsafeBufferPointer { seeds in
                     // A stencil's outputs are consecutive identifiers: a loop the compiler vectorises.
                     if let first = values.first.map({ Int($0.identifier) }), first > 0,
-                        Tracked._identifiersAreConsecutive(values, from: UInt32(first))
+                        finalStateIsConsecutive ?? Tracked._identifiersAreConsecutive(values, from: UInt32(first))
                     {
                         let target = storage + first
                         for k in seeds.indices { target[k] += seeds[k] }
@@ -173,7 +177,8 @@ package struct RecordedSteps {
             adjoints[identifier: identifier] += sumAdjoint
         }
         tape.reverse(adjoints, from: positionBeforeObjective, to: .start)
-        Self.readAdjoints(of: stateLeaves, from: adjoints, into: &stateAdjoint)
+        // The state's leaves were registered in one call, which gives consecutive identifiers.
+        Self.readAdjoints(of: stateLeaves, from: adjoints, into: &stateAdjoint, consecutive: true)
         Self.readAdjoints(of: parameterLeaves, from: adjoints, into: &parameterAdjoint)
     }
 
@@ -259,8 +264,11 @@ package struct RecordedSteps {
     }
 
     /// `result[k] = adjoint of leaves[k]`; the leaves are inputs of this tape, so in range.
+    /// `consecutive` says the identifiers are one run when the caller knows (nil: look).
     @inlinable
-    static func readAdjoints(of leaves: [Tracked], from adjoints: AdjointVector, into result: inout [Double]) {
+    static func readAdjoints(
+        of leaves: [Tracked], from adjoints: AdjointVector, into result: inout [Double], consecutive: Bool? = nil
+    ) {
         precondition(leaves.count == result.count)
         let storage = adjoints.baseAddress
         let count = adjoints.count
@@ -269,7 +277,7 @@ package struct RecordedSteps {
                 // Registered together, a step's leaves are consecutive identifiers: one copy
                 // (a 256² state is read back after every step it reverses).
                 if let first = leaves.first.map({ Int($0.identifier) }), first + leaves.count <= count,
-                    Tracked._identifiersAreConsecutive(leaves, from: UInt32(first))
+                    consecutive ?? Tracked._identifiersAreConsecutive(leaves, from: UInt32(first))
                 {
                     out.baseAddress!.update(from: storage + first, count: leaves.count)
                     return

@@ -152,4 +152,35 @@ struct ReplayCheckTests {
             #expect(!fingerprint.differs(from: StateFingerprint(values)))
         }
     }
+
+    /// Read together with the identifiers (`ofValues`, which the executor uses), a state has
+    /// its values' fingerprint, and its identifiers count as one run exactly when they are: a
+    /// constant or two leaves swapped anywhere, in the groups of eight or in the tail, is seen.
+    @Test func aTrackedStateIsFingerprintedAndItsIdentifiersCheckedInOnePass() {
+        let tape = Tape()
+        func same(_ a: StateFingerprint, _ b: StateFingerprint) -> Bool {
+            a.sums == b.sums && a.runningSums == b.runningSums && a.isFinite == b.isFinite
+        }
+        for count in [0, 1, 5, 8, 19, 64] {
+            let values = (0..<count).map { 0.25 * Double($0) - 3.5 }
+            tape.reset()
+            let leaves = tape.record { tape.registerInputs(values) }
+            let (fingerprint, consecutive) = StateFingerprint.ofValues(leaves)
+            #expect(same(fingerprint, StateFingerprint(values)))
+            #expect(same(fingerprint, StateFingerprint(valuesOf: leaves)))
+            #expect(consecutive == (count > 0))
+            for k in 0..<count {
+                var state = leaves
+                state[k] = Tracked(values[k])
+                let broken = StateFingerprint.ofValues(state)
+                #expect(!broken.consecutive)
+                #expect(same(broken.fingerprint, fingerprint))
+                if k > 0 {
+                    state = leaves
+                    state.swapAt(0, k)
+                    #expect(!StateFingerprint.ofValues(state).consecutive)
+                }
+            }
+        }
+    }
 }
