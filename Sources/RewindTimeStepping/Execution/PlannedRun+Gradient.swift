@@ -109,6 +109,13 @@ extension PlannedRun {
         let expected = overflow ? Int.max : product &+ problem.stateCount &+ parameters.count &+ 2
         let adjointsAhead = tape.prefaultsChunks && !overflow && expected > adjoints.capacity
             ? _BackgroundJob { adjoints.prepare(identifierCount: expected) } : nil
+        // The identifiers the recording will reach: the sample's count a step is one more than
+        // the step's statements (it counts identifier 0, which the planner's estimates keep as
+        // a margin); a little past that, a chunk the recording reaches after all is faulted on
+        // the recording thread instead.
+        let reached = steps &* (sample.identifiersPerStep &- 1) &+ problem.stateCount &+ parameters.count &+ 2
+        tape.prefaultIdentifierLimit = overflow ? Int.max : reached &+ reached / 64
+        defer { tape.prefaultIdentifierLimit = Int.max }
         let recorded = RecordedSteps.record(
             problem, on: tape, state: initialState, parameters: parameters, steps: steps, runningSum: 0, endsRun: true)
         adjointsAhead?.wait()

@@ -52,4 +52,40 @@ struct ChunkPrefaultTests {
         for k in 0..<40 { #expect(adjoints[x[k]] == 2 * x[k].value + Double(k)) }
         tape.prefaultsChunks = false
     }
+
+    /// With the identifier the recording is expected to reach, no chunk is prepared past it
+    /// (store-all gives its estimate): the chunk after the last one would be resident memory
+    /// the recording never uses. The gradient is the same bits either way.
+    @Test func noChunkIsPreparedPastTheExpectedEnd() {
+        let configuration = TapeConfiguration(initialStatementCapacity: 4, maximumStatementCapacity: 64)
+        let plain = gradient(prefaulting: false, tape: Tape(configuration: configuration))
+        let unlimited = Tape(configuration: configuration)
+        #expect(gradient(prefaulting: true, tape: unlimited).map(\.bitPattern) == plain.map(\.bitPattern))
+        #expect(unlimited._prefault != nil, "without an expected end, the next chunk is prepared")
+        let limited = Tape(configuration: configuration)
+        limited.prefaultIdentifierLimit = unlimited.identifierCount
+        #expect(gradient(prefaulting: true, tape: limited).map(\.bitPattern) == plain.map(\.bitPattern))
+        #expect(limited._prefault == nil, "the recording ends in its last chunk: nothing prepared after it")
+        #expect(limited.reservedByteCount < unlimited.reservedByteCount)
+        limited.prefaultsChunks = false
+        unlimited.prefaultsChunks = false
+    }
+
+    /// The share of the next chunk the recording is expected to fill: all of it when the end
+    /// is unknown or beyond it, none when the end comes before it, the part in between else.
+    @Test func theExpectedShareOfTheNextChunk() {
+        let tape = Tape(configuration: TapeConfiguration(initialStatementCapacity: 4, maximumStatementCapacity: 64))
+        var finished = tape.chunks[0]
+        finished.statementCount = finished.statementCapacity / 2  // chunks fill to half (arguments first)
+        let capacity = finished.statementCapacity
+        // The current chunk starts at 100 and holds capacity / 2; the next starts there and holds 2·capacity / 2.
+        let nextStart = 100 + capacity / 2
+        #expect(tape._expectedShare(ofChunkAfter: capacity, nextCapacity: 2 * capacity, finished: finished, from: 100) == 1)
+        tape.prefaultIdentifierLimit = nextStart + 10 * capacity
+        #expect(tape._expectedShare(ofChunkAfter: capacity, nextCapacity: 2 * capacity, finished: finished, from: 100) == 1)
+        tape.prefaultIdentifierLimit = nextStart - 1
+        #expect(tape._expectedShare(ofChunkAfter: capacity, nextCapacity: 2 * capacity, finished: finished, from: 100) == 0)
+        tape.prefaultIdentifierLimit = nextStart + capacity / 2
+        #expect(tape._expectedShare(ofChunkAfter: capacity, nextCapacity: 2 * capacity, finished: finished, from: 100) == 0.5)
+    }
 }
