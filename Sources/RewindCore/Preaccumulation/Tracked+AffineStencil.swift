@@ -102,6 +102,7 @@ extension Tracked {
             tape._spillBlockLimit.map { max(1, $0 / max(1, columns * parameterCount)) } ?? grid.rows
         let window = _StencilWindow(grid: grid, rows: 0..<grid.rows, reach: _StencilWindow.reach(of: offsets))
         let outputs = values + pointCount + parameterCount
+        let firstStatement = tape._externalCount
         var firstRow = 0
         while firstRow < grid.rows {
             let rows = firstRow..<min(grid.rows, firstRow + rowsPerBlock)
@@ -129,19 +130,18 @@ extension Tracked {
         // neighbour partials kept for all (compared with `==`: a zero of either sign multiplies
         // an adjoint into a zero). A finite one that differs means the kernel is not the
         // function the probe saw: it changes between its calls (a counter, a random number).
-        // Stopping is better than the finite, wrong gradient its sweep would give. A partial
+        // Its statements then sweep NaN, not the finite, wrong gradient of the kept weights,
+        // and the tape names the fault (`StencilKernelFault.changedAfterProbe`). A partial
         // that is not finite comes from a non-finite value in the neighbourhood (`u·0`), which
         // the run reports as such; the kept partials are the affine kernel's true ones.
         for r in 0..<grid.rows {
             let partials = grid._evaluatePointTangent(
                 kernel, D.self, offsets: offsets, row: r, column: (r &* 7) % columns, values: values,
                 parameters: parameterValues)
-            for j in neighbourPartials.indices {
-                precondition(
-                    partials[lane: j] == neighbourPartials[j] || !partials[lane: j].isFinite,
-                    "a stencil kernel gave partials at a grid point other than it gave where Rewind tested it: a "
-                        + "kernel must depend only on its neighbours, its parameters and its own stored properties, "
-                        + "not on state that changes between evaluations")
+            for j in neighbourPartials.indices
+            where partials[lane: j] != neighbourPartials[j] && partials[lane: j].isFinite {
+                tape._noteStencilKernelFault(.changedAfterProbe, statementsFrom: firstStatement)
+                return
             }
         }
     }

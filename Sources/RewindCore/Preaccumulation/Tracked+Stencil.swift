@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Stencils on tracked values: the kernel is evaluated at each point with a `Dual` whose
 /// lanes are the neighbours and parameters, and the whole grid update is recorded as one
 /// external statement holding `points × (neighbours + parameters)` partials. The argument
@@ -57,6 +59,8 @@ extension Tracked {
         }
         let recorder = _Recorder.current(for: live.tag)
         let tape = recorder.pointee.tape.takeUnretainedValue()
+        // The statements this call records, for a fault found in them.
+        let firstStatement = tape._externalCount
         let parameterIdentifiers = (0..<parameters.count).map { parameters[$0].identifier }
         let parameterValues = LocalValues<Double>(count: parameters.count) { parameters[$0].value }
         // The kernel reads plain values (a seeding neighbourhood gives them their lanes), copied
@@ -123,13 +127,12 @@ extension Tracked {
             // kernel depends on state its own calls change (a counter, a random number), and
             // the partials belong to values no replay of the run reproduces.
             func checkPurity(outputs: UnsafeMutablePointer<Double>) {
-                precondition(
-                    pointCount == 0
-                        || grid._evaluatePoint(kernel, offsets: offsets, row: 0, column: 0, values: values, parameters: parameterValues)
-                            .bitPattern == outputs[0].bitPattern,
-                    "a stencil kernel gave another value when evaluated again with the same inputs: a kernel must depend "
-                        + "only on its neighbours, its parameters and its own stored properties, not on state that changes "
-                        + "between evaluations")
+                if pointCount > 0
+                    && grid._evaluatePoint(kernel, offsets: offsets, row: 0, column: 0, values: values, parameters: parameterValues)
+                        .bitPattern != outputs[0].bitPattern
+                {
+                    tape._noteStencilKernelFault(.changedBetweenEvaluations, statementsFrom: firstStatement)
+                }
             }
         }
     }
@@ -235,6 +238,17 @@ package class _StencilStatement: _ExternalStatement {
     let offsets: [GridOffset]
     let inputs: _StencilInputs
     let parameterIdentifiers: [UInt32]
+    /// The code of a `StencilKernelFault` found while recording or sweeping this block (0:
+    /// none). Atomic: sweeps of one tape may run at once, and any of them may find it.
+    let _faultCode = Atomic<UInt8>(0)
+
+    /// The kernel's fault, if one was found; the block's sweeps then give NaN.
+    var fault: StencilKernelFault? { StencilKernelFault(code: _faultCode.load(ordering: .relaxed)) }
+
+    /// Notes `fault` (the first one found stays).
+    func note(_ fault: StencilKernelFault) {
+        _ = _faultCode.compareExchange(expected: 0, desired: fault.code, ordering: .relaxed)
+    }
 
     @usableFromInline
     package init(grid: StencilGrid, rows: Range<Int>, offsets: [GridOffset], inputs: _StencilInputs, parameterIdentifiers: [UInt32]) {
@@ -267,6 +281,9 @@ package class _StencilStatement: _ExternalStatement {
 
     @usableFromInline
     package func reverse(firstOutput: UInt32, partials: UnsafePointer<Double>, adjoints: UnsafeMutablePointer<Double>) {
+        // A kernel found at fault, before this sweep or during it, has no partials to trust:
+        // NaN for everything it reads, never a finite number (`StencilKernelFault`).
+        defer { if _slowPath(_faultCode.load(ordering: .relaxed) != 0) { poisonInputs(adjoints) } }
         let neighbourCount = offsets.count
         let parameterCount = parameterIdentifiers.count
         let lanes = neighbourCount + parameterCount
@@ -308,6 +325,20 @@ package class _StencilStatement: _ExternalStatement {
             }
           }
         }
+    }
+
+    /// NaN into the adjoint of every input and parameter of the stencil.
+    func poisonInputs(_ adjoints: UnsafeMutablePointer<Double>) {
+        let n = grid.columns
+        if let identifiers = inputs.explicitIdentifiers {
+            for identifier in identifiers where identifier != 0 { adjoints[Int(identifier)] = .nan }
+        } else {
+            for r in 0..<grid.rows {
+                let row = adjoints + (inputs.offset(ofRow: r) &+ r &* n)
+                for c in 0..<n { row[c] = .nan }
+            }
+        }
+        for identifier in parameterIdentifiers where identifier != 0 { adjoints[Int(identifier)] = .nan }
     }
 
     /// The sweep in gather form, for inputs whose identifiers are consecutive within each grid

@@ -193,10 +193,7 @@ package struct RecordedSteps {
         reverse(
             on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
             parameterAdjoint: &parameterAdjoint)
-        if _slowPath(tape.spillError != nil) {
-            Self.poison(&stateAdjoint, &parameterAdjoint, &sumAdjoint)
-            try tape.throwSpillError()
-        }
+        try Self.throwFaults(of: tape, poisoning: &stateAdjoint, &parameterAdjoint, &sumAdjoint)
         return (stateAdjoint, parameterAdjoint)
     }
 
@@ -217,9 +214,22 @@ package struct RecordedSteps {
                 on: tape, adjoints: adjoints, stateAdjoint: &stateAdjoint, sumAdjoint: &sumAdjoint,
                 parameterAdjoint: &parameterAdjoint)
         }
+        try Self.throwFaults(of: tape, poisoning: &stateAdjoint, &parameterAdjoint, &sumAdjoint)
+    }
+
+    /// Throws what made a sweep's adjoints worthless, after making them NaN: a spilled chunk
+    /// that was lost, or a stencil kernel caught changing between its calls.
+    @inlinable
+    static func throwFaults(
+        of tape: Tape, poisoning state: inout [Double], _ parameters: inout [Double], _ sum: inout Double
+    ) throws {
         if _slowPath(tape.spillError != nil) {
-            Self.poison(&stateAdjoint, &parameterAdjoint, &sumAdjoint)
+            poison(&state, &parameters, &sum)
             try tape.throwSpillError()
+        }
+        if _slowPath(tape._hasExternalStatements), let fault = tape.stencilKernelFault {
+            poison(&state, &parameters, &sum)
+            throw TimeSteppingError.stencilKernelFault(fault)
         }
     }
 

@@ -52,6 +52,9 @@ public enum TimeSteppingError: Error, CustomStringConvertible, Equatable {
     /// different state than the run reached at `endStep` before (`StateFingerprint`): the
     /// step is not a function of its state and parameters alone.
     case replayDiffers(firstStep: Int, endStep: Int)
+    /// A stencil kernel of the step was caught reading state that changes between its calls;
+    /// the sweep gave NaN (`StencilKernelFault`).
+    case stencilKernelFault(StencilKernelFault)
 
     /// What is wrong, with its figures, and no advice.
     public var summary: String {
@@ -91,6 +94,8 @@ public enum TimeSteppingError: Error, CustomStringConvertible, Equatable {
             return "the step function gave a different state at step \(end) when steps \(first)..<\(end) were "
                 + "replayed from a snapshot than the run had reached there before, so a checkpointed gradient "
                 + "would be the gradient of a run that never happened"
+        case .stencilKernelFault(let fault):
+            return fault.description
         case .storeAllDoesNotFit(let budget, let needed):
             return "store-all needs about \(MemoryBudget.format(needed, distinctFrom: budget)) but the budget is "
                 + MemoryBudget.format(budget, distinctFrom: needed)
@@ -111,7 +116,8 @@ public enum TimeSteppingError: Error, CustomStringConvertible, Equatable {
         case .predictedTooLong: return .shorterRun
         case .lengthUnknownNeedsOnline: return .onlineStrategy
         case .replayDiffers: return .pureStep
-        case .invalidSteps, .wrongLength, .nonFinite, .nonFiniteInRun: return nil
+        // The fault says what to change (the kernel), in terms no front end needs to rename.
+        case .invalidSteps, .wrongLength, .nonFinite, .nonFiniteInRun, .stencilKernelFault: return nil
         }
     }
 

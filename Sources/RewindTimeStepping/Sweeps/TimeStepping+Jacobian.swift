@@ -107,6 +107,7 @@ extension TimeStepping {
             recorded.reverse(
                 on: tape, sweeper: sweeper, lanes: lanes, stateAdjoints: stateAdjoints,
                 parameterAdjoints: parameterAdjoints)
+            if let fault = tape.stencilKernelFault { throw TimeSteppingError.stencilKernelFault(fault) }
             report = RunReport(strategy: .storeAll)
             report.tapedSteps = steps
             report.peakTapeBytes = tape.reservedByteCount + sweeper.byteCount
@@ -117,6 +118,8 @@ extension TimeStepping {
                 problem: problem, initialState: initialState, parameters: parameters, steps: steps, tape: tape,
                 adjoints: AdjointVector())
             executor.progress = options.progress
+            // The first kernel fault of a step's sweep (its tape is reset for the next step).
+            var fault: StencilKernelFault?
             func reverseStep(_ step: Int) -> [Tracked] {
                 let recorded = RecordedSteps.record(
                     problem, on: tape, state: executor.current, parameters: parameters, steps: 1,
@@ -126,6 +129,7 @@ extension TimeStepping {
                     on: tape, sweeper: sweeper, lanes: lanes, stateAdjoints: stateAdjoints,
                     parameterAdjoints: parameterAdjoints)
                 executor.peakTapeBytes = max(executor.peakTapeBytes, tape.reservedByteCount + sweeper.byteCount)
+                if fault == nil { fault = tape.stencilKernelFault }
                 return recorded.finalState
             }
             if isOnline {
@@ -140,6 +144,7 @@ extension TimeStepping {
                 try executor.run(
                     RevolveSchedule(steps: steps, snapshots: snapshots ?? plan.snapshots), reversingWith: reverseStep)
             }
+            if let fault { throw TimeSteppingError.stencilKernelFault(fault) }
             precondition(executor.nextReverse == -1, "the schedule ended before reversing every step")
             report = RunReport(strategy: isOnline ? .online : .revolve, executor: executor)
             report.optimalForwardSteps = plan.predictedAdvances

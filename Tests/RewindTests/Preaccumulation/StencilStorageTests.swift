@@ -115,6 +115,20 @@ private final class Drifting: StencilKernel, @unchecked Sendable {
     }
 }
 
+/// A step whose stencil kernel drifts with every evaluation, for the drivers: a run of it must
+/// end in `TimeSteppingError.stencilKernelFault`, never in a gradient.
+private struct DriftingStep: TimeSteppingProblem {
+    let kernel = Drifting()
+    var stateCount: Int { 9 }
+    var parameterCount: Int { 1 }
+    func step<S: SimulationScalar>(_ s: [S], parameters p: [S], into next: inout [S]) {
+        S.applyStencil(kernel, on: .periodic(9), to: s, parameters: LocalValues([p[0]]), into: &next)
+    }
+    func objective<S: SimulationScalar>(finalState s: [S], runningCostSum: S, parameters: [S]) -> S {
+        s[0] + s[4] * s[4]
+    }
+}
+
 /// A forcing the step sets before each stencil, read by the kernel when it is evaluated: with
 /// stencil inputs kept, the sweep evaluates the kernel again after later steps changed it.
 private final class Forcing: @unchecked Sendable {
@@ -130,8 +144,9 @@ private struct Forced: StencilKernel {
     }
 }
 
-/// Records three steps of `Forced`, the forcing changed before each, and sweeps.
-private func forcedGradient(_ storage: StencilStorage) -> [Double] {
+/// Records three steps of `Forced`, the forcing changed before each, and sweeps: the gradient
+/// and the fault the tape found.
+private func forcedGradient(_ storage: StencilStorage) -> (gradient: [Double], fault: StencilKernelFault?) {
     let tape = Tape()
     tape.stencilStorage = storage
     let forcing = Forcing()
@@ -149,14 +164,14 @@ private func forcedGradient(_ storage: StencilStorage) -> [Double] {
     }
     let adjoints = AdjointVector()
     tape.reverse(adjoints, seeding: [(output, 1)])
-    return inputs.map { adjoints[$0] }
+    return (inputs.map { adjoints[$0] }, tape.stencilKernelFault)
 }
 
 @Suite("Stencils stored as their inputs")
 struct StencilStorageTests {
     /// Every kernel shape and lane layout: the same bits as stored partials, far fewer numbers.
     @Test func inputsGiveTheBitsOfPartials() throws {
-        let cases: [(String, (StencilStorage) throws -> (gradient: [Double], storedNumbers: Int, values: [Double]))] = [
+        let cases: [(String, (StencilStorage) throws -> StencilGradient)] = [
             ("diffusion 1-D", { try stencilGradient(Diffusion(), grid: .periodic(17), parameters: [0.2, 0.05], steps: 3, storage: $0) }),
             ("flux 1-D", { try stencilGradient(Flux(), grid: .periodic(9), parameters: [0.01], steps: 4, storage: $0) }),
             ("heat 2-D", { try stencilGradient(Heat(), grid: .periodic(rows: 6, columns: 7), parameters: [0.1], steps: 3, storage: $0) }),
@@ -181,7 +196,7 @@ struct StencilStorageTests {
     /// and even widths (a single point left after the pairs) and at widths 1–3 (no interior).
     @Test(arguments: [1, 2, 3, 8, 11])
     func kernelsWithAndWithoutDecisionsGiveTheBitsOfPartials(points: Int) throws {
-        let cases: [(String, (StencilStorage) throws -> (gradient: [Double], storedNumbers: Int, values: [Double]))] = [
+        let cases: [(String, (StencilStorage) throws -> StencilGradient)] = [
             ("upwind", { try stencilGradient(Upwind(), grid: .periodic(points), parameters: [0.1], steps: 3, storage: $0) }),
             ("limited", { try stencilGradient(Limited(), grid: .periodic(points), parameters: [0.1], steps: 3, storage: $0) }),
             ("smooth", { try stencilGradient(Smooth(), grid: .periodic(points), parameters: [0.3], steps: 2, storage: $0) }),
@@ -313,29 +328,62 @@ struct StencilStorageTests {
     }
 
     /// Kept partials have no second evaluation for the fingerprint: the recording evaluates its
-    /// first point again instead, and a kernel whose own calls change it stops there.
-    @Test func aKernelThatDriftsStopsTheRecordingOfPartials() async {
-        await #expect(processExitsWith: .failure) {
-            let tape = Tape()
-            tape.stencilStorage = .partials
-            let kernel = Drifting()
-            tape.record {
-                let inputs = tape.registerInputs((0..<9).map { Double.cos(Double($0)) } + [0.1])
-                var next = Array(inputs[0..<9])
-                Tracked.applyStencil(
-                    kernel, on: .periodic(9), to: Array(inputs[0..<9]), parameters: LocalValues([inputs[9]]),
-                    into: &next)
-            }
-            Issue.record("the recording kept the partials")
+    /// first point again instead, and a kernel whose own calls change it is caught there: the
+    /// tape names the fault and the sweep gives NaN for every input and the parameter.
+    @Test func aKernelThatDriftsIsCaughtRecordingItsPartials() {
+        let tape = Tape()
+        tape.stencilStorage = .partials
+        let kernel = Drifting()
+        let (inputs, sum) = tape.record { () -> ([Tracked], Tracked) in
+            let inputs = tape.registerInputs((0..<9).map { Double.cos(Double($0)) } + [0.1])
+            var next = Array(inputs[0..<9])
+            Tracked.applyStencil(
+                kernel, on: .periodic(9), to: Array(inputs[0..<9]), parameters: LocalValues([inputs[9]]),
+                into: &next)
+            return (inputs, next.reduce(Tracked(0), +))
         }
+        #expect(tape.stencilKernelFault == .changedBetweenEvaluations)
+        #expect(throws: StencilKernelFault.changedBetweenEvaluations) { try tape.throwStencilKernelFault() }
+        let adjoints = AdjointVector()
+        tape.reverse(adjoints, seeding: [(sum, 1)])
+        #expect(inputs.allSatisfy { adjoints[$0].isNaN })
     }
 
-    @Test func aKernelReadingChangedStateStopsTheSweepInsteadOfAWrongGradient() async {
+    /// Kept inputs let a kernel that reads changed state give other partials in the sweep, a
+    /// finite wrong gradient: the sweep compares the values it recomputes with those recorded,
+    /// names the fault and gives NaN. With partials kept the same kernel records what it saw.
+    @Test func aKernelReadingChangedStateGivesNaNAndAFaultInsteadOfAWrongGradient() {
         let recordedAsSeen = forcedGradient(.partials)
-        #expect(recordedAsSeen.allSatisfy { $0.isFinite })
-        await #expect(processExitsWith: .failure) {
-            _ = forcedGradient(.inputs)
-            Issue.record("the sweep gave a gradient")
+        #expect(recordedAsSeen.gradient.allSatisfy { $0.isFinite })
+        #expect(recordedAsSeen.fault == nil)
+        let swept = forcedGradient(.inputs)
+        #expect(swept.fault == .changedSinceRecording)
+        #expect(swept.gradient.allSatisfy { $0.isNaN })
+    }
+
+    /// Store-all, in memory and spilled, and a Jacobian: the drifting kernel is caught while
+    /// recording, and the run throws the fault instead of returning the NaN its sweep gave;
+    /// the spilled run's directory is left empty.
+    @Test func aTimeSteppingRunOfADriftingKernelThrowsTheFault() throws {
+        let parent = FileManager.default.temporaryDirectory
+            .appendingPathComponent("rewind-kernel-fault-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let state = (0..<9).map { Double.cos(Double($0)) }
+        for strategy in [CheckpointStrategy.storeAll, .spill] {
+            let error = #expect(throws: TimeSteppingError.self) {
+                _ = try TimeStepping.gradient(
+                    of: DriftingStep(), initialState: state, parameters: [0.1], steps: 5,
+                    options: TimeSteppingOptions(strategy: strategy, spillDirectory: parent))
+            }
+            #expect(error == .stencilKernelFault(.changedBetweenEvaluations), "\(strategy)")
+            #expect(error?.description.contains("pass such values as parameters") == true)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent).isEmpty)
+        #expect(throws: TimeSteppingError.stencilKernelFault(.changedBetweenEvaluations)) {
+            _ = try TimeStepping.jacobian(
+                of: DriftingStep(), initialState: state, parameters: [0.1], steps: 5,
+                options: TimeSteppingOptions(strategy: .storeAll))
         }
     }
 }

@@ -4,12 +4,16 @@ import Rewind
 @testable import RewindCore
 @testable import RewindStorage
 
+/// What `stencilGradient` gives: the gradient, the numbers the tape stores, the objective, and
+/// the fault the tape found in the kernel, if any.
+typealias StencilGradient = (gradient: [Double], storedNumbers: Int, values: [Double], fault: StencilKernelFault?)
+
 /// The gradient of Σ wᵢ·uᵢ after `steps` stencil steps, with the stencils stored as `storage`,
 /// optionally on a tape that spills chunks of `spillChunk` statements.
 func stencilGradient<K: StencilKernel>(
     _ kernel: K, grid: StencilGrid, parameters: [Double], steps: Int, storage: StencilStorage = .partials,
     spillChunk: Int? = nil, scatter: Bool = false, poison: Int? = nil
-) throws -> (gradient: [Double], storedNumbers: Int, values: [Double]) {
+) throws -> StencilGradient {
     let tape = Tape()
     tape.stencilStorage = storage
     let directory = try SpillDirectory()
@@ -35,5 +39,5 @@ func stencilGradient<K: StencilKernel>(
     let adjoints = AdjointVector()
     tape.reverse(adjoints, seeding: [(output, 1)])
     #expect(tape.spillError == nil)
-    return (inputs.map { adjoints[$0] }, tape.statistics.partialCount, [output.value])
+    return (inputs.map { adjoints[$0] }, tape.statistics.partialCount, [output.value], tape.stencilKernelFault)
 }

@@ -1,0 +1,82 @@
+/// A stencil kernel caught not being a function of its neighbourhood, its parameters and its
+/// own stored properties: it reads state that changes between its calls (a counter, a random
+/// number, a forcing object the step updates).
+///
+/// Why an error and not a stop: such a kernel's partials belong to no run, and the checks that
+/// catch it (below) used to end the process. Now the statement it recorded sweeps NaN into
+/// every input and parameter it reads, so no finite gradient comes of it, and the tape names the
+/// fault (`Tape.stencilKernelFault`) for a driver to throw, with its temporary files removed.
+///
+/// ```swift
+/// tape.reverse(adjoints, seeding: seeds)
+/// try tape.throwStencilKernelFault()   // the sweep's NaN, explained
+/// ```
+public enum StencilKernelFault: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Evaluated again with the same inputs, the kernel gave another value (a block that keeps
+    /// its partials is checked at its first point).
+    case changedBetweenEvaluations
+    /// At a point other than where Rewind tested it, a kernel found affine in its neighbours
+    /// gave other neighbour partials (one point of every row is checked).
+    case changedAfterProbe
+    /// In the reverse sweep, a kernel whose inputs the tape kept gave other values than while
+    /// recording, so the partials it gives now are not the recording's.
+    case changedSinceRecording
+
+    public var description: String {
+        let what: String
+        switch self {
+        case .changedBetweenEvaluations:
+            what = "a stencil kernel gave another value when evaluated again with the same inputs"
+        case .changedAfterProbe:
+            what = "a stencil kernel gave partials at a grid point other than it gave where Rewind tested it"
+        case .changedSinceRecording:
+            what = "a stencil kernel gave other values in the reverse sweep than while recording"
+        }
+        return what + ": a kernel must depend only on its neighbours, its parameters and its own stored "
+            + "properties, not on state that changes between evaluations (pass such values as parameters)"
+    }
+
+    var code: UInt8 {
+        switch self {
+        case .changedBetweenEvaluations: return 1
+        case .changedAfterProbe: return 2
+        case .changedSinceRecording: return 3
+        }
+    }
+
+    init?(code: UInt8) {
+        switch code {
+        case 1: self = .changedBetweenEvaluations
+        case 2: self = .changedAfterProbe
+        case 3: self = .changedSinceRecording
+        default: return nil
+        }
+    }
+}
+
+extension Tape {
+    /// The first stencil kernel fault found in the recording since the last reset, while
+    /// recording or in a sweep; its statements' sweeps gave NaN.
+    public var stencilKernelFault: StencilKernelFault? {
+        for external in externals {
+            if let statement = external as? _StencilStatement, let fault = statement.fault { return fault }
+        }
+        return nil
+    }
+
+    /// Throws `stencilKernelFault` if there is one: call it after a sweep to turn its NaN into
+    /// the error that caused it (the time-stepping drivers do).
+    public func throwStencilKernelFault() throws {
+        if let fault = stencilKernelFault { throw fault }
+    }
+
+    /// External statements recorded so far: where a stencil's own statements will begin.
+    @usableFromInline package var _externalCount: Int { externals.count }
+
+    /// Marks the stencil statements recorded from external statement `first` on with `fault`.
+    @usableFromInline package func _noteStencilKernelFault(_ fault: StencilKernelFault, statementsFrom first: Int) {
+        for external in externals[first...] {
+            (external as? _StencilStatement)?.note(fault)
+        }
+    }
+}
