@@ -11,10 +11,12 @@
 /// tape.reverse(adjoints, seeding: seeds)
 /// try tape.throwStencilKernelFault()   // the sweep's NaN, explained
 /// ```
-public enum StencilKernelFault: Error, Equatable, Sendable, CustomStringConvertible {
+///
+/// The raw value is the code a stencil statement keeps atomically (0 stands for no fault).
+public enum StencilKernelFault: UInt8, Error, Equatable, Sendable, CustomStringConvertible {
     /// Evaluated again with the same inputs, the kernel gave another value (a block that keeps
     /// its partials is checked at its first point).
-    case changedBetweenEvaluations
+    case changedBetweenEvaluations = 1
     /// At a point other than where Rewind tested it, a kernel found affine in its neighbours
     /// gave other neighbour partials (one point of every row is checked).
     case changedAfterProbe
@@ -34,23 +36,6 @@ public enum StencilKernelFault: Error, Equatable, Sendable, CustomStringConverti
         }
         return what + ": a kernel must depend only on its neighbours, its parameters and its own stored "
             + "properties, not on state that changes between evaluations (pass such values as parameters)"
-    }
-
-    var code: UInt8 {
-        switch self {
-        case .changedBetweenEvaluations: return 1
-        case .changedAfterProbe: return 2
-        case .changedSinceRecording: return 3
-        }
-    }
-
-    init?(code: UInt8) {
-        switch code {
-        case 1: self = .changedBetweenEvaluations
-        case 2: self = .changedAfterProbe
-        case 3: self = .changedSinceRecording
-        default: return nil
-        }
     }
 }
 

@@ -243,11 +243,11 @@ package class _StencilStatement: _ExternalStatement {
     let _faultCode = Atomic<UInt8>(0)
 
     /// The kernel's fault, if one was found; the block's sweeps then give NaN.
-    var fault: StencilKernelFault? { StencilKernelFault(code: _faultCode.load(ordering: .relaxed)) }
+    var fault: StencilKernelFault? { StencilKernelFault(rawValue: _faultCode.load(ordering: .relaxed)) }
 
     /// Notes `fault` (the first one found stays).
     func note(_ fault: StencilKernelFault) {
-        _ = _faultCode.compareExchange(expected: 0, desired: fault.code, ordering: .relaxed)
+        _ = _faultCode.compareExchange(expected: 0, desired: fault.rawValue, ordering: .relaxed)
     }
 
     @usableFromInline

@@ -37,18 +37,13 @@ package struct StateFingerprint {
 
     @inlinable
     package init(_ values: [Double]) {
-        self = values.withUnsafeBufferPointer { Self.summing($0.baseAddress, count: $0.count, stride: 1) }
+        self = values.withUnsafeBufferPointer { Self.summing($0.baseAddress, count: $0.count) }
     }
 
     /// The fingerprint of the values of `state`, as of an array of their `Double`s.
     @inlinable
     package init(valuesOf state: [Tracked]) {
-        precondition(Self.trackedStartsWithItsValue, "a Tracked starts with its value")
-        let stride = MemoryLayout<Tracked>.stride / MemoryLayout<Double>.stride
-        self = state.withUnsafeBufferPointer { buffer in
-            let values = UnsafeRawPointer(buffer.baseAddress)?.assumingMemoryBound(to: Double.self)
-            return Self.summing(values, count: buffer.count, stride: stride)
-        }
+        self = Self.ofValues(state).fingerprint
     }
 
     /// The fingerprint of the values of `state`, and whether its identifiers are one run of
@@ -59,58 +54,36 @@ package struct StateFingerprint {
     /// vector; each read of heat2d's 65,536 `Tracked` values is a megabyte a step.
     @inlinable
     package static func ofValues(_ state: [Tracked]) -> (fingerprint: StateFingerprint, consecutive: Bool) {
-        precondition(trackedIsValueThenIdentifier, "a Tracked is its value, then its identifier, in 16 bytes")
-        return state.withUnsafeBufferPointer { buffer in
+        state.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress, let first = buffer.first?.identifier else {
-                return (Self.summing(nil, count: 0, stride: 1), false)
+                return (_FingerprintSums().fingerprint, false)
             }
+            var sums = _FingerprintSums()
             var mismatch: UInt32 = 0
             var expected = first
-            var sum = SIMD8<UInt64>()
-            var runningSums = SIMD8<UInt64>()
-            var nonFinite = SIMD8<Double>()
             var index = 0
             // Measured against this loop and slower: the identifiers gathered into a
             // `SIMD8<UInt32>`, and eight `Tracked`s loaded as a `SIMD16<UInt64>` split into
             // its even and odd halves (heat2d: 5.2 % of the run here, 6.4 % and 8.3 % those).
             while index + 8 <= buffer.count {
                 let p = base + index
-                let eight = SIMD8(
-                    p[0].value, p[1].value, p[2].value, p[3].value, p[4].value, p[5].value, p[6].value, p[7].value)
-                sum &+= unsafeBitCast(eight, to: SIMD8<UInt64>.self)
-                runningSums &+= sum
-                nonFinite += eight - eight
+                sums.add(SIMD8(
+                    p[0].value, p[1].value, p[2].value, p[3].value, p[4].value, p[5].value, p[6].value, p[7].value))
                 for j in 0..<8 { mismatch |= p[j].identifier ^ (expected &+ UInt32(truncatingIfNeeded: j)) }
                 expected &+= 8
                 index += 8
             }
             var lane = 0
             while index < buffer.count {
-                let value = base[index].value
-                sum[lane] &+= value.bitPattern
-                runningSums[lane] &+= sum[lane]
-                nonFinite[lane] += value - value
+                sums.add(base[index].value, lane: lane)
                 mismatch |= base[index].identifier ^ expected
                 expected &+= 1
                 index += 1
                 lane += 1
             }
-            let fingerprint = StateFingerprint(sums: sum, runningSums: runningSums, isFinite: nonFinite.sum() == 0)
-            return (fingerprint, mismatch == 0 && first != 0)
+            return (sums.fingerprint, mismatch == 0 && first != 0)
         }
     }
-
-    /// Whether a `Tracked`'s value is its first stored property, read as the `Double`s of an
-    /// array of them: asked once, not per state (a key path's offset is not free).
-    @usableFromInline
-    static let trackedStartsWithItsValue = MemoryLayout<Tracked>.offset(of: \Tracked.value) == 0
-
-    /// Whether a `Tracked` is 16 bytes, its value in the first eight and its identifier in the
-    /// next four, as `ofValues` reads them (asked once).
-    @usableFromInline
-    static let trackedIsValueThenIdentifier =
-        trackedStartsWithItsValue && MemoryLayout<Tracked>.stride == 16
-        && MemoryLayout<Tracked>.offset(of: \Tracked.identifier) == 8
 
     @inlinable
     init(sums: SIMD8<UInt64>, runningSums: SIMD8<UInt64>, isFinite: Bool) {
@@ -125,46 +98,60 @@ package struct StateFingerprint {
         isFinite && other.isFinite && (sums != other.sums || runningSums != other.runningSums)
     }
 
-    /// Sums the `count` values at `values`, `stride` `Double`s apart, eight at a time.
+    /// Sums the `count` values at `values`, eight at a time.
     ///
     /// Eight lanes, because each lane's two sums are a chain of dependent additions: with two
     /// lanes the loop waited on them (one cycle a value, 20 µs for heat2d's 65,536), with
     /// eight (four SSE2 registers a sum) four chains run side by side.
     @inlinable
-    static func summing(_ values: UnsafePointer<Double>?, count: Int, stride: Int) -> StateFingerprint {
-        var sum = SIMD8<UInt64>()
-        var runningSums = SIMD8<UInt64>()
-        // `v − v` is 0 for a finite value and NaN otherwise; a sum of zeros never overflows.
-        var nonFinite = SIMD8<Double>()
-        @inline(__always) func add(_ eight: SIMD8<Double>) {
-            sum &+= unsafeBitCast(eight, to: SIMD8<UInt64>.self)
-            runningSums &+= sum
-            nonFinite += eight - eight
-        }
-        guard let values else { return StateFingerprint(sums: SIMD8(), runningSums: SIMD8(), isFinite: true) }
+    static func summing(_ values: UnsafePointer<Double>?, count: Int) -> StateFingerprint {
+        var sums = _FingerprintSums()
+        guard let values else { return sums.fingerprint }
         var index = 0
-        if stride == 1 {
-            while index + 8 <= count {
-                add(UnsafeRawPointer(values + index).loadUnaligned(as: SIMD8<Double>.self))
-                index += 8
-            }
-        } else {
-            while index + 8 <= count {
-                let p = values + index * stride
-                add(SIMD8(p[0], p[stride], p[2 * stride], p[3 * stride], p[4 * stride], p[5 * stride],
-                    p[6 * stride], p[7 * stride]))
-                index += 8
-            }
+        while index + 8 <= count {
+            sums.add(UnsafeRawPointer(values + index).loadUnaligned(as: SIMD8<Double>.self))
+            index += 8
         }
         var lane = 0
         while index < count {
-            let value = values[index * stride]
-            sum[lane] &+= value.bitPattern
-            runningSums[lane] &+= sum[lane]
-            nonFinite[lane] += value - value
+            sums.add(values[index], lane: lane)
             index += 1
             lane += 1
         }
-        return StateFingerprint(sums: sum, runningSums: runningSums, isFinite: nonFinite.sum() == 0)
+        return sums.fingerprint
+    }
+}
+
+/// The sums of a fingerprint as a state is read eight values at a time, then the rest one by
+/// one: one type for both readers (`summing` of `Double`s, `ofValues` of `Tracked`s), so that
+/// the same values give the same fingerprint whichever way they were read.
+@usableFromInline
+struct _FingerprintSums {
+    @usableFromInline var sum = SIMD8<UInt64>()
+    @usableFromInline var runningSums = SIMD8<UInt64>()
+    /// `v − v` is 0 for a finite value and NaN otherwise; a sum of zeros never overflows.
+    @usableFromInline var nonFinite = SIMD8<Double>()
+
+    @inlinable init() {}
+
+    /// Eight consecutive values, value k in lane k.
+    @inlinable @inline(__always)
+    mutating func add(_ eight: SIMD8<Double>) {
+        sum &+= unsafeBitCast(eight, to: SIMD8<UInt64>.self)
+        runningSums &+= sum
+        nonFinite += eight - eight
+    }
+
+    /// One of the last fewer than eight values, in lane `lane` (its position modulo 8).
+    @inlinable @inline(__always)
+    mutating func add(_ value: Double, lane: Int) {
+        sum[lane] &+= value.bitPattern
+        runningSums[lane] &+= sum[lane]
+        nonFinite[lane] += value - value
+    }
+
+    @inlinable
+    var fingerprint: StateFingerprint {
+        StateFingerprint(sums: sum, runningSums: runningSums, isFinite: nonFinite.sum() == 0)
     }
 }
