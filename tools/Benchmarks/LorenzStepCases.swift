@@ -116,6 +116,60 @@ private func trackedSteps() -> Double {
     return values[0]
 }
 
+/// `trackedSteps` with each block's values computed on `Double` first and the recording fed
+/// from them: no recorded step waits for the one before (the values it starts from are
+/// known), so this is what the recording costs without the chain of values.
+@inline(never)
+private func trackedStepsValueFirst() -> Double {
+    let tape = Tape()
+    let model = Lorenz()
+    var values = [1.0, 1.0, 1.0]
+    var buffer = [Double](repeating: 0, count: 3 * 2049)
+    var mismatches = 0
+    for _ in 0..<(lorenzSteps / 2048) {
+        buffer.withUnsafeMutableBufferPointer { b in
+            var s = values
+            var n = s
+            b[0] = s[0]; b[1] = s[1]; b[2] = s[2]
+            for k in 0..<2048 {
+                model.step(s, parameters: lorenzParameters, into: &n)
+                swap(&s, &n)
+                b[3 * k + 3] = s[0]; b[3 * k + 4] = s[1]; b[3 * k + 5] = s[2]
+            }
+        }
+        tape.reset()
+        tape.record {
+            var state = tape.registerInputs(values)
+            let parameters = tape.registerInputs(lorenzParameters)
+            var next = state
+            buffer.withUnsafeBufferPointer { b in
+                for k in 0..<2048 {
+                    model.step(state, parameters: parameters, into: &next)
+                    for i in 0..<3 {
+                        let v = b[3 * k + 3 + i]
+                        if next[i].value != v { mismatches += 1 }
+                        state[i] = next[i]._replacingValue(v)
+                    }
+                }
+            }
+            values = state.map(\.value)
+        }
+    }
+    return values[0] + Double(mismatches)
+}
+
+/// The reverse half of a store-all gradient through Swift's compiler-generated pullbacks
+/// (LorenzCompilerAD.swift), over the stored trajectory; NaN where the toolchain has no
+/// `_Differentiation`.
+@inline(never)
+private func compilerADSteps() -> Double {
+    #if canImport(_Differentiation)
+    compilerADReverse(states: lorenzTrajectory, parameters: lorenzParameters, steps: lorenzSteps - 1)
+    #else
+    .nan
+    #endif
+}
+
 @inline(never)
 private func primalSteps() -> Double {
     var state = [1.0, 1.0, 1.0]
@@ -139,6 +193,8 @@ func runLorenzStepCases() {
         ("`Dual<SIMD4>` (too few directions), step after step", { dualChain(SIMD4<Double>.self) }),
         ("`Dual<SIMD2>` (too few directions), step after step", { dualChain(SIMD2<Double>.self) }),
         ("`Lorenz.step` recorded on a tape", trackedSteps),
+        ("the same, each block's values on `Double` first (no step waits for the one before)", trackedStepsValueFirst),
+        ("Swift's own reverse mode (`_Differentiation`): a pullback a step, states stored", compilerADSteps),
     ]
     print("| piece | ns a step |")
     print("|---|---|")

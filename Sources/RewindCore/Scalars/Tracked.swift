@@ -36,6 +36,11 @@ public struct Tracked {
         self.init(_value: constant, identifier: 0, tag: 0)
     }
 
+    /// The same place on the tape with `value` as its value: for a benchmark that feeds a
+    /// recording values it computed beforehand (`rewind-benchmark lorenz-step`).
+    @inlinable @inline(__always)
+    package func _replacingValue(_ value: Double) -> Tracked { Tracked(_value: value, identifier: identifier, tag: tag) }
+
     /// Whether this value is a constant (depends on no recorded input).
     @inlinable public var isConstant: Bool { identifier == 0 }
 
