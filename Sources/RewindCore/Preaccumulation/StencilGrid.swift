@@ -197,11 +197,19 @@ extension StencilGrid {
     /// grid `values`: two neighbouring interior points at a time on a `_PointPair` where
     /// `inPairs` (the answer of `_evaluatesInPairs`; one instruction for both points'
     /// arithmetic, the same bits as `Double`), point by point where a column wraps.
+    ///
+    /// A pair that meets a decision on values all the same (a kernel whose control flow changed
+    /// since its trial: hidden state) sends its row and the rest of the grid point by point, as
+    /// the sweep does: `redoing(points)` is called first with the row's points evaluated in
+    /// pairs, and `body` is then called again for each of them with its value point by point,
+    /// the one that stands.
     @inlinable @inline(__always)
     package func _evaluatePrimal<K: StencilKernel>(
         _ kernel: K, offsets: [GridOffset], rows rowRange: Range<Int>, values: UnsafePointer<Double>,
-        parameters: LocalValues<Double>, inPairs: Bool, _ body: (_ point: Int, _ value: Double) -> Void
+        parameters: LocalValues<Double>, inPairs: Bool, redoing: (_ points: Range<Int>) -> Void = { _ in },
+        _ body: (_ point: Int, _ value: Double) -> Void
     ) {
+        var inPairs = inPairs
         let count = offsets.count
         precondition(
             offsets.allSatisfy { abs($0.row) <= rows && abs($0.column) <= columns },
@@ -248,7 +256,11 @@ extension StencilGrid {
                         body(rowStart &+ c &+ 1, y.value[1])
                         c &+= 2
                     }
-                    precondition(!_PointPairDivergence.take(), "a stencil kernel decided on values after its trial did not")
+                    if _slowPath(_PointPairDivergence.take()) {
+                        inPairs = false
+                        redoing(rowStart &+ interiorStart ..< rowStart &+ c)
+                        c = interiorStart
+                    }
                 }
                 while c < interiorEnd {
                     single(c, interior)

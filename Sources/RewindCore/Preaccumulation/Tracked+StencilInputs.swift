@@ -48,7 +48,8 @@ extension Tracked {
                 var checksum: UInt64 = 0
                 grid._evaluatePrimal(
                     kernel, offsets: offsets, rows: rows, values: values, parameters: parameterValues,
-                    inPairs: inPairs
+                    inPairs: inPairs,
+                    redoing: { points in for point in points { checksum &-= _StencilRows.fingerprint(out[point].value, at: point) } }
                 ) { point, y in
                     checksum &+= _StencilRows.fingerprint(y, at: point)
                     out[point] = Tracked(y)
