@@ -19,8 +19,8 @@ final class _ThreadScratch {
     var inUse = false
     /// Set by a `_PointPair` evaluation whose two points would part ways.
     var pairDiverged = false
-    /// Set by an `_AffineProbe` evaluation that met an operation not affine in the neighbours.
-    var notAffine = false
+    /// The neighbours an `_AffineProbe` evaluation found an operation not affine in.
+    var notAffine: UInt64 = 0
 
     deinit { buffer?.deallocate() }
 
@@ -56,16 +56,16 @@ final class _ThreadScratch {
         return scratch.pairDiverged
     }
 
-    /// Marks this thread's affine probe as not affine (`_AffineProbeVerdict`).
+    /// Marks this thread's affine probe as not affine in `neighbours` (`_AffineProbeVerdict`).
     @usableFromInline
-    static func markNotAffine() { current.notAffine = true }
+    static func markNotAffine(_ neighbours: UInt64) { current.notAffine |= neighbours }
 
-    /// Whether this thread's affine probes met a non-affine operation since the last call;
-    /// clears the mark.
+    /// The neighbours this thread's affine probes were marked not affine in since the last
+    /// call; clears the marks.
     @usableFromInline
-    static func takeNotAffine() -> Bool {
+    static func takeNotAffine() -> UInt64 {
         let scratch = current
-        defer { scratch.notAffine = false }
+        defer { scratch.notAffine = 0 }
         return scratch.notAffine
     }
 

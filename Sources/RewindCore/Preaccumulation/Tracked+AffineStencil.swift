@@ -48,7 +48,7 @@ extension StencilGrid {
                 _ = kernel(
                     StencilNeighbourhood<_AffineProbe>(seeding: UnsafePointer(atOrigin.baseAddress!), indices: indices.baseAddress!),
                     LocalValues(count: parameters.count) { _AffineProbe(parameters[$0]) })
-                return !_AffineProbeVerdict.take()
+                return _AffineProbeVerdict.take() == 0
             }
         }
     }

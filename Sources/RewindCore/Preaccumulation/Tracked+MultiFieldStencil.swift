@@ -29,20 +29,36 @@ extension Tracked {
         into output: inout [Tracked]
     ) {
         let layout = _MultiFieldLayout(kernel.neighbours, pointCount: grid.pointCount)
-        switch layout.entryCount + parameters.count {
-        case 0...2: _recordMultiFieldStencil(kernel, grid, layout, input, parameters, &output, SIMD2<Double>.self)
-        case 3...4: _recordMultiFieldStencil(kernel, grid, layout, input, parameters, &output, SIMD4<Double>.self)
-        case 5...8: _recordMultiFieldStencil(kernel, grid, layout, input, parameters, &output, SIMD8<Double>.self)
-        case let lanes:
+        let outputCount = kernel.outputCount
+        precondition(
+            outputCount >= 1 && outputCount <= LocalValues<Tracked>.capacity,
+            "a multi-field stencil writes 1 to \(LocalValues<Tracked>.capacity) values per point (got \(outputCount))")
+        grid.checkShape(fields: layout.fieldCount, input: input.count, outputs: outputCount, output: output.count)
+        let parameterCount = parameters.count
+        let parameterValues = LocalValues<Double>(count: parameterCount) { parameters[$0].value }
+        let live = input.first { !$0.isConstant } ?? (0..<parameterCount).lazy.map { parameters[$0] }.first { !$0.isConstant }
+        guard let live else {
+            // Nothing depends on a recorded input: the update is a constant.
+            let constants = input.map(\.value)
+            var values = [Double](repeating: 0, count: output.count)
+            Double.applyStencil(kernel, on: grid, to: constants, parameters: parameterValues, into: &values)
+            for i in values.indices { output[i] = Tracked(values[i]) }
+            return
+        }
+        // The entries whose partials are the same at every point keep no lane.
+        let lanes = grid._multiFieldLanes(kernel, layout, input: input, parameters: parameterValues, outputCount: outputCount)
+        func record<D: TangentDirections>(_: D.Type) {
+            _recordMultiFieldStencil(kernel, grid, layout, lanes, input, parameters, live: live, &output, D.self)
+        }
+        switch lanes.laneCount {
+        case 0...2: record(SIMD2<Double>.self)
+        case 3...4: record(SIMD4<Double>.self)
+        case 5...8: record(SIMD8<Double>.self)
+        case let laneCount:
             switch _multiFieldPassWidth {
-            case 8: _recordMultiFieldStencil(kernel, grid, layout, input, parameters, &output, SIMD8<Double>.self)
-            case 16: _recordMultiFieldStencil(kernel, grid, layout, input, parameters, &output, SIMD16<Double>.self)
-            default:
-                if lanes <= 12 {
-                    _recordMultiFieldStencil(kernel, grid, layout, input, parameters, &output, _Lanes12.self)
-                } else {
-                    _recordMultiFieldStencil(kernel, grid, layout, input, parameters, &output, SIMD16<Double>.self)
-                }
+            case 8: record(SIMD8<Double>.self)
+            case 16: record(SIMD16<Double>.self)
+            default: if laneCount <= 12 { record(_Lanes12.self) } else { record(SIMD16<Double>.self) }
             }
         }
     }
@@ -55,37 +71,22 @@ extension Tracked {
 
     @inlinable
     static func _recordMultiFieldStencil<K: MultiFieldStencilKernel, D: TangentDirections>(
-        _ kernel: K, _ grid: StencilGrid, _ layout: _MultiFieldLayout, _ input: [Tracked],
-        _ parameters: LocalValues<Tracked>, _ output: inout [Tracked], _: D.Type
+        _ kernel: K, _ grid: StencilGrid, _ layout: _MultiFieldLayout, _ lanes: _MultiFieldLanes, _ input: [Tracked],
+        _ parameters: LocalValues<Tracked>, live: Tracked, _ output: inout [Tracked], _: D.Type
     ) {
         let outputCount = kernel.outputCount
-        precondition(
-            outputCount >= 1 && outputCount <= LocalValues<Tracked>.capacity,
-            "a multi-field stencil writes 1 to \(LocalValues<Tracked>.capacity) values per point (got \(outputCount))")
-        grid.checkShape(fields: layout.fieldCount, input: input.count, outputs: outputCount, output: output.count)
         let entryCount = layout.entryCount
         let parameterCount = parameters.count
-        let lanes = entryCount + parameterCount
+        let laneCount = lanes.laneCount
         let width = D.laneCount
-        let passes = max(1, (lanes + width - 1) / width)
-        let live = input.first { !$0.isConstant } ?? (0..<parameterCount).lazy.map { parameters[$0] }.first { !$0.isConstant }
-        guard let live else {
-            // Nothing depends on a recorded input: the update is a constant.
-            let constants = input.map(\.value)
-            var values = [Double](repeating: 0, count: output.count)
-            Double.applyStencil(
-                kernel, on: grid, to: constants, parameters: LocalValues(count: parameterCount) { parameters[$0].value },
-                into: &values)
-            for i in values.indices { output[i] = Tracked(values[i]) }
-            return
-        }
+        let passes = max(1, (laneCount + width - 1) / width)
         let recorder = _Recorder.current(for: live.tag)
         let tape = recorder.pointee.tape.takeUnretainedValue()
         let parameterIdentifiers = (0..<parameterCount).map { parameters[$0].identifier }
         // The fields' array is `fieldCount × rows` grid rows: its identifiers are consecutive,
         // consecutive per row (a spilled stencil's outputs), or a list.
         let inputs = _StencilInputs(input, columns: grid.columns)
-        let partialsPerPoint = outputCount * lanes
+        let partialsPerPoint = outputCount * laneCount
         let rowsPerBlock =
             tape._spillBlockLimit.map { max(1, $0 / max(1, grid.columns * partialsPerPoint)) } ?? grid.rows
         // Scratch on the stack, none per point: the parameters seeded for each pass, the
@@ -100,13 +101,15 @@ extension Tracked {
                         let firstLane = pass * width
                         (seededParameters.baseAddress! + pass).initialize(
                             to: LocalValues(count: parameterCount) { j in
-                                let lane = entryCount + j - firstLane
+                                let lane = lanes.varyingEntries + j - firstLane
                                 return Dual(parameters[j].value, tangent: lane >= 0 && lane < width ? D.unit(lane) : .zero)
                             })
+                        // An entry whose partials are constant carries no lane: zero tangents.
                         for k in 0..<entryCount {
-                            let lane = k - firstLane
+                            let entryLane = lanes.laneOfEntry[k]
+                            let lane = entryLane - firstLane
                             (seeded.baseAddress! + pass * entryCount + k).initialize(
-                                to: Dual(0, tangent: lane >= 0 && lane < width ? D.unit(lane) : .zero))
+                                to: Dual(0, tangent: entryLane >= 0 && lane >= 0 && lane < width ? D.unit(lane) : .zero))
                         }
                     }
                     for k in 0..<max(1, entryCount) { identity[k] = k }
@@ -114,11 +117,11 @@ extension Tracked {
                     while firstRow < grid.rows {
                         let rows = firstRow..<min(grid.rows, firstRow + rowsPerBlock)
                         _recordMultiFieldStencilBlock(
-                            kernel, grid, layout, rows: rows, outputCount: outputCount, passes: passes,
+                            kernel, grid, layout, rows: rows, outputCount: outputCount, lanes: laneCount, passes: passes,
                             input: input, output: &output, tape: tape, recorder: recorder,
                             statement: _MultiFieldStencilStatement(
-                                grid: grid, rows: rows, layout: layout, outputCount: outputCount, inputs: inputs,
-                                parameterIdentifiers: parameterIdentifiers),
+                                grid: grid, rows: rows, layout: layout, lanes: lanes, outputCount: outputCount,
+                                inputs: inputs, parameterIdentifiers: parameterIdentifiers),
                             parameters: UnsafePointer(seededParameters.baseAddress!),
                             identity: UnsafePointer(identity.baseAddress!),
                             fieldStarts: fieldStarts.baseAddress!, seeded: seeded.baseAddress!)
@@ -137,14 +140,13 @@ extension Tracked {
     /// then lane); then the block's outputs as leaves, output by output.
     @inlinable @inline(__always)
     static func _recordMultiFieldStencilBlock<K: MultiFieldStencilKernel, D: TangentDirections>(
-        _ kernel: K, _ grid: StencilGrid, _ layout: _MultiFieldLayout, rows: Range<Int>, outputCount: Int,
+        _ kernel: K, _ grid: StencilGrid, _ layout: _MultiFieldLayout, rows: Range<Int>, outputCount: Int, lanes: Int,
         passes: Int, input: [Tracked], output: inout [Tracked], tape: Tape, recorder: UnsafeMutablePointer<_Recorder>,
         statement: _MultiFieldStencilStatement, parameters: UnsafePointer<LocalValues<Dual<D>>>,
         identity: UnsafePointer<Int>, fieldStarts: UnsafePointer<Int>,
         seeded: UnsafeMutablePointer<Dual<D>>
     ) {
         let entryCount = layout.entryCount
-        let lanes = entryCount + parameters[0].count
         let width = D.laneCount
         let points = grid.pointCount
         let firstPoint = rows.lowerBound * grid.columns
@@ -203,7 +205,9 @@ extension Tracked {
 
 /// The external statement of a recorded multi-field stencil block: the grid rows it covers,
 /// every field's neighbours, and where the inputs' adjoints live. Its outputs are consecutive
-/// identifiers, output by output, one per point of its rows.
+/// identifiers, output by output, one per point of its rows. Each point keeps the partials of
+/// its varying entries and of the parameters (`_MultiFieldLanes`); those of the entries the
+/// kernel is affine in live here once.
 @usableFromInline
 package final class _MultiFieldStencilStatement: _ExternalStatement {
     let grid: StencilGrid
@@ -215,11 +219,17 @@ package final class _MultiFieldStencilStatement: _ExternalStatement {
     let outputCount: Int
     let inputs: _StencilInputs
     let parameterIdentifiers: [UInt32]
+    /// Each entry's lane among a point's partials, or −1 for a constant one.
+    let laneOfEntry: [Int]
+    /// Lanes a point keeps; the parameters' are the last.
+    let lanes: Int
+    /// Output o's constant partial with respect to entry k at `o × entries + k`.
+    let constantPartials: [Double]
 
     @usableFromInline
     package init(
-        grid: StencilGrid, rows: Range<Int>, layout: _MultiFieldLayout, outputCount: Int, inputs: _StencilInputs,
-        parameterIdentifiers: [UInt32]
+        grid: StencilGrid, rows: Range<Int>, layout: _MultiFieldLayout, lanes: _MultiFieldLanes, outputCount: Int,
+        inputs: _StencilInputs, parameterIdentifiers: [UInt32]
     ) {
         self.grid = grid
         self.rows = rows
@@ -229,16 +239,19 @@ package final class _MultiFieldStencilStatement: _ExternalStatement {
         self.outputCount = outputCount
         self.inputs = inputs
         self.parameterIdentifiers = parameterIdentifiers
+        laneOfEntry = lanes.laneOfEntry
+        self.lanes = lanes.laneCount
+        constantPartials = lanes.constantPartials
     }
 
     var pointCount: Int { rows.count * grid.columns }
-    var lanes: Int { offsets.count + parameterIdentifiers.count }
 
     @usableFromInline package var partialCount: Int { pointCount * outputCount * lanes }
 
     /// Shared input lists are counted by the block that covers row 0.
     @usableFromInline package var byteCount: Int {
-        96 + offsets.count * 32 + parameterIdentifiers.count * 4 + (rows.lowerBound == 0 ? inputs.byteCount : 0)
+        96 + offsets.count * 40 + parameterIdentifiers.count * 4 + constantPartials.count * 8
+            + (rows.lowerBound == 0 ? inputs.byteCount : 0)
     }
 
     /// Rows from the last to the first; in each, points in order, and at each point every
@@ -288,11 +301,38 @@ package final class _MultiFieldStencilStatement: _ExternalStatement {
         return sum
     }
 
+    /// Entry `k`'s contribution at a point: `Σₒ partial × adjoint(o)` from the point's lane of
+    /// it, or from its constant partials (the same numbers, so the same bits).
+    @inline(__always)
+    static func entryContribution(
+        _ k: Int, _ pointPartials: UnsafePointer<Double>, lanes: Int, laneOfEntry: UnsafePointer<Int>,
+        constants: UnsafePointer<Double>, entryCount: Int, _ outputCount: Int, _ pointAdjoints: UnsafePointer<Double>
+    ) -> Double {
+        let lane = laneOfEntry[k]
+        return lane >= 0
+            ? contribution(pointPartials + lane, lanes: lanes, outputCount, pointAdjoints)
+            : contribution(constants + k, lanes: entryCount, outputCount, pointAdjoints)
+    }
+
     @usableFromInline
     package func reverse(firstOutput: UInt32, partials: UnsafePointer<Double>, adjoints: UnsafeMutablePointer<Double>) {
+        constantPartials.withUnsafeBufferPointer { constants in
+            laneOfEntry.withUnsafeBufferPointer { laneOfEntry in
+                reverse(
+                    firstOutput: firstOutput, partials: partials, adjoints: adjoints,
+                    constants: constants.baseAddress ?? partials, laneOfEntry: laneOfEntry.baseAddress ?? UnsafePointer(bitPattern: 8)!)
+            }
+        }
+    }
+
+    func reverse(
+        firstOutput: UInt32, partials: UnsafePointer<Double>, adjoints: UnsafeMutablePointer<Double>,
+        constants: UnsafePointer<Double>, laneOfEntry: UnsafePointer<Int>
+    ) {
         let entryCount = offsets.count
         let parameterCount = parameterIdentifiers.count
-        let lanes = entryCount + parameterCount
+        let lanes = self.lanes
+        let varyingEntries = lanes - parameterCount
         let outputCount = self.outputCount
         let partialsPerPoint = outputCount * lanes
         let firstPoint = rows.lowerBound * grid.columns
@@ -317,11 +357,13 @@ package final class _MultiFieldStencilStatement: _ExternalStatement {
                                 skippable: pointPartials, count: partialsPerPoint)
                             { return }
                             for k in 0..<entryCount {
-                                adjoints[Int(ids[shift &+ neighbour[k]])] += Self.contribution(
-                                    pointPartials + k, lanes: lanes, outputCount, pointAdjoints)
+                                adjoints[Int(ids[shift &+ neighbour[k]])] += Self.entryContribution(
+                                    k, pointPartials, lanes: lanes, laneOfEntry: laneOfEntry, constants: constants,
+                                    entryCount: entryCount, outputCount, pointAdjoints)
                             }
                             for j in 0..<parameterCount {
-                                sums[j] += Self.contribution(pointPartials + (entryCount &+ j), lanes: lanes, outputCount, pointAdjoints)
+                                sums[j] += Self.contribution(
+                                    pointPartials + (varyingEntries &+ j), lanes: lanes, outputCount, pointAdjoints)
                             }
                         }
                     }
@@ -341,11 +383,13 @@ package final class _MultiFieldStencilStatement: _ExternalStatement {
                         { return }
                         let target = adjoints + shift
                         for k in 0..<entryCount {
-                            target[neighbour[k] &+ shifts[k]] += Self.contribution(
-                                pointPartials + k, lanes: lanes, outputCount, pointAdjoints)
+                            target[neighbour[k] &+ shifts[k]] += Self.entryContribution(
+                                k, pointPartials, lanes: lanes, laneOfEntry: laneOfEntry, constants: constants,
+                                entryCount: entryCount, outputCount, pointAdjoints)
                         }
                         for j in 0..<parameterCount {
-                            sums[j] += Self.contribution(pointPartials + (entryCount &+ j), lanes: lanes, outputCount, pointAdjoints)
+                            sums[j] += Self.contribution(
+                                pointPartials + (varyingEntries &+ j), lanes: lanes, outputCount, pointAdjoints)
                         }
                     }
                 }

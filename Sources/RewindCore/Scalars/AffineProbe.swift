@@ -1,79 +1,93 @@
 import RealModule
 
-/// A value that knows whether it depends on a stencil's neighbours, for one evaluation that
-/// decides whether a kernel is affine in them: `u + r·(u[-1] − 2u + u[+1])` is, for any `r`;
-/// `u·u[+1]`, `sin(u)` and `u > 0 ? u : 0` are not.
+/// A value that knows which of a stencil's neighbours it depends on, for one evaluation that
+/// decides in which neighbours a kernel is affine: `u + r·(u[-1] − 2u + u[+1])` is affine in
+/// all of them, for any `r`; `u·u[+1]`, `sin(u)` are not affine in the neighbours they read,
+/// and `u > 0 ? u : 0` is affine in none (a decision may change every partial).
 ///
-/// Why: a kernel affine in its neighbours has the same neighbour partials at every grid point
-/// (they are made of its parameters and constants only), so a stencil needs to keep only its
-/// parameters' partials per point and the few neighbour partials once
-/// (`_AffineStencilStatement`): a heat equation's step then stores one number a point instead of
-/// six, and its sweep reads the neighbour partials from cache.
+/// Why: a kernel affine in a neighbour has the same partial with respect to it at every grid
+/// point (made of its parameters and constants only), so a stencil needs to keep only the
+/// other partials per point and those once (`_AffineStencilStatement`, and
+/// `_MultiFieldStencilStatement`'s constant lanes): a heat equation's step then stores one
+/// number a point instead of six, and its sweep reads the neighbour partials from cache.
 ///
 /// The proof is structural, not numerical. Every operation that is not affine in a varying
-/// operand marks the evaluation (`_AffineProbeVerdict`): a product or quotient of varying values,
-/// a varying divisor, any elementary function of a varying value, and every decision or
-/// conversion that looks at a varying value (a comparison, `primal`, `magnitude`, a custom rule,
-/// the description). With no decision on the neighbours, every point takes the path this one
-/// takes, so what holds here holds everywhere. The values themselves are the real ones, so that
-/// decisions on parameters and constants go the way they go at every point.
+/// operand marks the neighbours it depends on (`_AffineProbeVerdict`): a product or quotient of
+/// varying values, a varying divisor, any elementary function of a varying value. Every
+/// decision or conversion that looks at a varying value (a comparison, `primal`, a custom rule,
+/// the description) marks all of them: the path taken may change every partial. With no
+/// decision on the neighbours, every point takes the path this one takes, so what holds here
+/// holds everywhere. The values themselves are the real ones, so that decisions on parameters
+/// and constants go the way they go at every point.
 @frozen @usableFromInline
 package struct _AffineProbe {
     @usableFromInline package var value: Double
-    /// Whether the value depends on a neighbour.
-    @usableFromInline package var varies: Bool
+    /// The neighbours the value depends on, one bit each (the 64th and later share the last bit).
+    @usableFromInline package var dependsOn: UInt64
 
     @inlinable @inline(__always)
-    package init(_ value: Double, varies: Bool) {
+    package init(_ value: Double, dependsOn: UInt64) {
         self.value = value
-        self.varies = varies
+        self.dependsOn = dependsOn
     }
 
-    /// `f(x)`, marking the evaluation when `x` varies.
+    /// Whether the value depends on a neighbour.
+    @inlinable package var varies: Bool { dependsOn != 0 }
+
+    /// The bit of neighbour `lane`.
+    @inlinable @inline(__always)
+    package static func bit(_ lane: Int) -> UInt64 { 1 << UInt64(Swift.min(lane, 63)) }
+
+    /// `f(x)`, marking the neighbours `x` depends on.
     @inlinable
     static func _nonlinear(_ x: Self, _ f: (Double) -> Double) -> Self {
-        if x.varies { _AffineProbeVerdict.mark() }
-        return Self(f(x.value), varies: x.varies)
+        if x.varies { _AffineProbeVerdict.mark(x.dependsOn) }
+        return Self(f(x.value), dependsOn: x.dependsOn)
     }
 
-    /// `f(x, y)`, marking the evaluation when either varies.
+    /// `f(x, y)`, marking the neighbours either depends on.
     @inlinable
     static func _nonlinear(_ x: Self, _ y: Self, _ f: (Double, Double) -> Double) -> Self {
-        if x.varies || y.varies { _AffineProbeVerdict.mark() }
-        return Self(f(x.value, y.value), varies: x.varies || y.varies)
+        let both = x.dependsOn | y.dependsOn
+        if both != 0 { _AffineProbeVerdict.mark(both) }
+        return Self(f(x.value, y.value), dependsOn: both)
     }
 
-    /// A decision on `values`, marking the evaluation when one of them varies.
+    /// A decision on `values`, marking every neighbour when one of them varies.
     @inlinable
     static func _deciding<T>(_ answer: T, _ values: Self...) -> T {
-        if values.contains(where: \.varies) { _AffineProbeVerdict.mark() }
+        if values.contains(where: \.varies) { _AffineProbeVerdict.mark(.max) }
         return answer
+    }
+
+    /// `a · b`: affine unless both vary.
+    @inlinable @inline(__always)
+    static func _product(_ a: Self, _ b: Self, _ value: Double) -> Self {
+        if a.varies && b.varies { _AffineProbeVerdict.mark(a.dependsOn | b.dependsOn) }
+        return Self(value, dependsOn: a.dependsOn | b.dependsOn)
     }
 }
 
-/// Whether an affine probe on this thread met an operation that is not affine in a varying
-/// value; cleared by `take()`.
+/// The neighbours an affine probe on this thread found the kernel not affine in (a bit each,
+/// every bit after a decision on one); cleared by `take()`.
 @usableFromInline
 package enum _AffineProbeVerdict {
     @usableFromInline
-    static func mark() { _ThreadScratch.markNotAffine() }
-    /// Whether the evaluation met a non-affine operation since the last call; clears the mark.
+    static func mark(_ neighbours: UInt64) { _ThreadScratch.markNotAffine(neighbours) }
+    /// The neighbours marked since the last call (0: affine in all); clears the marks.
     @usableFromInline
-    static func take() -> Bool { _ThreadScratch.takeNotAffine() }
+    static func take() -> UInt64 { _ThreadScratch.takeNotAffine() }
 }
 
 extension _AffineProbe {
-    @inlinable package static func + (a: Self, b: Self) -> Self { Self(a.value + b.value, varies: a.varies || b.varies) }
-    @inlinable package static func - (a: Self, b: Self) -> Self { Self(a.value - b.value, varies: a.varies || b.varies) }
-    @inlinable package static func * (a: Self, b: Self) -> Self {
-        if a.varies && b.varies { _AffineProbeVerdict.mark() }
-        return Self(a.value * b.value, varies: a.varies || b.varies)
-    }
+    @inlinable package static func + (a: Self, b: Self) -> Self { Self(a.value + b.value, dependsOn: a.dependsOn | b.dependsOn) }
+    @inlinable package static func - (a: Self, b: Self) -> Self { Self(a.value - b.value, dependsOn: a.dependsOn | b.dependsOn) }
+    @inlinable package static func * (a: Self, b: Self) -> Self { _product(a, b, a.value * b.value) }
     @inlinable package static func / (a: Self, b: Self) -> Self {
-        if b.varies { _AffineProbeVerdict.mark() }
-        return Self(a.value / b.value, varies: a.varies || b.varies)
+        if b.varies { _AffineProbeVerdict.mark(a.dependsOn | b.dependsOn) }
+        return Self(a.value / b.value, dependsOn: a.dependsOn | b.dependsOn)
     }
-    @inlinable package static prefix func - (a: Self) -> Self { Self(-a.value, varies: a.varies) }
+    @inlinable package static prefix func - (a: Self) -> Self { Self(-a.value, dependsOn: a.dependsOn) }
     @inlinable package static func += (a: inout Self, b: Self) { a = a + b }
     @inlinable package static func -= (a: inout Self, b: Self) { a = a - b }
     @inlinable package static func *= (a: inout Self, b: Self) { a = a * b }
@@ -142,25 +156,25 @@ extension _AffineProbe: RealFunctions {
     @inlinable package static func abs(_ x: Self) -> Self { x.magnitude }
     @inlinable package static func _mulAdd(_ a: Self, _ b: Self, _ c: Self) -> Self { a * b + c }
     @inlinable package static func fma(_ a: Self, _ b: Self, _ c: Self) -> Self {
-        if a.varies && b.varies { _AffineProbeVerdict.mark() }
-        return Self(Double.fma(a.value, b.value, c.value), varies: a.varies || b.varies || c.varies)
+        let product = _product(a, b, 0)
+        return Self(Double.fma(a.value, b.value, c.value), dependsOn: product.dependsOn | c.dependsOn)
     }
 }
 
 extension _AffineProbe: SimulationScalar {
     /// A constant.
-    @inlinable package init(_ value: Double) { self.init(value, varies: false) }
+    @inlinable package init(_ value: Double) { self.init(value, dependsOn: 0) }
     /// The value: a number read from a varying value is a decision on it.
     @inlinable package var primal: Double { Self._deciding(value, self) }
-    @inlinable package static func _add(_ a: Self, _ b: Double) -> Self { Self(a.value + b, varies: a.varies) }
-    @inlinable package static func _subtract(_ a: Self, _ b: Double) -> Self { Self(a.value - b, varies: a.varies) }
-    @inlinable package static func _subtract(_ a: Double, _ b: Self) -> Self { Self(a - b.value, varies: b.varies) }
-    @inlinable package static func _multiply(_ a: Double, _ b: Self) -> Self { Self(a * b.value, varies: b.varies) }
-    @inlinable package static func _divide(_ a: Self, _ b: Double) -> Self { Self(a.value / b, varies: a.varies) }
+    @inlinable package static func _add(_ a: Self, _ b: Double) -> Self { Self(a.value + b, dependsOn: a.dependsOn) }
+    @inlinable package static func _subtract(_ a: Self, _ b: Double) -> Self { Self(a.value - b, dependsOn: a.dependsOn) }
+    @inlinable package static func _subtract(_ a: Double, _ b: Self) -> Self { Self(a - b.value, dependsOn: b.dependsOn) }
+    @inlinable package static func _multiply(_ a: Double, _ b: Self) -> Self { Self(a * b.value, dependsOn: b.dependsOn) }
+    @inlinable package static func _divide(_ a: Self, _ b: Double) -> Self { Self(a.value / b, dependsOn: a.dependsOn) }
     @inlinable package static func _divide(_ a: Double, _ b: Self) -> Self { _nonlinear(b) { a / $0 } }
-    /// A neighbour: it varies.
+    /// A neighbour: it depends on itself.
     @inlinable package static func _stencilLane(_ values: UnsafePointer<Double>, lane: Int) -> Self {
-        Self(values[0], varies: true)
+        Self(values[0], dependsOn: bit(lane))
     }
     // A custom rule's value and partials were computed from `primal`, a decision already; these
     // mark again for a rule computed from anything else.
@@ -171,7 +185,8 @@ extension _AffineProbe: SimulationScalar {
         _nonlinear(x, y) { _, _ in rule.value }
     }
     @inlinable package static func applying(value: Double, partials: [Double], to inputs: [Self]) -> Self {
-        if inputs.contains(where: \.varies) { _AffineProbeVerdict.mark() }
-        return Self(value, varies: inputs.contains(where: \.varies))
+        let all = inputs.reduce(0) { $0 | $1.dependsOn }
+        if all != 0 { _AffineProbeVerdict.mark(all) }
+        return Self(value, dependsOn: all)
     }
 }
