@@ -75,12 +75,7 @@ let package = Package(
         // `rewind`: the command line with the bundled models (one line of main.swift).
         .executableTarget(
             name: "rewind",
-            dependencies: ["RewindCommandLine", "RewindModels"],
-            // A position-dependent executable: the loader has no relative relocations to apply
-            // (41,000 of them), a process starts 0.6-0.9 ms sooner (docs/PERFORMANCE.md, "The
-            // command line linked position-dependent"). Only this executable: the libraries stay
-            // free of unsafe flags, so that packages can depend on them.
-            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie"], .when(platforms: [.linux]))]
+            dependencies: ["RewindCommandLine", "RewindModels"]
         ),
 
         // MARK: - Examples
