@@ -89,18 +89,32 @@ extension StencilGrid {
             }
             let constant = (0..<entryCount).map { _AffineProbe.bit($0) & marked == 0 }
             guard constant.contains(true) else { return general }
+            let entries = (0..<entryCount).filter { constant[$0] }
             var partials = [Double](repeating: 0, count: outputCount * entryCount)
-            _multiFieldConstantPartials(kernel, layout, at: values, parameters: parameters, constant: constant, into: &partials)
-            guard partials.allSatisfy(\.isFinite) else { return general }
-            // One point of every row (compared with `==`: a zero of either sign multiplies an
-            // adjoint into a zero; a partial that is not finite comes from a non-finite value
-            // in that neighbourhood, which the run reports as such).
             var atPoint = partials
-            for r in 0..<rows {
-                _multiFieldValues(layout, row: r, column: (r &* 7) % columns, input: input, into: values)
-                _multiFieldConstantPartials(kernel, layout, at: values, parameters: parameters, constant: constant, into: &atPoint)
-                for i in partials.indices where atPoint[i] != partials[i] && atPoint[i].isFinite { return general }
+            let agrees = withUnsafeTemporaryAllocation(of: Int.self, capacity: entryCount) { indices in
+                withUnsafeTemporaryAllocation(of: Dual<SIMD8<Double>>.self, capacity: entryCount) { seeded in
+                    let indices = indices.baseAddress!
+                    let seeded = seeded.baseAddress!
+                    seeded.initialize(repeating: Dual(0), count: entryCount)
+                    _multiFieldConstantPartials(
+                        kernel, layout, at: values, parameters: parameters, entries: entries, seeded: seeded,
+                        identity: indices, into: &partials)
+                    guard partials.allSatisfy(\.isFinite) else { return false }
+                    // One point of every row (compared with `==`: a zero of either sign
+                    // multiplies an adjoint into a zero; a partial that is not finite comes from a
+                    // non-finite value in that neighbourhood, which the run reports as such).
+                    for r in 0..<rows {
+                        _multiFieldValues(layout, row: r, column: (r &* 7) % columns, input: input, into: values)
+                        _multiFieldConstantPartials(
+                            kernel, layout, at: values, parameters: parameters, entries: entries, seeded: seeded,
+                            identity: indices, into: &atPoint)
+                        for i in partials.indices where atPoint[i] != partials[i] && atPoint[i].isFinite { return false }
+                    }
+                    return true
+                }
             }
+            guard agrees else { return general }
             return _MultiFieldLanes(constant: constant, partials: partials, parameterCount: parameters.count)
         }
     }
@@ -118,38 +132,32 @@ extension StencilGrid {
         }
     }
 
-    /// The partials of every output with respect to the `constant` entries at the neighbourhood
+    /// The partials of every output with respect to the constant `entries` at the neighbourhood
     /// `values`, into `partials[o × entryCount + k]`: `Dual`s of eight lanes seeded for eight
     /// of those entries at a time (a lane's partial is the same bits whichever lanes are seeded
-    /// beside it).
+    /// beside it). `seeded` and `identity` are scratch of `entryCount` each.
     @inlinable
     package func _multiFieldConstantPartials<K: MultiFieldStencilKernel>(
         _ kernel: K, _ layout: _MultiFieldLayout, at values: UnsafePointer<Double>, parameters: LocalValues<Double>,
-        constant: [Bool], into partials: inout [Double]
+        entries: [Int], seeded: UnsafeMutablePointer<Dual<SIMD8<Double>>>, identity: UnsafeMutablePointer<Int>,
+        into partials: inout [Double]
     ) {
         let entryCount = layout.entryCount
-        let entries = (0..<entryCount).filter { constant[$0] }
         let dualParameters = LocalValues<Dual<SIMD8<Double>>>(count: parameters.count) { Dual(parameters[$0], tangent: .zero) }
+        for k in 0..<entryCount { identity[k] = k }
         layout.fieldStarts.withUnsafeBufferPointer { starts in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: entryCount) { identity in
-                for k in 0..<entryCount { identity[k] = k }
-                withUnsafeTemporaryAllocation(of: Dual<SIMD8<Double>>.self, capacity: entryCount) { seeded in
-                    for passStart in stride(from: 0, to: entries.count, by: 8) {
-                        let pass = entries[passStart..<min(passStart + 8, entries.count)]
-                        for k in 0..<entryCount { (seeded.baseAddress! + k).initialize(to: Dual(values[k], tangent: .zero)) }
-                        for (lane, k) in pass.enumerated() { seeded[k].tangent = .unit(lane) }
-                        let y = kernel(
-                            MultiFieldNeighbourhood(
-                                values: UnsafePointer(seeded.baseAddress!), indices: identity.baseAddress!,
-                                fieldStarts: starts.baseAddress!),
-                            dualParameters)
-                        precondition(
-                            y.count == partials.count / entryCount,
-                            "the kernel returned \(y.count) values, not its outputCount \(partials.count / entryCount)")
-                        for o in 0..<y.count {
-                            for (lane, k) in pass.enumerated() { partials[o &* entryCount &+ k] = y[o].tangent[lane: lane] }
-                        }
-                    }
+            for passStart in stride(from: 0, to: entries.count, by: 8) {
+                let passEnd = min(passStart + 8, entries.count)
+                for k in 0..<entryCount { seeded[k] = Dual(values[k], tangent: .zero) }
+                for i in passStart..<passEnd { seeded[entries[i]].tangent = .unit(i - passStart) }
+                let y = kernel(
+                    MultiFieldNeighbourhood(values: UnsafePointer(seeded), indices: identity, fieldStarts: starts.baseAddress!),
+                    dualParameters)
+                precondition(
+                    y.count == partials.count / entryCount,
+                    "the kernel returned \(y.count) values, not its outputCount \(partials.count / entryCount)")
+                for o in 0..<y.count {
+                    for i in passStart..<passEnd { partials[o &* entryCount &+ entries[i]] = y[o].tangent[lane: i - passStart] }
                 }
             }
         }

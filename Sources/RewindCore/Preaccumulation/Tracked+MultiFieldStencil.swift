@@ -254,66 +254,38 @@ package final class _MultiFieldStencilStatement: _ExternalStatement {
             + (rows.lowerBound == 0 ? inputs.byteCount : 0)
     }
 
-    /// Rows from the last to the first; in each, points in order, and at each point every
-    /// input's contribution summed over the outputs (in order) before it is added to the
-    /// input's adjoint — one read-modify-write per input instead of one per output — and the
-    /// parameter contributions summed per row: the same additions in the same order whether
-    /// the grid was recorded as one block or split into several, so the gradient stays
-    /// bitwise equal.
-    /// Copies a point's `outputCount` output adjoints (`stride` apart) into `pointAdjoints`,
-    /// and says whether the point may be skipped: every adjoint 0 and every one of its
-    /// partials finite (the tape's rule, `Tape._skipsZeroAdjoint`; an infinite or NaN partial
-    /// makes `0 × partial` NaN, which must reach the inputs).
-    @inline(__always)
-    static func loadAdjoints(
-        _ outputCount: Int, _ first: UnsafeMutablePointer<Double>, stride: Int, into pointAdjoints: UnsafeMutablePointer<Double>,
-        skippable partials: UnsafePointer<Double>, count: Int
-    ) -> Bool {
-        var allZero = true
-        for o in 0..<outputCount {
-            let a = first[o &* stride]
-            pointAdjoints[o] = a
-            if a != 0 { allZero = false }
-        }
-        return allZero && Tape._skipsZeroAdjoint(partials, count: count)
-    }
-
-    /// `Σₒ partial(o) × adjoint(o)` over the outputs in order, for the lane at `partial` of
-    /// output 0 (output o's is `o × lanes` further). A zero adjoint adds ±0 for a finite
-    /// partial, which changes no bit of the sum's effect: adjoints are never −0.
+    /// `Σₒ partial(o) × adjoint(o)` over the outputs in order, output o's partial `stride`
+    /// after output 0's and its adjoint `adjointStride` after output 0's.
     @inline(__always)
     static func contribution(
-        _ partial: UnsafePointer<Double>, lanes: Int, _ outputCount: Int, _ pointAdjoints: UnsafePointer<Double>
+        _ partial: UnsafePointer<Double>, stride: Int, _ outputCount: Int, _ adjoint: UnsafePointer<Double>,
+        adjointStride: Int
     ) -> Double {
-        // One and two outputs spelled out (the same operations in the same order as the loop):
-        // the loop's test per lane was a tenth of the sweep.
+        // One and two outputs spelled out (the same operations in the same order as the loop).
         switch outputCount {
-        case 1: return partial[0] * pointAdjoints[0]
-        case 2: return partial[0] * pointAdjoints[0] + partial[lanes] * pointAdjoints[1]
+        case 1: return partial[0] * adjoint[0]
+        case 2: return partial[0] * adjoint[0] + partial[stride] * adjoint[adjointStride]
         default: break
         }
-        var sum = partial[0] * pointAdjoints[0]
+        var sum = partial[0] * adjoint[0]
         var o = 1
         while o < outputCount {
-            sum += partial[o &* lanes] * pointAdjoints[o]
+            sum += partial[o &* stride] * adjoint[o &* adjointStride]
             o &+= 1
         }
         return sum
     }
 
-    /// Entry `k`'s contribution at a point: `Σₒ partial × adjoint(o)` from the point's lane of
-    /// it, or from its constant partials (the same numbers, so the same bits).
-    @inline(__always)
-    static func entryContribution(
-        _ k: Int, _ pointPartials: UnsafePointer<Double>, lanes: Int, laneOfEntry: UnsafePointer<Int>,
-        constants: UnsafePointer<Double>, entryCount: Int, _ outputCount: Int, _ pointAdjoints: UnsafePointer<Double>
-    ) -> Double {
-        let lane = laneOfEntry[k]
-        return lane >= 0
-            ? contribution(pointPartials + lane, lanes: lanes, outputCount, pointAdjoints)
-            : contribution(constants + k, lanes: entryCount, outputCount, pointAdjoints)
-    }
-
+    /// Rows from the last to the first; in each, entry by entry, every point's contribution to
+    /// the input that entry reads (`Σₒ partial × adjoint(o)` over the outputs in order), then
+    /// the parameters' contributions summed over the row's points in order. An entry's inputs
+    /// along a row are a row of the field (shifted, wrapping once), so for an entry whose
+    /// partials are constant the loop is a scaled sum of the output adjoints' rows added into
+    /// it, with no partial read. The same additions in the same order whether the grid was
+    /// recorded as one block or split into several, and whether an entry's partials were kept
+    /// per point or once: the gradient stays bitwise equal. Zero output adjoints are not
+    /// skipped: their contributions are zeros of either sign, which change no adjoint (none is
+    /// −0), and a partial that is not finite makes them NaN, as it must.
     @usableFromInline
     package func reverse(firstOutput: UInt32, partials: UnsafePointer<Double>, adjoints: UnsafeMutablePointer<Double>) {
         constantPartials.withUnsafeBufferPointer { constants in
@@ -335,69 +307,70 @@ package final class _MultiFieldStencilStatement: _ExternalStatement {
         let varyingEntries = lanes - parameterCount
         let outputCount = self.outputCount
         let partialsPerPoint = outputCount * lanes
-        let firstPoint = rows.lowerBound * grid.columns
+        let columns = grid.columns
+        let firstPoint = rows.lowerBound * columns
         let blockPoints = pointCount
-        // Output o's identifier at grid point p: outputBase + o·blockPoints + p.
-        let outputBase = Int(firstOutput) &- firstPoint
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: max(parameterCount, 1) + outputCount) { scratch in
-          withUnsafeTemporaryAllocation(of: Int.self, capacity: max(entryCount, 1)) { rowShifts in
-            let parameterAdjoints = UnsafeMutableBufferPointer(rebasing: scratch[0..<max(parameterCount, 1)])
-            let sums = parameterAdjoints.baseAddress!
-            let pointAdjoints = sums + max(parameterCount, 1)
-            let shifts = rowShifts.baseAddress!
+        // Output o's adjoint at grid point p: outputAdjoints[o·blockPoints + p].
+        let outputAdjoints = adjoints + (Int(firstOutput) &- firstPoint)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: max(parameterCount, 1)) { sums in
+            let sums = sums.baseAddress!
             for r in rows.reversed() {
-                parameterAdjoints.initialize(repeating: 0)
-                if let ids = inputs.explicitIdentifiers {
-                    ids.withUnsafeBufferPointer { ids in
-                        let ids = ids.baseAddress!
-                        grid._forEachPoint(offsets, fieldBases: fieldBases, rows: r..<(r + 1)) { point, shift, neighbour in
-                            let pointPartials = partials + (point &- firstPoint) &* partialsPerPoint
-                            if Self.loadAdjoints(
-                                outputCount, adjoints + (outputBase &+ point), stride: blockPoints, into: pointAdjoints,
-                                skippable: pointPartials, count: partialsPerPoint)
-                            { return }
-                            for k in 0..<entryCount {
-                                adjoints[Int(ids[shift &+ neighbour[k]])] += Self.entryContribution(
-                                    k, pointPartials, lanes: lanes, laneOfEntry: laneOfEntry, constants: constants,
-                                    entryCount: entryCount, outputCount, pointAdjoints)
+                let rowStart = r &* columns
+                let rowPartials = partials + (rowStart &- firstPoint) &* partialsPerPoint
+                let rowAdjoints = UnsafePointer(outputAdjoints + rowStart)
+                for k in 0..<entryCount {
+                    var inputRow = (r + offsets[k].row) % grid.rows
+                    if inputRow < 0 { inputRow += grid.rows }
+                    // Point c reads column c + shift, wrapping once: columns 0 ..< split read
+                    // c + shift, the rest c + shift − columns.
+                    var shift = offsets[k].column % columns
+                    if shift < 0 { shift += columns }
+                    let split = columns &- shift
+                    let inputStart = fieldBases[k] &+ inputRow &* columns
+                    let lane = laneOfEntry[k]
+                    @inline(__always) func add(_ target: (Int) -> UnsafeMutablePointer<Double>) {
+                        if lane >= 0 {
+                            for c in 0..<columns {
+                                target(c < split ? c &+ shift : c &+ shift &- columns).pointee += Self.contribution(
+                                    rowPartials + (c &* partialsPerPoint &+ lane), stride: lanes, outputCount,
+                                    rowAdjoints + c, adjointStride: blockPoints)
                             }
-                            for j in 0..<parameterCount {
-                                sums[j] += Self.contribution(
-                                    pointPartials + (varyingEntries &+ j), lanes: lanes, outputCount, pointAdjoints)
+                        } else {
+                            let weights = constants + k
+                            for c in 0..<split {
+                                target(c &+ shift).pointee += Self.contribution(
+                                    weights, stride: entryCount, outputCount, rowAdjoints + c, adjointStride: blockPoints)
+                            }
+                            for c in split..<columns {
+                                target(c &+ shift &- columns).pointee += Self.contribution(
+                                    weights, stride: entryCount, outputCount, rowAdjoints + c, adjointStride: blockPoints)
                             }
                         }
                     }
-                } else {
-                    // Each field row's inputs are consecutive identifiers: their adjoints are a
-                    // shifted copy of that row.
-                    for k in 0..<entryCount {
-                        var neighbourRow = r + offsets[k].row
-                        if neighbourRow < 0 { neighbourRow += grid.rows } else if neighbourRow >= grid.rows { neighbourRow -= grid.rows }
-                        shifts[k] = inputs.offset(ofRow: fields[k] &* grid.rows &+ neighbourRow)
-                    }
-                    grid._forEachPoint(offsets, fieldBases: fieldBases, rows: r..<(r + 1)) { point, shift, neighbour in
-                        let pointPartials = partials + (point &- firstPoint) &* partialsPerPoint
-                        if Self.loadAdjoints(
-                            outputCount, adjoints + (outputBase &+ point), stride: blockPoints, into: pointAdjoints,
-                            skippable: pointPartials, count: partialsPerPoint)
-                        { return }
-                        let target = adjoints + shift
-                        for k in 0..<entryCount {
-                            target[neighbour[k] &+ shifts[k]] += Self.entryContribution(
-                                k, pointPartials, lanes: lanes, laneOfEntry: laneOfEntry, constants: constants,
-                                entryCount: entryCount, outputCount, pointAdjoints)
+                    if let ids = inputs.explicitIdentifiers {
+                        ids.withUnsafeBufferPointer { ids in
+                            let row = ids.baseAddress! + inputStart
+                            add { adjoints + Int(row[$0]) }
                         }
+                    } else {
+                        let row = adjoints + (inputStart &+ inputs.offset(ofRow: fields[k] &* grid.rows &+ inputRow))
+                        add { row + $0 }
+                    }
+                }
+                if parameterCount > 0 {
+                    sums.initialize(repeating: 0, count: parameterCount)
+                    for c in 0..<columns {
+                        let pointPartials = rowPartials + (c &* partialsPerPoint &+ varyingEntries)
                         for j in 0..<parameterCount {
                             sums[j] += Self.contribution(
-                                pointPartials + (varyingEntries &+ j), lanes: lanes, outputCount, pointAdjoints)
+                                pointPartials + j, stride: lanes, outputCount, rowAdjoints + c, adjointStride: blockPoints)
                         }
                     }
-                }
-                for j in 0..<parameterCount {
-                    adjoints[Int(parameterIdentifiers[j])] += sums[j]
+                    for j in 0..<parameterCount {
+                        adjoints[Int(parameterIdentifiers[j])] += sums[j]
+                    }
                 }
             }
-          }
         }
     }
 }
