@@ -170,7 +170,9 @@ extension Tracked {
                             }
                             let firstLane = pass &* width
                             let count = Swift.min(width, lanes &- firstLane)
-                            for o in 0..<outputCount {
+                            // No lane at all (a kernel affine in every entry, without parameters):
+                            // the point keeps nothing.
+                            for o in 0..<outputCount where count > 0 {
                                 let row = pointPartials + (o &* lanes &+ firstLane)
                                 let tangent = y[o].tangent
                                 // A whole vector where it fits, and also where its idle

@@ -29,6 +29,17 @@ private struct LinearWave: MultiFieldStencilKernel {
     }
 }
 
+/// Affine in every entry, with no parameter: its points keep no partial at all.
+private struct FixedDiffusion: MultiFieldStencilKernel {
+    var neighbours: [[GridOffset]] { [GrayScottKernel.fivePoint, [GridOffset(row: 0, column: 1)]] }
+    var outputCount: Int { 2 }
+    func callAsFunction<T: SimulationScalar>(_ x: MultiFieldNeighbourhood<T>, _ p: LocalValues<T>) -> LocalValues<T> {
+        let u = x.field(0)
+        let laplacian = ((u[0] + u[1]) + (u[2] + u[3])) - 4.0 * u[4]
+        return LocalValues(count: 2) { $0 == 0 ? u[4] + 0.1 * laplacian : x[1, 0] - 0.5 * u[4] }
+    }
+}
+
 /// Its Laplacian's weight changes with every call (hidden state): no point's partials are those
 /// of another, and the spot checks must see it.
 private final class DriftingDiffusion: MultiFieldStencilKernel, @unchecked Sendable {
@@ -130,6 +141,12 @@ struct MultiFieldLanesTests {
         #expect(statement?.lanes == 2)
         #expect(constant.map(\.bitPattern) == every.map(\.bitPattern))
         #expect(constant.allSatisfy { $0.isFinite })
+        // No lane: the statement keeps no partial, and every point's outputs are still swept.
+        let state = fields(2, points: grid.pointCount)
+        let (none, empty) = recordedStep(FixedDiffusion(), grid: grid, at: state, steps: 3)
+        let (reference, _) = recordedStep(EveryLane(kernel: FixedDiffusion()), grid: grid, at: state, steps: 3)
+        #expect(empty?.lanes == 0 && empty?.partialCount == 0)
+        #expect(none.map(\.bitPattern) == reference.map(\.bitPattern))
     }
 
     /// A kernel that changes between its calls fails the spot checks (one point of every row)
