@@ -155,6 +155,19 @@ package struct _MultiFieldLayout {
 }
 
 extension StencilGrid {
+    /// `kernel`'s entries laid out over this grid, once its output count and the lengths of
+    /// the input and output arrays are checked.
+    @inlinable
+    func _multiFieldLayout<K: MultiFieldStencilKernel>(_ kernel: K, input: Int, output: Int) -> _MultiFieldLayout {
+        let layout = _MultiFieldLayout(kernel.neighbours, pointCount: pointCount)
+        let outputCount = kernel.outputCount
+        precondition(
+            outputCount >= 1 && outputCount <= LocalValues<Double>.capacity,
+            "a multi-field stencil writes 1 to \(LocalValues<Double>.capacity) values per point (got \(outputCount))")
+        checkShape(fields: layout.fieldCount, input: input, outputs: outputCount, output: output)
+        return layout
+    }
+
     @inlinable
     func checkShape(fields: Int, input: Int, outputs: Int, output: Int) {
         precondition(
@@ -196,12 +209,8 @@ extension SimulationScalar {
     public static func applyStencilPointwise<K: MultiFieldStencilKernel>(
         _ kernel: K, on grid: StencilGrid, to input: [Self], parameters: LocalValues<Self>, into output: inout [Self]
     ) {
-        let layout = _MultiFieldLayout(kernel.neighbours, pointCount: grid.pointCount)
+        let layout = grid._multiFieldLayout(kernel, input: input.count, output: output.count)
         let outputCount = kernel.outputCount
-        precondition(
-            outputCount >= 1 && outputCount <= LocalValues<Self>.capacity,
-            "a multi-field stencil writes 1 to \(LocalValues<Self>.capacity) values per point (got \(outputCount))")
-        grid.checkShape(fields: layout.fieldCount, input: input.count, outputs: outputCount, output: output.count)
         let points = grid.pointCount
         input.withUnsafeBufferPointer { u in
             output.withUnsafeMutableBufferPointer { out in

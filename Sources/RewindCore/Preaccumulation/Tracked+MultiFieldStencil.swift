@@ -28,12 +28,8 @@ extension Tracked {
         _ kernel: K, on grid: StencilGrid, to input: [Tracked], parameters: LocalValues<Tracked>,
         into output: inout [Tracked]
     ) {
-        let layout = _MultiFieldLayout(kernel.neighbours, pointCount: grid.pointCount)
+        let layout = grid._multiFieldLayout(kernel, input: input.count, output: output.count)
         let outputCount = kernel.outputCount
-        precondition(
-            outputCount >= 1 && outputCount <= LocalValues<Tracked>.capacity,
-            "a multi-field stencil writes 1 to \(LocalValues<Tracked>.capacity) values per point (got \(outputCount))")
-        grid.checkShape(fields: layout.fieldCount, input: input.count, outputs: outputCount, output: output.count)
         let parameterCount = parameters.count
         let parameterValues = LocalValues<Double>(count: parameterCount) { parameters[$0].value }
         let live = input.first { !$0.isConstant } ?? (0..<parameterCount).lazy.map { parameters[$0] }.first { !$0.isConstant }
