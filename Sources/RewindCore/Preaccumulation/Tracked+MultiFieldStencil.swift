@@ -217,12 +217,8 @@ package final class _MultiFieldStencilStatement: _ExternalStatement {
     let outputCount: Int
     let inputs: _StencilInputs
     let parameterIdentifiers: [UInt32]
-    /// Each entry's lane among a point's partials, or −1 for a constant one.
-    let laneOfEntry: [Int]
-    /// Lanes a point keeps; the parameters' are the last.
-    let lanes: Int
-    /// Output o's constant partial with respect to entry k at `o × entries + k`.
-    let constantPartials: [Double]
+    /// Which partials a point keeps, and the constant ones.
+    let lanes: _MultiFieldLanes
 
     @usableFromInline
     package init(
@@ -237,18 +233,16 @@ package final class _MultiFieldStencilStatement: _ExternalStatement {
         self.outputCount = outputCount
         self.inputs = inputs
         self.parameterIdentifiers = parameterIdentifiers
-        laneOfEntry = lanes.laneOfEntry
-        self.lanes = lanes.laneCount
-        constantPartials = lanes.constantPartials
+        self.lanes = lanes
     }
 
     var pointCount: Int { rows.count * grid.columns }
 
-    @usableFromInline package var partialCount: Int { pointCount * outputCount * lanes }
+    @usableFromInline package var partialCount: Int { pointCount * outputCount * lanes.laneCount }
 
     /// Shared input lists are counted by the block that covers row 0.
     @usableFromInline package var byteCount: Int {
-        96 + offsets.count * 40 + parameterIdentifiers.count * 4 + constantPartials.count * 8
+        96 + offsets.count * 40 + parameterIdentifiers.count * 4 + lanes.constantPartials.count * 8
             + (rows.lowerBound == 0 ? inputs.byteCount : 0)
     }
 
@@ -286,23 +280,23 @@ package final class _MultiFieldStencilStatement: _ExternalStatement {
     /// −0), and a partial that is not finite makes them NaN, as it must.
     @usableFromInline
     package func reverse(firstOutput: UInt32, partials: UnsafePointer<Double>, adjoints: UnsafeMutablePointer<Double>) {
-        constantPartials.withUnsafeBufferPointer { constants in
-            laneOfEntry.withUnsafeBufferPointer { laneOfEntry in
+        lanes.constantPartials.withUnsafeBufferPointer { constants in
+            lanes.laneOfEntry.withUnsafeBufferPointer { laneOfEntry in
                 reverse(
-                    firstOutput: firstOutput, partials: partials, adjoints: adjoints,
-                    constants: constants.baseAddress ?? partials, laneOfEntry: laneOfEntry.baseAddress ?? UnsafePointer(bitPattern: 8)!)
+                    firstOutput: firstOutput, partials: partials, adjoints: adjoints, constants: constants,
+                    laneOfEntry: laneOfEntry)
             }
         }
     }
 
     func reverse(
         firstOutput: UInt32, partials: UnsafePointer<Double>, adjoints: UnsafeMutablePointer<Double>,
-        constants: UnsafePointer<Double>, laneOfEntry: UnsafePointer<Int>
+        constants: UnsafeBufferPointer<Double>, laneOfEntry: UnsafeBufferPointer<Int>
     ) {
         let entryCount = offsets.count
         let parameterCount = parameterIdentifiers.count
-        let lanes = self.lanes
-        let varyingEntries = lanes - parameterCount
+        let lanes = self.lanes.laneCount
+        let varyingEntries = self.lanes.varyingEntries
         let outputCount = self.outputCount
         let partialsPerPoint = outputCount * lanes
         let columns = grid.columns
@@ -325,25 +319,19 @@ package final class _MultiFieldStencilStatement: _ExternalStatement {
                     if shift < 0 { shift += columns }
                     let split = columns &- shift
                     let inputStart = fieldBases[k] &+ inputRow &* columns
+                    // Point c's partial for output o: the point's lane of the entry, or the
+                    // entry's constant (the same number at every point).
                     let lane = laneOfEntry[k]
+                    let (weights, pointStride, outputStride) = lane >= 0
+                        ? (rowPartials + lane, partialsPerPoint, lanes) : (constants.baseAddress! + k, 0, entryCount)
                     @inline(__always) func add(_ target: (Int) -> UnsafeMutablePointer<Double>) {
-                        if lane >= 0 {
-                            for c in 0..<columns {
-                                target(c < split ? c &+ shift : c &+ shift &- columns).pointee += Self.contribution(
-                                    rowPartials + (c &* partialsPerPoint &+ lane), stride: lanes, outputCount,
-                                    rowAdjoints + c, adjointStride: blockPoints)
-                            }
-                        } else {
-                            let weights = constants + k
-                            for c in 0..<split {
-                                target(c &+ shift).pointee += Self.contribution(
-                                    weights, stride: entryCount, outputCount, rowAdjoints + c, adjointStride: blockPoints)
-                            }
-                            for c in split..<columns {
-                                target(c &+ shift &- columns).pointee += Self.contribution(
-                                    weights, stride: entryCount, outputCount, rowAdjoints + c, adjointStride: blockPoints)
-                            }
+                        @inline(__always) func contribution(_ c: Int) -> Double {
+                            Self.contribution(
+                                weights + c &* pointStride, stride: outputStride, outputCount, rowAdjoints + c,
+                                adjointStride: blockPoints)
                         }
+                        for c in 0..<split { target(c &+ shift).pointee += contribution(c) }
+                        for c in split..<columns { target(c &+ shift &- columns).pointee += contribution(c) }
                     }
                     if let ids = inputs.explicitIdentifiers {
                         ids.withUnsafeBufferPointer { ids in

@@ -117,7 +117,7 @@ struct MultiFieldLanesTests {
         let x = fields(2, points: grid.pointCount) + [0.04, 0.06]
         let (constant, statement) = recordedStep(GrayScottKernel(), grid: grid, at: x, steps: 3)
         let (every, general) = recordedStep(EveryLane(kernel: GrayScottKernel()), grid: grid, at: x, steps: 3)
-        #expect(statement?.lanes == 4 && general?.lanes == 12)
+        #expect(statement?.lanes.laneCount == 4 && general?.lanes.laneCount == 12)
         #expect(statement.map(\.partialCount) == grid.pointCount * 2 * 4)
         #expect(constant.map(\.bitPattern) == every.map(\.bitPattern))
         for capacity in [1, 3, 64] {
@@ -135,18 +135,52 @@ struct MultiFieldLanesTests {
     /// affine in every entry, whose points keep its parameters' lanes only.
     @Test func mixedAndFullyAffineKernelsGiveTheBitsOfEveryLane() {
         let grid = StencilGrid.periodic(rows: 4, columns: 5)
+        // Five fields, three outputs: affine in the three Laplacians' neighbours and in the
+        // fourth field; a sine, products and an exponential make the centres of the first
+        // three fields and both entries of the fifth vary: 5 entries and 2 parameters, not 18 and 2.
+        let mixed = fields(5, points: grid.pointCount) + [0.15, 0.05]
+        let (some, someStatement) = recordedStep(ThreeFields(), grid: grid, at: mixed, steps: 1)
+        let (all, allStatement) = recordedStep(EveryLane(kernel: ThreeFields()), grid: grid, at: mixed, steps: 1)
+        #expect(someStatement?.lanes.laneCount == 7 && allStatement?.lanes.laneCount == 20)
+        #expect(someStatement?.lanes.laneOfEntry.filter { $0 >= 0 }.count == 5)
+        #expect(some.map(\.bitPattern) == all.map(\.bitPattern))
         let wave = fields(2, points: grid.pointCount) + [0.9, 0.3]
         let (constant, statement) = recordedStep(LinearWave(), grid: grid, at: wave)
         let (every, _) = recordedStep(EveryLane(kernel: LinearWave()), grid: grid, at: wave)
-        #expect(statement?.lanes == 2)
+        #expect(statement?.lanes.laneCount == 2)
         #expect(constant.map(\.bitPattern) == every.map(\.bitPattern))
         #expect(constant.allSatisfy { $0.isFinite })
         // No lane: the statement keeps no partial, and every point's outputs are still swept.
         let state = fields(2, points: grid.pointCount)
         let (none, empty) = recordedStep(FixedDiffusion(), grid: grid, at: state, steps: 3)
         let (reference, _) = recordedStep(EveryLane(kernel: FixedDiffusion()), grid: grid, at: state, steps: 3)
-        #expect(empty?.lanes == 0 && empty?.partialCount == 0)
+        #expect(empty?.lanes.laneCount == 0 && empty?.partialCount == 0)
         #expect(none.map(\.bitPattern) == reference.map(\.bitPattern))
+    }
+
+    /// Parallel sweeps of one tape read the statements' constants at once: every seed's row is
+    /// its serial sweep's, bit for bit.
+    @Test func parallelSweepsEqualSerialOnes() {
+        let grid = StencilGrid.periodic(rows: 6, columns: 7)
+        let x = fields(2, points: grid.pointCount) + [0.04, 0.06]
+        func rows(threads: Int) -> [[UInt64]] {
+            let tape = Tape()
+            let (inputs, outputs) = tape.record { () -> ([Tracked], [Tracked]) in
+                let inputs = tape.registerInputs(x)
+                var state = Array(inputs[0..<(2 * grid.pointCount)])
+                let p = LocalValues(count: 2) { inputs[2 * grid.pointCount + $0] }
+                var next = state
+                for _ in 0..<3 {
+                    Tracked.applyStencil(GrayScottKernel(), on: grid, to: state, parameters: p, into: &next)
+                    swap(&state, &next)
+                }
+                return (inputs, Array(state[0..<12]))
+            }
+            #expect((tape.externals.first as? _MultiFieldStencilStatement)?.lanes.laneCount == 4)
+            return tape.reverse(seeds: outputs.map { [($0, 1.0)] }, reading: inputs, options: ParallelOptions(threads: threads))
+                .map { $0.map(\.bitPattern) }
+        }
+        #expect(rows(threads: 4) == rows(threads: 1))
     }
 
     /// A kernel that changes between its calls fails the spot checks (one point of every row)
@@ -155,7 +189,7 @@ struct MultiFieldLanesTests {
         let grid = StencilGrid.periodic(rows: 4, columns: 5)
         let x = fields(2, points: grid.pointCount) + [0.5]
         let (_, statement) = recordedStep(DriftingDiffusion(), grid: grid, at: x, steps: 1)
-        #expect(statement?.lanes == 11)
+        #expect(statement?.lanes.laneCount == 11)
     }
 
     /// A NaN in the state away from the probe's point: the kept constants are the affine
@@ -165,11 +199,11 @@ struct MultiFieldLanesTests {
         var x = fields(2, points: grid.pointCount) + [0.04, 0.06]
         x[grid.pointCount + 7] = .nan
         let (gradient, statement) = recordedStep(GrayScottKernel(), grid: grid, at: x, steps: 2)
-        #expect(statement?.lanes == 4)
+        #expect(statement?.lanes.laneCount == 4)
         #expect(gradient.contains { $0.isNaN })
         // At the probe's point itself the constants are not finite: every entry keeps a lane.
         x[grid.pointCount + 7] = 0.3
         x[grid.pointCount] = .nan
-        #expect(recordedStep(GrayScottKernel(), grid: grid, at: x, steps: 1).statement?.lanes == 12)
+        #expect(recordedStep(GrayScottKernel(), grid: grid, at: x, steps: 1).statement?.lanes.laneCount == 12)
     }
 }

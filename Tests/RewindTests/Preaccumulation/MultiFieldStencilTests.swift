@@ -82,9 +82,9 @@ struct ShallowWaterKernel: MultiFieldStencilKernel {
     }
 }
 
-/// Three fields, five points each, two parameters: 17 lanes, two passes of `SIMD16`; one
+/// Five fields (three on five points each), two parameters: 20 lanes, two passes of `SIMD16`; one
 /// field read at its centre only, another at two points (per-field neighbour lists).
-private struct ThreeFields: MultiFieldStencilKernel {
+struct ThreeFields: MultiFieldStencilKernel {
     var neighbours: [[GridOffset]] {
         [GrayScottKernel.fivePoint, GrayScottKernel.fivePoint, GrayScottKernel.fivePoint, [GridOffset(row: 0, column: 0)],
          [GridOffset(row: 0, column: 1), GridOffset(row: 1, column: -1)]]
