@@ -89,39 +89,39 @@ extension StencilGrid {
             }
             let constant = (0..<entryCount).map { _AffineProbe.bit($0) & marked == 0 }
             guard constant.contains(true) else { return general }
-            let entries = (0..<entryCount).filter { constant[$0] }
             var partials = [Double](repeating: 0, count: outputCount * entryCount)
-            var atPoint = partials
-            let agrees = withUnsafeTemporaryAllocation(of: Int.self, capacity: entryCount) { indices in
-                withUnsafeTemporaryAllocation(of: Dual<SIMD8<Double>>.self, capacity: entryCount) { seeded in
-                    let indices = indices.baseAddress!
-                    let seeded = seeded.baseAddress!
-                    seeded.initialize(repeating: Dual(0), count: entryCount)
-                    _multiFieldConstantPartials(
-                        kernel, layout, at: values, parameters: parameters, entries: entries, seeded: seeded,
-                        identity: indices, into: &partials)
-                    guard partials.allSatisfy(\.isFinite) else { return false }
-                    // One point in each of up to eight rows spread over the grid (compared with
-                    // `==`: a zero of either sign multiplies an adjoint into a zero; a partial that
-                    // is not finite comes from a non-finite value in that neighbourhood, which the
-                    // run reports as such). The probe proved the partials constant from the
-                    // kernel's structure; what a check can still find is a kernel whose calls
-                    // change it, which a few calls show as well as one a row (one a row was 7 %
-                    // of Gray–Scott 64²'s run).
-                    let checkedRows = Swift.min(rows, 8)
-                    for i in 0..<checkedRows {
-                        let r = i &* rows / checkedRows
-                        _multiFieldValues(layout, row: r, column: (r &* 7) % columns, input: input, into: values)
-                        _multiFieldConstantPartials(
-                            kernel, layout, at: values, parameters: parameters, entries: entries, seeded: seeded,
-                            identity: indices, into: &atPoint)
-                        for i in partials.indices where atPoint[i] != partials[i] && atPoint[i].isFinite { return false }
-                    }
-                    return true
-                }
+            _multiFieldConstantPartials(kernel, layout, at: values, parameters: parameters, constant: constant, into: &partials)
+            guard partials.allSatisfy(\.isFinite) else { return general }
+            let lanes = _MultiFieldLanes(constant: constant, partials: partials, parameterCount: parameters.count)
+            return _multiFieldConstantsHold(kernel, layout, lanes, input: input, parameters: parameters) ? lanes : general
+        }
+    }
+
+    /// Whether `kernel` still has `lanes`' constant partials: one point in each of up to eight
+    /// rows spread over the grid, differentiated with respect to the constant entries, must
+    /// give them (compared with `==`: a zero of either sign multiplies an adjoint into a zero;
+    /// a partial that is not finite comes from a non-finite value in that neighbourhood, which
+    /// the run reports as such). The probe proved the partials constant from the kernel's
+    /// structure; what this can still find is a kernel whose calls change it, which a few calls
+    /// show as well as one a row (one a row was 7 % of Gray–Scott 64²'s run).
+    @inlinable
+    package func _multiFieldConstantsHold<K: MultiFieldStencilKernel>(
+        _ kernel: K, _ layout: _MultiFieldLayout, _ lanes: _MultiFieldLanes, input: [Tracked],
+        parameters: LocalValues<Double>
+    ) -> Bool {
+        let entryCount = layout.entryCount
+        let constant = lanes.laneOfEntry.map { $0 < 0 }
+        var atPoint = lanes.constantPartials
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: entryCount) { values in
+            let checkedRows = Swift.min(rows, 8)
+            for i in 0..<checkedRows {
+                let r = i &* rows / checkedRows
+                _multiFieldValues(layout, row: r, column: (r &* 7) % columns, input: input, into: values.baseAddress!)
+                _multiFieldConstantPartials(
+                    kernel, layout, at: values.baseAddress!, parameters: parameters, constant: constant, into: &atPoint)
+                for (kept, seen) in zip(lanes.constantPartials, atPoint) where seen != kept && seen.isFinite { return false }
             }
-            guard agrees else { return general }
-            return _MultiFieldLanes(constant: constant, partials: partials, parameterCount: parameters.count)
+            return true
         }
     }
 
@@ -138,32 +138,38 @@ extension StencilGrid {
         }
     }
 
-    /// The partials of every output with respect to the constant `entries` at the neighbourhood
+    /// The partials of every output with respect to the `constant` entries at the neighbourhood
     /// `values`, into `partials[o × entryCount + k]`: `Dual`s of eight lanes seeded for eight
     /// of those entries at a time (a lane's partial is the same bits whichever lanes are seeded
-    /// beside it). `seeded` and `identity` are scratch of `entryCount` each.
+    /// beside it).
     @inlinable
     package func _multiFieldConstantPartials<K: MultiFieldStencilKernel>(
         _ kernel: K, _ layout: _MultiFieldLayout, at values: UnsafePointer<Double>, parameters: LocalValues<Double>,
-        entries: [Int], seeded: UnsafeMutablePointer<Dual<SIMD8<Double>>>, identity: UnsafeMutablePointer<Int>,
-        into partials: inout [Double]
+        constant: [Bool], into partials: inout [Double]
     ) {
         let entryCount = layout.entryCount
+        let entries = (0..<entryCount).filter { constant[$0] }
         let dualParameters = LocalValues<Dual<SIMD8<Double>>>(count: parameters.count) { Dual(parameters[$0], tangent: .zero) }
-        for k in 0..<entryCount { identity[k] = k }
         layout.fieldStarts.withUnsafeBufferPointer { starts in
-            for passStart in stride(from: 0, to: entries.count, by: 8) {
-                let passEnd = min(passStart + 8, entries.count)
-                for k in 0..<entryCount { seeded[k] = Dual(values[k], tangent: .zero) }
-                for i in passStart..<passEnd { seeded[entries[i]].tangent = .unit(i - passStart) }
-                let y = kernel(
-                    MultiFieldNeighbourhood(values: UnsafePointer(seeded), indices: identity, fieldStarts: starts.baseAddress!),
-                    dualParameters)
-                precondition(
-                    y.count == partials.count / entryCount,
-                    "the kernel returned \(y.count) values, not its outputCount \(partials.count / entryCount)")
-                for o in 0..<y.count {
-                    for i in passStart..<passEnd { partials[o &* entryCount &+ entries[i]] = y[o].tangent[lane: i - passStart] }
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: entryCount) { identity in
+                for k in 0..<entryCount { identity[k] = k }
+                withUnsafeTemporaryAllocation(of: Dual<SIMD8<Double>>.self, capacity: entryCount) { seeded in
+                    let seeded = seeded.baseAddress!
+                    for passStart in stride(from: 0, to: entries.count, by: 8) {
+                        let passEnd = min(passStart + 8, entries.count)
+                        for k in 0..<entryCount { (seeded + k).initialize(to: Dual(values[k], tangent: .zero)) }
+                        for i in passStart..<passEnd { seeded[entries[i]].tangent = .unit(i - passStart) }
+                        let y = kernel(
+                            MultiFieldNeighbourhood(
+                                values: UnsafePointer(seeded), indices: identity.baseAddress!, fieldStarts: starts.baseAddress!),
+                            dualParameters)
+                        precondition(
+                            y.count == partials.count / entryCount,
+                            "the kernel returned \(y.count) values, not its outputCount \(partials.count / entryCount)")
+                        for o in 0..<y.count {
+                            for i in passStart..<passEnd { partials[o &* entryCount &+ entries[i]] = y[o].tangent[lane: i - passStart] }
+                        }
+                    }
                 }
             }
         }

@@ -43,6 +43,17 @@ extension Tracked {
         }
         // The entries whose partials are the same at every point keep no lane.
         let lanes = grid._multiFieldLanes(kernel, layout, input: input, parameters: parameterValues, outputCount: outputCount)
+        let tape = _Recorder.current(for: live.tag).pointee.tape.takeUnretainedValue()
+        let firstStatement = tape._externalCount
+        defer {
+            // A kernel that changed during the recording (after the checks before it) no longer
+            // has the kept partials: its statements sweep NaN, and the tape names the fault.
+            if lanes.hasConstantEntries
+                && !grid._multiFieldConstantsHold(kernel, layout, lanes, input: input, parameters: parameterValues)
+            {
+                tape._noteStencilKernelFault(.changedAfterProbe, statementsFrom: firstStatement)
+            }
+        }
         func record<D: TangentDirections>(_: D.Type) {
             _recordMultiFieldStencil(kernel, grid, layout, lanes, input, parameters, live: live, &output, D.self)
         }
@@ -207,8 +218,10 @@ extension Tracked {
 /// its varying entries and of the parameters (`_MultiFieldLanes`); those of the entries the
 /// kernel is affine in live here once.
 @usableFromInline
-package final class _MultiFieldStencilStatement: _ExternalStatement {
+package final class _MultiFieldStencilStatement: _StencilFaultReporting {
     let grid: StencilGrid
+    /// Input fields: the inputs are `fieldCount × rows` grid rows.
+    let fieldCount: Int
     let rows: Range<Int>
     let offsets: [GridOffset]
     /// The field each entry of `offsets` reads.
@@ -219,6 +232,8 @@ package final class _MultiFieldStencilStatement: _ExternalStatement {
     let parameterIdentifiers: [UInt32]
     /// Which partials a point keeps, and the constant ones.
     let lanes: _MultiFieldLanes
+    /// A kernel found changed since its constant partials were taken.
+    @usableFromInline package let faultMark = _StencilFaultMark()
 
     @usableFromInline
     package init(
@@ -226,6 +241,7 @@ package final class _MultiFieldStencilStatement: _ExternalStatement {
         inputs: _StencilInputs, parameterIdentifiers: [UInt32]
     ) {
         self.grid = grid
+        fieldCount = layout.fieldCount
         self.rows = rows
         offsets = layout.offsets
         fields = layout.fields
@@ -293,6 +309,8 @@ package final class _MultiFieldStencilStatement: _ExternalStatement {
         firstOutput: UInt32, partials: UnsafePointer<Double>, adjoints: UnsafeMutablePointer<Double>,
         constants: UnsafeBufferPointer<Double>, laneOfEntry: UnsafeBufferPointer<Int>
     ) {
+        // A kernel found at fault has no partials to trust: NaN for everything it reads.
+        defer { if _slowPath(faultMark.isSet) { poisonInputs(adjoints) } }
         let entryCount = offsets.count
         let parameterCount = parameterIdentifiers.count
         let lanes = self.lanes.laneCount
@@ -358,5 +376,19 @@ package final class _MultiFieldStencilStatement: _ExternalStatement {
                 }
             }
         }
+    }
+
+    /// NaN into the adjoint of every input and parameter of the stencil.
+    func poisonInputs(_ adjoints: UnsafeMutablePointer<Double>) {
+        let columns = grid.columns
+        if let identifiers = inputs.explicitIdentifiers {
+            for identifier in identifiers where identifier != 0 { adjoints[Int(identifier)] = .nan }
+        } else {
+            for row in 0..<(fieldCount * grid.rows) {
+                let first = adjoints + (inputs.offset(ofRow: row) &+ row &* columns)
+                first.update(repeating: .nan, count: columns)
+            }
+        }
+        for identifier in parameterIdentifiers where identifier != 0 { adjoints[Int(identifier)] = .nan }
     }
 }

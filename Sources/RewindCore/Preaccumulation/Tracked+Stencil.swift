@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Stencils on tracked values: the kernel is evaluated at each point with a `Dual` whose
 /// lanes are the neighbours and parameters, and the whole grid update is recorded as one
 /// external statement holding `points × (neighbours + parameters)` partials. The argument
@@ -232,23 +230,14 @@ package final class _StencilInputs {
 /// neighbours, and where the inputs' adjoints live. Its outputs are consecutive identifiers,
 /// one per point of its rows.
 @usableFromInline
-package class _StencilStatement: _ExternalStatement {
+package class _StencilStatement: _StencilFaultReporting {
     let grid: StencilGrid
     let rows: Range<Int>
     let offsets: [GridOffset]
     let inputs: _StencilInputs
     let parameterIdentifiers: [UInt32]
-    /// The code of a `StencilKernelFault` found while recording or sweeping this block (0:
-    /// none). Atomic: sweeps of one tape may run at once, and any of them may find it.
-    let _faultCode = Atomic<UInt8>(0)
-
-    /// The kernel's fault, if one was found; the block's sweeps then give NaN.
-    var fault: StencilKernelFault? { StencilKernelFault(rawValue: _faultCode.load(ordering: .relaxed)) }
-
-    /// Notes `fault` (the first one found stays).
-    func note(_ fault: StencilKernelFault) {
-        _ = _faultCode.compareExchange(expected: 0, desired: fault.rawValue, ordering: .relaxed)
-    }
+    /// A `StencilKernelFault` found while recording or sweeping this block.
+    @usableFromInline package let faultMark = _StencilFaultMark()
 
     @usableFromInline
     package init(grid: StencilGrid, rows: Range<Int>, offsets: [GridOffset], inputs: _StencilInputs, parameterIdentifiers: [UInt32]) {
@@ -283,7 +272,7 @@ package class _StencilStatement: _ExternalStatement {
     package func reverse(firstOutput: UInt32, partials: UnsafePointer<Double>, adjoints: UnsafeMutablePointer<Double>) {
         // A kernel found at fault, before this sweep or during it, has no partials to trust:
         // NaN for everything it reads, never a finite number (`StencilKernelFault`).
-        defer { if _slowPath(_faultCode.load(ordering: .relaxed) != 0) { poisonInputs(adjoints) } }
+        defer { if _slowPath(faultMark.isSet) { poisonInputs(adjoints) } }
         let neighbourCount = offsets.count
         let parameterCount = parameterIdentifiers.count
         let lanes = neighbourCount + parameterCount

@@ -3,6 +3,7 @@ import Testing
 import Rewind
 @testable import RewindCore
 @testable import RewindStorage
+import RewindTimeStepping
 
 /// `kernel` with an idle decision on its first entry: the probe then finds it affine in no
 /// entry, so every entry keeps a lane at every point (the general recording), the reference the
@@ -51,6 +52,22 @@ private final class DriftingDiffusion: MultiFieldStencilKernel, @unchecked Senda
         let u = x.field(0)
         let v = x.field(1)
         let weight = 0.1 + 1e-3 * calls
+        let lu = ((u[0] + u[1]) + (u[2] + u[3])) - 4.0 * u[4]
+        return LocalValues(count: 2) { $0 == 0 ? u[4] + weight * lu - u[4] * v[4] : v[4] + p[0] * u[4] * v[4] }
+    }
+}
+
+/// Changes its Laplacian's weight after its fifth evaluation on the recording's `Dual`s
+/// (4 lanes): after every check before the recording, in the middle of it.
+private final class ChangesWhileRecorded: MultiFieldStencilKernel, @unchecked Sendable {
+    var recordedCalls = 0
+    var neighbours: [[GridOffset]] { [GrayScottKernel.fivePoint, GrayScottKernel.fivePoint] }
+    var outputCount: Int { 2 }
+    func callAsFunction<T: SimulationScalar>(_ x: MultiFieldNeighbourhood<T>, _ p: LocalValues<T>) -> LocalValues<T> {
+        if T.self == Dual<SIMD4<Double>>.self { recordedCalls += 1 }
+        let u = x.field(0)
+        let v = x.field(1)
+        let weight = recordedCalls > 5 ? 0.2 : 0.1
         let lu = ((u[0] + u[1]) + (u[2] + u[3])) - 4.0 * u[4]
         return LocalValues(count: 2) { $0 == 0 ? u[4] + weight * lu - u[4] * v[4] : v[4] + p[0] * u[4] * v[4] }
     }
@@ -190,6 +207,37 @@ struct MultiFieldLanesTests {
         let x = fields(2, points: grid.pointCount) + [0.5]
         let (_, statement) = recordedStep(DriftingDiffusion(), grid: grid, at: x, steps: 1)
         #expect(statement?.lanes.laneCount == 11)
+    }
+
+    /// A kernel that changes in the middle of its recording, after every check before it, no
+    /// longer has the kept partials: the check after the recording marks its statement, whose
+    /// sweep gives NaN for every input and parameter, and a time-stepping run throws the fault.
+    @Test func aKernelThatChangesWhileRecordedIsAFault() throws {
+        let grid = StencilGrid.periodic(rows: 4, columns: 5)
+        let x = fields(2, points: grid.pointCount) + [0.5]
+        let kernel = ChangesWhileRecorded()
+        let tape = Tape()
+        let (gradient, statement) = recordedStep(kernel, grid: grid, at: x, steps: 1, tape: tape)
+        #expect(kernel.recordedCalls > 5)
+        #expect(statement?.lanes.laneCount == 3)
+        #expect(tape.stencilKernelFault == .changedAfterProbe)
+        #expect(gradient.allSatisfy { $0.isNaN })
+        struct Step: TimeSteppingProblem {
+            let grid: StencilGrid
+            var stateCount: Int { 2 * grid.pointCount }
+            var parameterCount: Int { 1 }
+            func step<S: SimulationScalar>(_ s: [S], parameters p: [S], into next: inout [S]) {
+                S.applyStencil(ChangesWhileRecorded(), on: grid, to: s, parameters: LocalValues([p[0]]), into: &next)
+            }
+            func objective<S: SimulationScalar>(finalState s: [S], runningCostSum: S, parameters: [S]) -> S {
+                s[0] + s[3] * s[3]
+            }
+        }
+        #expect(throws: TimeSteppingError.stencilKernelFault(.changedAfterProbe)) {
+            try TimeStepping.gradient(
+                of: Step(grid: grid), initialState: Array(x[0..<(2 * grid.pointCount)]), parameters: [0.5], steps: 3,
+                options: TimeSteppingOptions(strategy: .storeAll))
+        }
     }
 
     /// A NaN in the state away from the probe's point: the kept constants are the affine
