@@ -380,15 +380,6 @@ package final class _MultiFieldStencilStatement: _StencilFaultReporting {
 
     /// NaN into the adjoint of every input and parameter of the stencil.
     func poisonInputs(_ adjoints: UnsafeMutablePointer<Double>) {
-        let columns = grid.columns
-        if let identifiers = inputs.explicitIdentifiers {
-            for identifier in identifiers where identifier != 0 { adjoints[Int(identifier)] = .nan }
-        } else {
-            for row in 0..<(fieldCount * grid.rows) {
-                let first = adjoints + (inputs.offset(ofRow: row) &+ row &* columns)
-                first.update(repeating: .nan, count: columns)
-            }
-        }
-        for identifier in parameterIdentifiers where identifier != 0 { adjoints[Int(identifier)] = .nan }
+        inputs.poison(adjoints, rows: fieldCount * grid.rows, columns: grid.columns, parameters: parameterIdentifiers)
     }
 }

@@ -224,6 +224,19 @@ package final class _StencilInputs {
     }
 
     var byteCount: Int { 32 + (explicitIdentifiers?.count ?? 0) * 4 + (rowOffsets?.count ?? 0) * 8 }
+
+    /// NaN into the adjoint of each of these `rows × columns` inputs and of `parameters`: the
+    /// sweep of a stencil found at fault (`StencilKernelFault`).
+    func poison(_ adjoints: UnsafeMutablePointer<Double>, rows: Int, columns: Int, parameters: [UInt32]) {
+        if let identifiers = explicitIdentifiers {
+            for identifier in identifiers where identifier != 0 { adjoints[Int(identifier)] = .nan }
+        } else {
+            for r in 0..<rows {
+                (adjoints + (offset(ofRow: r) &+ r &* columns)).update(repeating: .nan, count: columns)
+            }
+        }
+        for identifier in parameters where identifier != 0 { adjoints[Int(identifier)] = .nan }
+    }
 }
 
 /// The external statement of a recorded stencil block: the grid rows it covers, the
@@ -318,16 +331,7 @@ package class _StencilStatement: _StencilFaultReporting {
 
     /// NaN into the adjoint of every input and parameter of the stencil.
     func poisonInputs(_ adjoints: UnsafeMutablePointer<Double>) {
-        let n = grid.columns
-        if let identifiers = inputs.explicitIdentifiers {
-            for identifier in identifiers where identifier != 0 { adjoints[Int(identifier)] = .nan }
-        } else {
-            for r in 0..<grid.rows {
-                let row = adjoints + (inputs.offset(ofRow: r) &+ r &* n)
-                for c in 0..<n { row[c] = .nan }
-            }
-        }
-        for identifier in parameterIdentifiers where identifier != 0 { adjoints[Int(identifier)] = .nan }
+        inputs.poison(adjoints, rows: grid.rows, columns: grid.columns, parameters: parameterIdentifiers)
     }
 
     /// The sweep in gather form, for inputs whose identifiers are consecutive within each grid
